@@ -1,0 +1,220 @@
+// Records + the process table -> one Snapshot. Pure: the collector (src/collect/)
+// does the reading and hands everything in.
+import type { HostMemory, ProcessDetail, VmIdentity } from '../model/host.js';
+import type {
+  FaultlineEvent, GuestFaultSource, HostStats, KvmStats, ProbeStatus, ReclaimStats,
+  Snapshot, VmSnapshot, VmstatDelta,
+} from '../model/snapshot.js';
+import { emptyPidCounters, type PidCounters, type ProbeTotals } from './probe-counters.js';
+import { guestRamUserFaults, hotspotsOf } from './hotspots.js';
+import { attributeMmuNotifier } from './mmu-notifier.js';
+import { machineKindFromArgv } from './guest-phys.js';
+import { probeEvents } from './events.js';
+
+export interface TrackedProcess {
+  id: string;
+  pid: number;
+  startTimeTicks: number;
+  comm: string;
+  identity: VmIdentity | null;
+  detail: ProcessDetail | null;
+  /** From /proc/PID/stat deltas over the interval. */
+  minorFaults: number;
+  majorFaults: number;
+  /** How this VM's guest RAM faults show on this host ('none' for processes). */
+  guestFaultSource: GuestFaultSource;
+}
+
+export interface IntervalInput {
+  seq: number;
+  timeMs: number;
+  intervalMs: number;
+  totals: ProbeTotals;
+  processes: TrackedProcess[];
+  host: HostMemory;
+  vmstat: VmstatDelta;
+  probes: Omit<ProbeStatus, 'guestFaultSource' | 'lostEvents' | 'badLines'> & { badLines: number };
+  /** vm-start, vm-exit, probe errors: what the collector saw happen. */
+  lifecycleEvents: FaultlineEvent[];
+  /** pid -> id and comm of every live process, to name event subjects. */
+  pidIndex: Map<number, { id: string; comm: string }>;
+  hotspotLimit: number;
+}
+
+const MADV_FREEING = new Set([4, 8, 9, 20, 21]);
+
+function kvmStats(c: PidCounters, notifier: { calls: number; bytes: number } | undefined): KvmStats {
+  const asyncPf = (kind: number): number => c.asyncPf.get(kind) ?? 0;
+  return {
+    eptFaults: c.kvmFaults,
+    asyncPf: asyncPf(1),
+    asyncPfNotPresent: asyncPf(1),
+    asyncPfReady: asyncPf(2),
+    mmuNotifier: notifier?.calls ?? 0,
+    mmuNotifierBytes: notifier?.bytes ?? 0,
+    exits: [...c.kvmExits].map(([reason, count]) => ({ reason, count })).sort((a, b) => b.count - a.count).slice(0, 8),
+    map4k: c.kvmLevels.get(1) ?? 0,
+    map2m: c.kvmLevels.get(2) ?? 0,
+    map1g: c.kvmLevels.get(3) ?? 0,
+  };
+}
+
+function reclaimStats(c: PidCounters): ReclaimStats {
+  return {
+    stalls: c.reclaimDirectCount + c.reclaimMemcgCount,
+    stallNs: c.reclaimDirectNs + c.reclaimMemcgNs,
+    directStalls: c.reclaimDirectCount,
+    memcgStalls: c.reclaimMemcgCount,
+    maxStallNs: Math.max(c.reclaimDirectMaxNs, c.reclaimMemcgMaxNs),
+    stallHistogram: [...c.stallHistogram].map(([lowNs, count]) => ({ lowNs, count })).sort((a, b) => a.lowNs - b.lowNs),
+    pagesReclaimed: c.reclaimPages,
+    compactionStalls: c.compactionCount,
+    compactionNs: c.compactionNs,
+  };
+}
+
+function madviseBytes(c: PidCounters, guestRam: { start: number; end: number } | null): { free: number; balloon: number } {
+  let free = 0;
+  let balloon = 0;
+  for (const [key, bytes] of c.madviseBytes) {
+    const [behavior = 0, region = 0] = key.split(':').map(Number);
+    if (!MADV_FREEING.has(behavior)) continue;
+    free += bytes;
+    const start = region * 2 ** 21;
+    if (guestRam && start < guestRam.end && start + 2 ** 21 > guestRam.start) balloon += bytes;
+  }
+  return { free, balloon };
+}
+
+function vmRow(p: TrackedProcess, c: PidCounters, input: IntervalInput, notifier: { calls: number; bytes: number } | undefined): VmSnapshot {
+  const d = p.detail;
+  const guestRam = d?.guestRam ?? null;
+  const kind = p.identity ? 'vm' : 'process';
+  const source: GuestFaultSource = kind === 'vm' ? p.guestFaultSource : 'none';
+  const guestRamFaults = source === 'kvm' ? c.kvmFaults : source === 'user-faults' ? guestRamUserFaults(c, guestRam) : 0;
+  const status = d?.status ?? { rssBytes: 0, anonBytes: 0, fileBytes: 0, shmemBytes: 0, swapBytes: 0 };
+  const guestRamBytes = d?.guestRamResidentBytes ?? 0;
+  const madvise = madviseBytes(c, guestRam);
+  return {
+    id: p.id,
+    kind,
+    name: p.identity?.name || p.comm,
+    uuid: p.identity?.uuid ?? '',
+    pid: p.pid,
+    startTimeTicks: p.startTimeTicks,
+    source: p.identity?.source ?? 'process',
+    vmid: p.identity?.vmid ?? '',
+    comm: p.comm,
+    memoryBytes: p.identity?.memoryBytes ?? 0,
+    rss: {
+      totalBytes: status.rssBytes,
+      anonBytes: status.anonBytes,
+      fileBytes: status.fileBytes,
+      shmemBytes: status.shmemBytes,
+      swapBytes: status.swapBytes,
+      guestRamBytes,
+      ownAnonBytes: Math.max(0, status.anonBytes + status.shmemBytes - guestRamBytes),
+      anonHugeBytes: d?.anonHugeBytes ?? 0,
+    },
+    faults: {
+      minor: p.minorFaults,
+      major: p.majorFaults,
+      user: c.faultUser,
+      kernel: c.faultKernel,
+      file: c.faultFile,
+      guestRam: guestRamFaults,
+      guestRamSource: source,
+    },
+    kvm: kvmStats(c, notifier),
+    reclaim: reclaimStats(c),
+    growth: {
+      mmapBytes: c.mmapBytes,
+      munmapBytes: c.munmapBytes,
+      brkBytes: c.brkBytes,
+      madviseFreeBytes: madvise.free,
+      balloonBytes: madvise.balloon,
+    },
+    hotspots: hotspotsOf(c, {
+      mappings: d?.mappings ?? [],
+      guestRam,
+      machine: machineKindFromArgv(d?.argv ?? []),
+      limit: input.hotspotLimit,
+    }),
+    ksmMergedPages: d?.ksmMergedPages ?? 0,
+    numa: d?.numa ?? [],
+    cgroup: d?.cgroup ?? { path: '', limitBytes: 0, usageBytes: 0, oomKills: 0, limitHits: 0 },
+    guestRamStart: guestRam?.start ?? 0,
+    guestRamEnd: guestRam?.end ?? 0,
+  };
+}
+
+function hostStats(input: IntervalInput, unattributed: number, ambiguous: number): HostStats {
+  const m = (key: string): number => input.host.meminfoBytes[key] ?? 0;
+  let compactionStalls = 0;
+  let compactionNs = 0;
+  for (const c of input.totals.byPid.values()) {
+    compactionStalls += c.compactionCount;
+    compactionNs += c.compactionNs;
+  }
+  return {
+    memTotalBytes: m('MemTotal'),
+    memAvailableBytes: m('MemAvailable'),
+    memFreeBytes: m('MemFree'),
+    cachedBytes: m('Cached'),
+    swapTotalBytes: m('SwapTotal'),
+    swapUsedBytes: Math.max(0, m('SwapTotal') - m('SwapFree')),
+    zswapBytes: m('Zswap'),
+    slabReclaimableBytes: m('SReclaimable'),
+    slabUnreclaimableBytes: m('SUnreclaim'),
+    anonHugePagesBytes: m('AnonHugePages'),
+    psiMemSomeAvg10: input.host.psiMemSomeAvg10,
+    psiMemFullAvg10: input.host.psiMemFullAvg10,
+    vmstat: input.vmstat,
+    kswapdWakes: input.totals.kswapdWakes,
+    kswapdRunNs: input.totals.kswapdRunNs,
+    lruPagesReclaimed: input.totals.lruPagesReclaimed,
+    compactionStalls,
+    compactionNs,
+    mmuNotifierUnattributed: unattributed,
+    mmuNotifierAmbiguous: ambiguous,
+  };
+}
+
+function hostGuestFaultSource(rows: VmSnapshot[]): GuestFaultSource {
+  const vms = rows.filter((r) => r.kind === 'vm');
+  if (vms.some((v) => v.faults.guestRamSource === 'kvm')) return 'kvm';
+  if (vms.some((v) => v.faults.guestRamSource === 'user-faults')) return 'user-faults';
+  return 'none';
+}
+
+export function buildSnapshot(input: IntervalInput): Snapshot {
+  const ranges = input.processes
+    .filter((p) => p.identity && p.detail?.guestRam)
+    .map((p) => ({ vmId: p.id, start: p.detail!.guestRam!.start, end: p.detail!.guestRam!.end }));
+  const notifier = attributeMmuNotifier(input.totals.mmuNotifier, ranges);
+  const rows = input.processes
+    .map((p) => vmRow(p, input.totals.byPid.get(p.pid) ?? emptyPidCounters(), input, notifier.byVm.get(p.id)))
+    // VMs first, then processes; each by name
+    .sort((a, b) => Number(a.kind === 'process') - Number(b.kind === 'process') || a.name.localeCompare(b.name) || a.pid - b.pid);
+  let lostEvents = 0;
+  for (const n of input.totals.lostByGroup.values()) lostEvents += n;
+  return {
+    seq: input.seq,
+    timeMs: input.timeMs,
+    intervalMs: input.intervalMs,
+    host: hostStats(input, notifier.unattributedCalls, notifier.ambiguousCalls),
+    probes: {
+      ...input.probes,
+      lostEvents,
+      badLines: input.probes.badLines + input.totals.unknownLines,
+      guestFaultSource: hostGuestFaultSource(rows),
+    },
+    vms: rows,
+    events: [
+      ...input.lifecycleEvents,
+      ...probeEvents(input.totals, input.timeMs, input.pidIndex),
+    ],
+  };
+}
+
+

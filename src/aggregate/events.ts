@@ -1,0 +1,50 @@
+// Events: rare things, each with a human message. Pure.
+import type { EventType, FaultlineEvent } from '../model/snapshot.js';
+import type { ProbeTotals } from './probe-counters.js';
+
+const KiB = 1024;
+
+export function makeEvent(type: EventType, timeMs: number, fields: Partial<FaultlineEvent> = {}): FaultlineEvent {
+  return {
+    type, timeMs, pid: 0, vmId: '', comm: '', message: '',
+    anonRssBytes: 0, fileRssBytes: 0, shmemRssBytes: 0, durationNs: 0, count: 0, group: '',
+    ...fields,
+  };
+}
+
+function mib(bytes: number): string {
+  return `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+}
+
+/** OOM kills, long reclaim stalls and lost events from one interval's probe output. */
+export function probeEvents(
+  totals: ProbeTotals,
+  timeMs: number,
+  pidIndex: Map<number, { id: string; comm: string }>,
+): FaultlineEvent[] {
+  const events: FaultlineEvent[] = [];
+  for (const e of totals.events) {
+    const vmId = pidIndex.get(e.pid)?.id ?? '';
+    if (e.type === 'oom_victim') {
+      const anon = e.anonKb * KiB;
+      const file = e.fileKb * KiB;
+      const shmem = e.shmemKb * KiB;
+      events.push(makeEvent('oom-kill', timeMs, {
+        pid: e.pid, vmId, comm: e.comm, anonRssBytes: anon, fileRssBytes: file, shmemRssBytes: shmem,
+        message: `OOM killer chose ${e.comm} (pid ${e.pid}): anon ${mib(anon)}, file ${mib(file)}, shmem ${mib(shmem)}`,
+      }));
+    } else {
+      events.push(makeEvent('reclaim-stall', timeMs, {
+        pid: e.pid, vmId, comm: e.comm, durationNs: e.ns,
+        message: `${e.comm} (pid ${e.pid}, tid ${e.tid}) stalled ${(e.ns / 1e6).toFixed(1)} ms in ${e.kind} reclaim`,
+      }));
+    }
+  }
+  for (const [group, count] of totals.lostByGroup) {
+    events.push(makeEvent('lost-events', timeMs, {
+      group, count,
+      message: `the kernel dropped ${count} events of probe group ${group}: counts this interval are low`,
+    }));
+  }
+  return events;
+}

@@ -1,0 +1,75 @@
+// The rare-event lines the reclaim probe prints (probes/reclaim.bt, EVENTS), parsed.
+// Format: `NAME key=value ... comm=REST` — comm is last because it may hold spaces.
+
+export interface OomVictimLine {
+  type: 'oom_victim';
+  pid: number;
+  anonKb: number;
+  fileKb: number;
+  shmemKb: number;
+  uid: number;
+  oomScoreAdj: number;
+  comm: string;
+}
+
+export interface ReclaimStallLine {
+  type: 'reclaim_stall';
+  pid: number;
+  tid: number;
+  kind: 'direct' | 'memcg';
+  ns: number;
+  comm: string;
+}
+
+export type ProbeEventLine = OomVictimLine | ReclaimStallLine;
+
+function fields(line: string): { name: string; values: Map<string, string> } {
+  const space = line.indexOf(' ');
+  const name = space < 0 ? line : line.slice(0, space);
+  const values = new Map<string, string>();
+  let rest = space < 0 ? '' : line.slice(space + 1);
+  while (rest.length > 0) {
+    const eq = rest.indexOf('=');
+    if (eq < 0) break;
+    const key = rest.slice(0, eq);
+    if (key === 'comm') {
+      values.set(key, rest.slice(eq + 1));
+      break;
+    }
+    const end = rest.indexOf(' ', eq);
+    values.set(key, end < 0 ? rest.slice(eq + 1) : rest.slice(eq + 1, end));
+    rest = end < 0 ? '' : rest.slice(end + 1);
+  }
+  return { name, values };
+}
+
+function int(values: Map<string, string>, key: string): number {
+  const raw = values.get(key);
+  return raw !== undefined && /^-?\d+$/.test(raw) ? Number(raw) : Number.NaN;
+}
+
+/** null for lines that are not one of our events or are malformed. */
+export function parseProbeEventLine(line: string): ProbeEventLine | null {
+  const { name, values } = fields(line.trimEnd());
+  const comm = values.get('comm') ?? '';
+  if (name === 'oom_victim') {
+    const event: OomVictimLine = {
+      type: 'oom_victim',
+      pid: int(values, 'pid'),
+      anonKb: int(values, 'anon_kb'),
+      fileKb: int(values, 'file_kb'),
+      shmemKb: int(values, 'shmem_kb'),
+      uid: int(values, 'uid'),
+      oomScoreAdj: int(values, 'oom_score_adj'),
+      comm,
+    };
+    return Number.isNaN(event.pid) ? null : event;
+  }
+  if (name === 'reclaim_stall') {
+    const kind = values.get('kind');
+    const event = { type: 'reclaim_stall' as const, pid: int(values, 'pid'), tid: int(values, 'tid'), ns: int(values, 'ns'), comm };
+    if (Number.isNaN(event.pid) || Number.isNaN(event.ns) || (kind !== 'direct' && kind !== 'memcg')) return null;
+    return { ...event, kind };
+  }
+  return null;
+}

@@ -1,0 +1,39 @@
+// Which processes get a detailed row this interval: every VM, every pid named with
+// --pid, anything that stalled in reclaim, and the busiest few host processes by
+// faults. Pure.
+import type { ProcessStat } from '../model/host.js';
+import type { ProbeTotals } from './probe-counters.js';
+
+export interface SelectionInput {
+  stats: ProcessStat[];
+  /** minor+major faults since the last interval, from /proc/PID/stat */
+  faultDeltaByPid: Map<number, number>;
+  vmPids: Set<number>;
+  pinnedPids: Set<number>;
+  totals: ProbeTotals;
+  busiestLimit: number;
+}
+
+export function isKernelThread(stat: ProcessStat): boolean {
+  return stat.pid === 2 || stat.ppid === 2;
+}
+
+export function selectProcesses(input: SelectionInput): number[] {
+  const chosen = new Set<number>();
+  const alive = new Set(input.stats.map((s) => s.pid));
+  for (const pid of [...input.vmPids, ...input.pinnedPids]) if (alive.has(pid)) chosen.add(pid);
+  for (const [pid, c] of input.totals.byPid) {
+    if (alive.has(pid) && c.reclaimDirectCount + c.reclaimMemcgCount > 0) chosen.add(pid);
+  }
+  const faultsOf = (pid: number): number => {
+    const c = input.totals.byPid.get(pid);
+    const probed = c ? c.faultUser + c.faultKernel : 0;
+    return Math.max(probed, input.faultDeltaByPid.get(pid) ?? 0);
+  };
+  const busiest = input.stats
+    .filter((s) => !isKernelThread(s) && !chosen.has(s.pid) && faultsOf(s.pid) > 0)
+    .sort((a, b) => faultsOf(b.pid) - faultsOf(a.pid) || a.pid - b.pid)
+    .slice(0, input.busiestLimit);
+  for (const s of busiest) chosen.add(s.pid);
+  return [...chosen];
+}

@@ -1,0 +1,123 @@
+// `faultline live`: trace until the duration ends or Ctrl-C, one Snapshot per
+// interval (--json: one JSON line each on stdout; otherwise a short table).
+import { parseArgs } from 'node:util';
+import { LiveSession } from '../collect/live-session.js';
+import { frameToJson } from '../proto/codec.js';
+import type { Snapshot } from '../model/snapshot.js';
+import { FaultlineError } from '../model/errors.js';
+import { checkIntervalMs, parseDurationMs, parsePid } from './options.js';
+import { renderSnapshotText } from './render-text.js';
+import { PROBE_GROUPS, type ProbeGroup } from '../probe/probe-groups.js';
+
+export const LIVE_HELP = `Usage: sudo faultline live [options]
+
+Traces page faults, KVM MMU events, reclaim and memory growth with bpftrace and
+reports them per VM (QEMU process) and for the busiest host processes.
+
+Options:
+  --json              print one Snapshot per interval as a JSON line on stdout
+  --interval DUR      snapshot interval (default 1s; e.g. 500ms, 2s)
+  --duration DUR      stop after this long (default: until Ctrl-C)
+  --pid PID           always report this process (repeatable)
+  --groups LIST       probe groups to attach (default faults,kvm,reclaim,growth)
+  --long-stall DUR    reclaim stalls at least this long become events (default 10ms)
+  --top N             host processes to report besides VMs, busiest first (default 5)
+  --bpftrace PATH     the bpftrace binary (default: bpftrace on PATH)
+  --debug             print stack traces on errors
+
+The first snapshot is printed once the probes are attached. Counts are per interval.
+`;
+
+function parseGroups(text: string): ProbeGroup[] {
+  const groups = text.split(',').map((g) => g.trim()).filter(Boolean);
+  for (const g of groups) {
+    if (!(PROBE_GROUPS as readonly string[]).includes(g)) {
+      throw new FaultlineError('E_BAD_VALUE', `--groups: unknown probe group "${g}"`, `choose from ${PROBE_GROUPS.join(',')}`);
+    }
+  }
+  return groups as ProbeGroup[];
+}
+
+export async function runLive(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      json: { type: 'boolean', default: false },
+      interval: { type: 'string', default: '1s' },
+      duration: { type: 'string' },
+      pid: { type: 'string', multiple: true, default: [] },
+      groups: { type: 'string' },
+      'long-stall': { type: 'string', default: '10ms' },
+      top: { type: 'string', default: '5' },
+      bpftrace: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(LIVE_HELP);
+    return 0;
+  }
+  const intervalMs = checkIntervalMs(parseDurationMs('--interval', values.interval));
+  const durationMs = values.duration ? parseDurationMs('--duration', values.duration) : null;
+  const top = Number(values.top);
+  if (!Number.isInteger(top) || top < 0 || top > 1000) throw new FaultlineError('E_BAD_VALUE', `--top "${values.top}" is not a count`, 'e.g. --top 5');
+  const log = (line: string): void => void process.stderr.write(`${line}\n`);
+
+  const write = (snapshot: Snapshot): void => {
+    const text = values.json
+      ? `${JSON.stringify((frameToJson({ snapshot }) as { snapshot: Snapshot }).snapshot)}\n`
+      : renderSnapshotText(snapshot);
+    process.stdout.write(text);
+  };
+  const session = new LiveSession(
+    {
+      intervalMs,
+      pinnedPids: values.pid.map(parsePid),
+      bpftrace: values.bpftrace,
+      groups: values.groups ? parseGroups(values.groups) : undefined,
+      longStallMs: parseDurationMs('--long-stall', values['long-stall']),
+      busiestLimit: top,
+      log,
+    },
+    write,
+  );
+
+  let finish: () => void = () => {};
+  const finished = new Promise<void>((resolve) => (finish = resolve));
+  let interrupts = 0;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    interrupts += 1;
+    if (interrupts > 1) {
+      log(`faultline: ${signal} again, exiting now`);
+      for (const pid of session.probePids()) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+      process.exit(130);
+    }
+    finish();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  // a reader that went away (| head) ends the session quietly
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') finish();
+  });
+
+  try {
+    await session.start();
+    if (!values.json) log(`faultline: tracing every ${intervalMs} ms${durationMs ? ` for ${durationMs / 1000} s` : ''}; Ctrl-C to stop`);
+    const timer = durationMs ? setTimeout(finish, durationMs) : null;
+    await finished;
+    if (timer) clearTimeout(timer);
+  } finally {
+    await session.stop();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  return 0;
+}

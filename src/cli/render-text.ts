@@ -1,0 +1,37 @@
+// The human view of a Snapshot for a terminal: a host line, then one line per VM
+// and busy process, then events. Pure.
+import type { Snapshot, VmSnapshot } from '../model/snapshot.js';
+
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (Math.abs(value) >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
+}
+
+function rate(count: number, intervalMs: number): string {
+  return `${Math.round((count * 1000) / intervalMs)}/s`;
+}
+
+function row(v: VmSnapshot, intervalMs: number): string {
+  const name = v.name.replace(/[\x00-\x1f\x7f]/g, '?').slice(0, 24);
+  const guest = v.kind === 'vm' ? ` guest ${formatBytes(v.rss.guestRamBytes)}/${formatBytes(v.memoryBytes)} own ${formatBytes(v.rss.ownAnonBytes)}` : '';
+  const hot = v.hotspots[0] ? ` hot ${v.hotspots[0].region}${v.hotspots[0].mapping ? `(${v.hotspots[0].mapping.split('/').pop()})` : ''}` : '';
+  const stalls = v.reclaim.stalls ? ` stalls ${v.reclaim.stalls} ${(v.reclaim.stallNs / 1e6).toFixed(1)}ms` : '';
+  const ept = v.kvm.eptFaults ? ` ept ${rate(v.kvm.eptFaults, intervalMs)}` : '';
+  return `  ${v.kind.padEnd(7)} ${String(v.pid).padStart(7)} ${name.padEnd(24)} rss ${formatBytes(v.rss.totalBytes).padStart(10)}${guest} faults ${rate(v.faults.minor + v.faults.major, intervalMs)}${ept}${stalls}${hot}`;
+}
+
+export function renderSnapshotText(s: Snapshot): string {
+  const h = s.host;
+  const lines = [
+    `[${new Date(s.timeMs).toISOString().slice(11, 19)}] mem avail ${formatBytes(h.memAvailableBytes)}/${formatBytes(h.memTotalBytes)} swap ${formatBytes(h.swapUsedBytes)} psi ${h.psiMemSomeAvg10.toFixed(2)}% probes ${s.probes.attached.join(',')}${s.probes.lostEvents ? ` LOST ${s.probes.lostEvents}` : ''}`,
+    ...s.vms.map((v) => row(v, s.intervalMs)),
+    ...s.events.map((e) => `  ! ${e.type}: ${e.message.replace(/[\x00-\x1f\x7f]/g, '?')}`),
+  ];
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,192 @@
+// The live source's middle: each interval, drain the probes' batches, read /proc
+// and /sys, and hand everything to the pure snapshot builder. IO lives here and in
+// src/host/; the decisions live in src/aggregate/.
+import type { ProcessStat, VmIdentity, HostMemory } from '../model/host.js';
+import type { FaultlineEvent, GuestFaultSource, ProbeGroupStatus, Snapshot } from '../model/snapshot.js';
+import type { ProbeBatch } from '../parse/probe-batch.js';
+import { foldBatches } from '../aggregate/probe-counters.js';
+import { selectProcesses } from '../aggregate/select-processes.js';
+import { buildSnapshot, type TrackedProcess } from '../aggregate/build-snapshot.js';
+import { makeEvent } from '../aggregate/events.js';
+import { readProcessStats } from '../host/proc-stat.js';
+import { discoverVms, diffProcessSets, processId } from '../host/discover-vms.js';
+import { readProcessDetail } from '../host/process-detail.js';
+import { readHostMemory, vmstatDelta } from '../host/host-memory.js';
+import { guestFaultSourceOf, readThreadNames } from '../host/vcpu-threads.js';
+
+export interface CollectorOptions {
+  intervalMs: number;
+  procRoot?: string;
+  cgroupRoot?: string;
+  pinnedPids?: number[];
+  /** Host processes reported besides VMs and pinned pids, busiest first. */
+  busiestLimit?: number;
+  hotspotLimit?: number;
+  /** numa_maps walks page tables: read it every this many intervals. */
+  numaEveryIntervals?: number;
+  now?: () => number;
+}
+
+export interface ProbeState {
+  groups: ProbeGroupStatus[];
+  bpftraceVersion: string;
+  badLines: number;
+}
+
+export class Collector {
+  private batches: ProbeBatch[] = [];
+  private pendingEvents: FaultlineEvent[] = [];
+  private seq = 0;
+  private prevStats = new Map<string, ProcessStat>();
+  private prevHost: HostMemory | null = null;
+  private vms = new Map<string, { identity: VmIdentity; comm: string; pid: number; faultSource: GuestFaultSource | null }>();
+  private readonly procRoot: string;
+  private readonly cgroupRoot: string;
+  private readonly now: () => number;
+
+  constructor(private readonly options: CollectorOptions) {
+    this.procRoot = options.procRoot ?? '/proc';
+    this.cgroupRoot = options.cgroupRoot ?? '/sys/fs/cgroup';
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Groups that delivered a whole interval since the last snapshot. */
+  groupsWithCompleteBatch(): Set<string> {
+    return new Set(this.batches.filter((b) => b.complete).map((b) => b.group));
+  }
+
+  hasPendingBatches(): boolean {
+    return this.batches.some((b) => b.maps.size > 0 || b.hists.size > 0 || b.lines.length > 0 || b.lostEvents > 0);
+  }
+
+  addBatch(batch: ProbeBatch): void {
+    this.batches.push(batch);
+  }
+
+  /** Something the supervisor saw (a probe died, lost events...), for the next snapshot. */
+  addEvent(event: FaultlineEvent): void {
+    this.pendingEvents.push(event);
+  }
+
+  /** First read of the process table and counters, so the first snapshot has deltas. */
+  async prime(): Promise<void> {
+    const stats = await readProcessStats(this.procRoot);
+    await this.trackVms(stats, this.now(), true);
+    this.prevStats = new Map(stats.map((s) => [processId(s), s]));
+    this.prevHost = await readHostMemory(this.procRoot);
+  }
+
+  private async trackVms(stats: ProcessStat[], timeMs: number, quiet: boolean): Promise<FaultlineEvent[]> {
+    const identities = await discoverVms(this.procRoot, stats);
+    const current = new Map<string, { stat: ProcessStat; identity: VmIdentity }>();
+    for (const stat of stats) {
+      const identity = identities.get(stat.pid);
+      if (identity) current.set(processId(stat), { stat, identity });
+    }
+    const { started, exited } = diffProcessSets(new Set(this.vms.keys()), new Set(current.keys()));
+    const events: FaultlineEvent[] = [];
+    for (const id of exited) {
+      const vm = this.vms.get(id)!;
+      events.push(makeEvent('vm-exit', timeMs, { pid: vm.pid, vmId: id, comm: vm.comm, message: `VM ${vm.identity.name} (pid ${vm.pid}) exited` }));
+      this.vms.delete(id);
+    }
+    for (const id of started) {
+      const { stat, identity } = current.get(id)!;
+      this.vms.set(id, { identity, comm: stat.comm, pid: stat.pid, faultSource: null });
+      if (!quiet) {
+        const size = identity.memoryBytes ? `${Math.round(identity.memoryBytes / 2 ** 20)} MiB` : 'unknown size';
+        events.push(makeEvent('vm-start', timeMs, { pid: stat.pid, vmId: id, comm: stat.comm, message: `VM ${identity.name} (pid ${stat.pid}, ${size}) appeared` }));
+      }
+    }
+    return events;
+  }
+
+  private async faultSourceOf(id: string, pid: number, argv: string[]): Promise<GuestFaultSource> {
+    const vm = this.vms.get(id);
+    if (vm?.faultSource) return vm.faultSource;
+    const threads = await readThreadNames(this.procRoot, pid);
+    const source = guestFaultSourceOf(threads, argv);
+    // thread names decide for good; a guess from argv is re-checked next interval
+    if (vm && threads.some((t) => /^CPU \d+\//.test(t))) vm.faultSource = source;
+    return source;
+  }
+
+  async tick(probes: ProbeState): Promise<Snapshot> {
+    const timeMs = this.now();
+    const batches = this.batches;
+    this.batches = [];
+    const totals = foldBatches(batches);
+    const stats = await readProcessStats(this.procRoot);
+    const lifecycle = [...this.pendingEvents.splice(0), ...(await this.trackVms(stats, timeMs, false))];
+
+    const faultDeltaByPid = new Map<number, number>();
+    const deltas = new Map<number, { minor: number; major: number }>();
+    for (const s of stats) {
+      const prev = this.prevStats.get(processId(s));
+      const minor = prev ? Math.max(0, s.minflt - prev.minflt) : s.minflt;
+      const major = prev ? Math.max(0, s.majflt - prev.majflt) : s.majflt;
+      deltas.set(s.pid, { minor, major });
+      faultDeltaByPid.set(s.pid, minor + major);
+    }
+    const vmByPid = new Map([...this.vms].map(([id, vm]) => [vm.pid, { id, ...vm }]));
+    const chosen = selectProcesses({
+      stats,
+      faultDeltaByPid,
+      vmPids: new Set(vmByPid.keys()),
+      pinnedPids: new Set(this.options.pinnedPids ?? []),
+      totals,
+      busiestLimit: this.options.busiestLimit ?? 5,
+    });
+    const statByPid = new Map(stats.map((s) => [s.pid, s]));
+    const readNuma = this.seq % (this.options.numaEveryIntervals ?? 10) === 0;
+    const processes = (
+      await Promise.all(
+        chosen.map(async (pid): Promise<TrackedProcess | null> => {
+          const stat = statByPid.get(pid)!;
+          const vm = vmByPid.get(pid);
+          const detail = await readProcessDetail(this.procRoot, this.cgroupRoot, stat, {
+            memoryBytes: vm?.identity.memoryBytes ?? 0,
+            readNuma,
+          });
+          const id = processId(stat);
+          return {
+            id,
+            pid,
+            startTimeTicks: stat.startTimeTicks,
+            comm: stat.comm,
+            identity: vm?.identity ?? null,
+            detail,
+            minorFaults: deltas.get(pid)?.minor ?? 0,
+            majorFaults: deltas.get(pid)?.major ?? 0,
+            guestFaultSource: vm ? await this.faultSourceOf(id, pid, detail?.argv ?? []) : 'none',
+          };
+        }),
+      )
+    ).filter((p): p is TrackedProcess => p !== null);
+
+    const host = await readHostMemory(this.procRoot);
+    const snapshot = buildSnapshot({
+      seq: this.seq,
+      timeMs,
+      intervalMs: this.options.intervalMs,
+      totals,
+      processes,
+      host,
+      vmstat: vmstatDelta(this.prevHost?.vmstat ?? host.vmstat, host.vmstat),
+      probes: {
+        attached: probes.groups.filter((g) => g.attached).map((g) => g.group),
+        groups: probes.groups,
+        bpftraceVersion: probes.bpftraceVersion,
+        badLines: probes.badLines,
+      },
+      lifecycleEvents: lifecycle,
+      // the previous table too: an OOM victim is usually gone by now
+      pidIndex: new Map([...this.prevStats.values(), ...stats].map((s) => [s.pid, { id: processId(s), comm: s.comm }])),
+      hotspotLimit: this.options.hotspotLimit ?? 8,
+    });
+    this.seq += 1;
+    this.prevStats = new Map(stats.map((s) => [processId(s), s]));
+    this.prevHost = host;
+    return snapshot;
+  }
+}

@@ -1,0 +1,130 @@
+// A live tracing session: checks the host, starts the probes, and emits one
+// Snapshot per interval until stopped. Sinks (stdout, websocket, recorder) subscribe
+// to it; they never see bpftrace.
+import { hostname, release } from 'node:os';
+import type { Meta, Snapshot } from '../model/snapshot.js';
+import { blockingProblem, checkHost } from '../probe/preflight.js';
+import { ProbeSet } from '../probe/probe-set.js';
+import { PROBE_GROUPS, type ProbeGroup } from '../probe/probe-groups.js';
+import { makeEvent } from '../aggregate/events.js';
+import { Collector } from './collector.js';
+
+export const FORMAT_VERSION = 1;
+export const FAULTLINE_VERSION = '0.1.0';
+
+export interface LiveOptions {
+  intervalMs: number;
+  pinnedPids: number[];
+  bpftrace?: string;
+  groups?: readonly ProbeGroup[];
+  longStallMs?: number;
+  busiestLimit?: number;
+  probesDir?: string;
+  /** progress and warnings for a human (stderr) */
+  log?: (line: string) => void;
+}
+
+export class LiveSession {
+  private probes: ProbeSet | null = null;
+  private collector: Collector;
+  private timer: NodeJS.Timeout | null = null;
+  private stopped = false;
+  private ticking: Promise<void> = Promise.resolve();
+  meta: Meta | null = null;
+
+  constructor(private readonly options: LiveOptions, private readonly onSnapshot: (s: Snapshot) => void) {
+    this.collector = new Collector({
+      intervalMs: options.intervalMs,
+      pinnedPids: options.pinnedPids,
+      busiestLimit: options.busiestLimit,
+    });
+  }
+
+  /** Resolves once the probes are attached; the first snapshot follows one interval later. */
+  async start(): Promise<Meta> {
+    const log = this.options.log ?? (() => {});
+    const checks = await checkHost(this.options.bpftrace);
+    const problem = blockingProblem(checks);
+    if (problem) throw problem;
+    await this.collector.prime();
+    const groups = this.options.groups ?? PROBE_GROUPS;
+    log(`faultline: attaching probe groups ${groups.join(', ')} (bpftrace ${checks.bpftraceVersion?.text ?? '?'})`);
+    this.probes = new ProbeSet({
+      groups,
+      intervalMs: this.options.intervalMs,
+      longStallNs: Math.round((this.options.longStallMs ?? 10) * 1e6),
+      bpftracePath: checks.bpftracePath!,
+      bpftraceVersion: checks.bpftraceVersion,
+      probesDir: this.options.probesDir,
+      onBatch: (batch) => this.collector.addBatch(batch),
+      onGroupExit: (error) => {
+        log(`faultline: ${error.message}${error.evidence.length ? `: ${error.evidence.at(-1)}` : ''}`);
+        this.collector.addEvent(makeEvent('probe-error', Date.now(), { group: error.message, message: error.message }));
+      },
+    });
+    const statuses = await this.probes.start();
+    for (const s of statuses) log(`faultline:   ${s.group.padEnd(8)} ${s.attached ? 'attached' : `NOT attached: ${s.error}`}`);
+    this.meta = {
+      formatVersion: FORMAT_VERSION,
+      hostname: hostname(),
+      kernel: release(),
+      bpftraceVersion: checks.bpftraceVersion?.text ?? '',
+      probeGroups: statuses.filter((s) => s.attached).map((s) => s.group),
+      intervalMs: this.options.intervalMs,
+      startTimeMs: Date.now(),
+      faultlineVersion: FAULTLINE_VERSION,
+    };
+    this.schedule(Date.now() + this.options.intervalMs);
+    return this.meta;
+  }
+
+  private schedule(atMs: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.ticking = this.emit().catch((error) => this.options.log?.(`faultline: snapshot failed: ${String(error)}`));
+      // the next tick is due one interval after this one was due: no drift
+      this.ticking.then(() => this.schedule(Math.max(atMs + this.options.intervalMs, Date.now())));
+    }, Math.max(0, atMs - Date.now()));
+  }
+
+  /** bpftrace ticks on its own clock, started when it attached: give every attached
+   * group up to half an interval to deliver its batch, so a snapshot and the probes
+   * cover the same interval. */
+  private async waitForProbeTicks(): Promise<void> {
+    const attached = this.probes?.groups().filter((g) => g.attached).map((g) => g.group) ?? [];
+    const deadline = Date.now() + this.options.intervalMs / 2;
+    while (Date.now() < deadline && !this.stopped) {
+      const delivered = this.collector.groupsWithCompleteBatch();
+      if (attached.every((g) => delivered.has(g))) return;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+
+  private async emit(): Promise<void> {
+    if (!this.probes) return;
+    await this.waitForProbeTicks();
+    const snapshot = await this.collector.tick({
+      groups: this.probes.groups(),
+      bpftraceVersion: this.meta?.bpftraceVersion ?? '',
+      badLines: this.probes.takeBadLines(),
+    });
+    this.onSnapshot(snapshot);
+  }
+
+  probePids(): number[] {
+    return this.probes?.pids() ?? [];
+  }
+
+  /** Stops the probes (their last maps arrive) and emits a final snapshot of them. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.ticking;
+    if (!this.probes) return;
+    await this.probes.stop();
+    if (this.collector.hasPendingBatches()) await this.emit();
+  }
+}
+
+

@@ -1,0 +1,56 @@
+// Which processes are VMs, and who they are. IO at the edge (cmdline, cgroup),
+// identity decided by the pure identifyVm.
+//
+// Processes are keyed by `${pid}@${startTimeTicks}`: pids are reused, so a VM that
+// restarts on the same pid (or any new process there) is a new process, and the
+// old one has exited.
+import type { ProcessStat, VmIdentity } from '../model/host.js';
+import { parseProcCgroup, vmFromCgroupPath } from './cgroup-path.js';
+import { readArgv } from './process-detail.js';
+import { isQemuComm, isQemuProcess, parseQemuArgv } from './qemu-identity.js';
+import { readTextOrNull } from './read-proc-file.js';
+
+/** The stable id of a process: pid plus start time. */
+export function processId(stat: Pick<ProcessStat, 'pid' | 'startTimeTicks'>): string {
+  return `${stat.pid}@${stat.startTimeTicks}`;
+}
+
+/** The cgroup path that names a VM: the unified one, else the v1 memory one, else whichever is set. */
+export function vmCgroupPath(cgroupText: string): string {
+  const { memoryPath, unifiedPath } = parseProcCgroup(cgroupText);
+  const naming = [unifiedPath, memoryPath].find((p) => {
+    const vm = vmFromCgroupPath(p);
+    return vm.machineName !== '' || vm.proxmoxVmid !== '';
+  });
+  return naming ?? (unifiedPath || memoryPath);
+}
+
+/** A QEMU process's identity; one without any name is `qemu-<pid>`. */
+export function identifyVm(argv: string[], cgroupText: string, pid: number): VmIdentity {
+  const identity = parseQemuArgv(argv, vmCgroupPath(cgroupText));
+  return identity.name ? identity : { ...identity, name: `qemu-${pid}` };
+}
+
+/** The VMs among `stats`, by pid. Reads cmdline and cgroup only for QEMU-named processes. */
+export async function discoverVms(procRoot: string, stats: ProcessStat[]): Promise<Map<number, VmIdentity>> {
+  const candidates = stats.filter((s) => isQemuComm(s.comm));
+  const found = await Promise.all(
+    candidates.map(async (stat): Promise<[number, VmIdentity] | null> => {
+      const [argv, cgroupText] = await Promise.all([
+        readArgv(procRoot, stat.pid),
+        readTextOrNull(`${procRoot}/${stat.pid}/cgroup`),
+      ]);
+      if (argv === null || !isQemuProcess(stat.comm, argv)) return null;
+      return [stat.pid, identifyVm(argv, cgroupText ?? '', stat.pid)];
+    }),
+  );
+  return new Map(found.filter((entry): entry is [number, VmIdentity] => entry !== null));
+}
+
+/** Process ids that appeared and disappeared between two reads. */
+export function diffProcessSets(prevIds: Set<string>, curIds: Set<string>): { started: string[]; exited: string[] } {
+  return {
+    started: [...curIds].filter((id) => !prevIds.has(id)),
+    exited: [...prevIds].filter((id) => !curIds.has(id)),
+  };
+}

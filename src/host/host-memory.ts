@@ -1,0 +1,76 @@
+// Host-wide memory state: /proc/meminfo, /proc/vmstat, /proc/pressure/memory.
+// Parsing is pure; readHostMemory is the IO edge.
+//   meminfo   "MemTotal:       16384000 kB"   (a few lines, HugePages_*, have no unit)
+//   vmstat    "pgfault 123456"                 counters since boot, and some gauges
+//   pressure  "some avg10=0.00 avg60=0.00 avg300=0.00 total=0"   (PSI, 4.20+)
+//             "full avg10=0.00 ..."
+import type { HostMemory } from '../model/host.js';
+import type { VmstatDelta } from '../model/snapshot.js';
+import { readTextOrNull } from './read-proc-file.js';
+
+/** Every line, keys as written (`Active(anon)`); kB values in bytes, unit-less ones as is. */
+export function parseMeminfo(text: string): Record<string, number> {
+  const values: Record<string, number> = {};
+  for (const line of text.split('\n')) {
+    const match = /^([^:]+):\s+(\d+)(\s+kB)?\s*$/.exec(line);
+    if (match?.[1] && match[2]) values[match[1]] = Number(match[2]) * (match[3] ? 1024 : 1);
+  }
+  return values;
+}
+
+export function parseVmstat(text: string): Record<string, number> {
+  const values: Record<string, number> = {};
+  for (const line of text.split('\n')) {
+    const match = /^(\S+)\s+(-?\d+)\s*$/.exec(line);
+    if (match?.[1] && match[2]) values[match[1]] = Number(match[2]);
+  }
+  return values;
+}
+
+/** PSI avg10 of the "some" and "full" lines, in percent; -1 for a missing line. */
+export function parsePressure(text: string): { someAvg10: number; fullAvg10: number } {
+  const avg10 = (kind: string): number => {
+    const match = new RegExp(`^${kind} avg10=([\\d.]+)`, 'm').exec(text);
+    return match?.[1] ? Number(match[1]) : -1;
+  };
+  return { someAvg10: avg10('some'), fullAvg10: avg10('full') };
+}
+
+export async function readHostMemory(procRoot = '/proc'): Promise<HostMemory> {
+  const [meminfo, vmstat, pressure] = await Promise.all([
+    readTextOrNull(`${procRoot}/meminfo`),
+    readTextOrNull(`${procRoot}/vmstat`),
+    readTextOrNull(`${procRoot}/pressure/memory`), // absent without CONFIG_PSI or with psi=0
+  ]);
+  const psi = parsePressure(pressure ?? '');
+  return {
+    meminfoBytes: parseMeminfo(meminfo ?? ''),
+    vmstat: parseVmstat(vmstat ?? ''),
+    psiMemSomeAvg10: psi.someAvg10,
+    psiMemFullAvg10: psi.fullAvg10,
+  };
+}
+
+/** Our field -> /proc/vmstat counter. */
+const VMSTAT_COUNTERS: Record<keyof VmstatDelta, string> = {
+  pgfault: 'pgfault',
+  pgmajfault: 'pgmajfault',
+  pswpin: 'pswpin',
+  pswpout: 'pswpout',
+  pgscanDirect: 'pgscan_direct',
+  pgscanKswapd: 'pgscan_kswapd',
+  pgstealDirect: 'pgsteal_direct',
+  pgstealKswapd: 'pgsteal_kswapd',
+  compactStall: 'compact_stall',
+  oomKill: 'oom_kill',
+  thpFaultAlloc: 'thp_fault_alloc',
+};
+
+/** Counter increases between two reads; a counter that went backwards (reboot, a different host) gives 0. */
+export function vmstatDelta(prev: Record<string, number>, cur: Record<string, number>): VmstatDelta {
+  const delta = {} as VmstatDelta;
+  for (const [field, counter] of Object.entries(VMSTAT_COUNTERS) as Array<[keyof VmstatDelta, string]>) {
+    delta[field] = Math.max(0, (cur[counter] ?? 0) - (prev[counter] ?? 0));
+  }
+  return delta;
+}

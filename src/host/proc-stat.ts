@@ -1,0 +1,60 @@
+// /proc/PID/stat: the per-process line we poll every interval for fault counters
+// (minflt, majflt: exact and free, see DESIGN.md "Probes") and for identity
+// (pid + start time, since pids are reused).
+//
+// Format (proc(5)): `pid (comm) state ppid pgrp ... minflt cminflt majflt ...`.
+// comm is the task name, up to 15 bytes, and may itself contain spaces and ')'
+// (a process can name itself "a) b"), so split at the LAST ')'.
+import { readdir } from 'node:fs/promises';
+import type { ProcessStat } from '../model/host.js';
+import { isNoDataError, readTextOrNull } from './read-proc-file.js';
+
+// Indexes into the fields after ")": proc(5) field number minus 3.
+const STATE = 0; // field 3
+const PPID = 1; // field 4
+const MINFLT = 7; // field 10
+const MAJFLT = 9; // field 12
+const STARTTIME = 19; // field 22, clock ticks since boot
+const RSS = 21; // field 24, pages
+
+export function parseProcStat(text: string): ProcessStat | null {
+  const open = text.indexOf('(');
+  const close = text.lastIndexOf(')');
+  if (open < 1 || close < open) return null;
+  const pid = Number(text.slice(0, open).trim());
+  const fields = text.slice(close + 1).trim().split(/\s+/);
+  if (!Number.isInteger(pid) || fields.length <= RSS) return null;
+  const num = (i: number): number => Number(fields[i]);
+  const stat: ProcessStat = {
+    pid,
+    comm: text.slice(open + 1, close),
+    state: fields[STATE] ?? '',
+    ppid: num(PPID),
+    minflt: num(MINFLT),
+    majflt: num(MAJFLT),
+    startTimeTicks: num(STARTTIME),
+    rssPages: num(RSS),
+  };
+  const numbers = [stat.ppid, stat.minflt, stat.majflt, stat.startTimeTicks, stat.rssPages];
+  return numbers.every(Number.isFinite) ? stat : null;
+}
+
+/** One process's stat, or null when it has exited (or the line does not parse). */
+export async function readProcessStat(procRoot: string, pid: number): Promise<ProcessStat | null> {
+  const text = await readTextOrNull(`${procRoot}/${pid}/stat`);
+  return text === null ? null : parseProcStat(text);
+}
+
+/** Every process under procRoot, by pid; processes that exit while we read are skipped. */
+export async function readProcessStats(procRoot = '/proc'): Promise<ProcessStat[]> {
+  let names: string[];
+  try {
+    names = await readdir(procRoot);
+  } catch (err) {
+    if (isNoDataError(err)) return [];
+    throw err;
+  }
+  const pids = names.filter((n) => /^\d+$/.test(n)).map(Number);
+  const stats = await Promise.all(pids.map((pid) => readProcessStat(procRoot, pid)));
+  return stats.filter((s): s is ProcessStat => s !== null).sort((a, b) => a.pid - b.pid);
+}

@@ -1,0 +1,89 @@
+// Everything we read about one process we report in detail this interval. IO.
+//
+// A process can exit, and its pid be reused, while we read its files one by one.
+// Every read tolerates a missing file, and at the end we read /proc/PID/stat again:
+// if the process is gone or its start time changed, the data may mix two processes
+// and we return null. (A pid cannot be reused while its process lives, so the same
+// start time at the end means every file came from the process we meant.)
+//
+// Files: cmdline, status, maps, smaps_rollup (rss by kind, THP), ksm_stat, cgroup
+// (+ its memory files), numa_maps only when asked (it walks page tables), smaps only
+// when guest RAM was found (also a page-table walk, for the guest RAM's resident bytes).
+import type { ProcessDetail, ProcessStat } from '../model/host.js';
+import { parseProcCgroup } from './cgroup-path.js';
+import { readCgroupMemory } from './cgroup-memory.js';
+import { parseKsmStat, parseNumaMaps } from './ksm-numa.js';
+import { findGuestRam, parseMaps } from './proc-maps.js';
+import { readProcessStat } from './proc-stat.js';
+import { parseProcStatus } from './proc-status.js';
+import { readTextOrNull } from './read-proc-file.js';
+import { parseSmapsRollup, residentBytesOfMapping } from './smaps.js';
+
+export interface DetailOptions {
+  /** The VM's guest memory size (0 for processes): the guest-RAM mapping has exactly this size. */
+  memoryBytes: number;
+  readNuma: boolean;
+}
+
+/** argv from a NUL-separated cmdline; [] for kernel threads and zombies. */
+export function parseCmdline(text: string): string[] {
+  if (text === '') return [];
+  const argv = text.split('\0');
+  if (argv[argv.length - 1] === '') argv.pop();
+  return argv;
+}
+
+/** The process's argv, or null when it has exited. */
+export async function readArgv(procRoot: string, pid: number): Promise<string[] | null> {
+  const text = await readTextOrNull(`${procRoot}/${pid}/cmdline`);
+  return text === null ? null : parseCmdline(text);
+}
+
+async function ksmMergedPages(dir: string): Promise<number> {
+  const ksmStat = await readTextOrNull(`${dir}/ksm_stat`);
+  if (ksmStat?.includes('ksm_merging_pages')) return parseKsmStat(ksmStat);
+  // 5.19-6.0 have only the one-number file
+  return Number((await readTextOrNull(`${dir}/ksm_merging_pages`)) ?? 0) || 0;
+}
+
+export async function readProcessDetail(
+  procRoot: string,
+  cgroupRoot: string,
+  stat: ProcessStat,
+  opts: DetailOptions,
+): Promise<ProcessDetail | null> {
+  const dir = `${procRoot}/${stat.pid}`;
+  const [cmdline, status, maps, rollup, ksmPages, numaMaps, cgroupText] = await Promise.all([
+    readTextOrNull(`${dir}/cmdline`),
+    readTextOrNull(`${dir}/status`),
+    readTextOrNull(`${dir}/maps`),
+    readTextOrNull(`${dir}/smaps_rollup`),
+    ksmMergedPages(dir),
+    opts.readNuma ? readTextOrNull(`${dir}/numa_maps`) : Promise.resolve(null),
+    readTextOrNull(`${dir}/cgroup`),
+  ]);
+  if (cmdline === null || status === null) return null;
+
+  const mappings = parseMaps(maps ?? '');
+  const guestRam = findGuestRam(mappings, opts.memoryBytes);
+  const smaps = guestRam ? await readTextOrNull(`${dir}/smaps`) : null;
+  const cgroupPaths = parseProcCgroup(cgroupText ?? '');
+  const cgroup = await readCgroupMemory(cgroupRoot, cgroupPaths.memoryPath, cgroupPaths.unifiedPath);
+
+  const after = await readProcessStat(procRoot, stat.pid);
+  if (after === null || after.startTimeTicks !== stat.startTimeTicks) return null;
+
+  return {
+    pid: stat.pid,
+    startTimeTicks: stat.startTimeTicks,
+    argv: parseCmdline(cmdline),
+    status: parseProcStatus(status),
+    mappings,
+    guestRam,
+    guestRamResidentBytes: guestRam && smaps ? residentBytesOfMapping(smaps, guestRam.start) : 0,
+    anonHugeBytes: parseSmapsRollup(rollup ?? '').anonHugeBytes,
+    ksmMergedPages: ksmPages,
+    numa: numaMaps === null ? [] : parseNumaMaps(numaMaps),
+    cgroup,
+  };
+}

@@ -1,0 +1,27 @@
+// Errors that reach the user. Each has a stable code (documented in README.md,
+// "When it fails"), says what to do next, and carries the evidence (for example
+// the last lines bpftrace printed). One top-level handler prints them
+// (src/cli/main.ts); stacks only with --debug.
+
+export type ErrorCode =
+  | 'E_NOT_ROOT'
+  | 'E_NO_BPFTRACE'
+  | 'E_NO_TRACEFS'
+  | 'E_LOCKDOWN'
+  | 'E_PROBE_ATTACH'
+  | 'E_PROBE_EXIT'
+  | 'E_NO_PROBES'
+  | 'E_USAGE'
+  | 'E_BAD_VALUE';
+
+export class FaultlineError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly hint = '',
+    readonly evidence: string[] = [],
+  ) {
+    super(message);
+    this.name = 'FaultlineError';
+  }
+}

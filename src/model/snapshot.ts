@@ -1,0 +1,260 @@
+// The data that flows out of the pipeline: one Snapshot per interval, Events for
+// rare things, a Meta header. Types only. The wire schema is src/proto/faultline.proto;
+// these shapes are its JSON form (what `faultline live --json` prints).
+// Units are in the names: *Bytes, *Ns, *Ms, *PerSec. Counts are per interval.
+
+export type ProcessKind = 'vm' | 'process';
+
+/** Where a VM's identity came from (see src/host/qemu-identity.ts). */
+export type IdentitySource = 'libvirt' | 'proxmox' | 'openstack' | 'qemu' | 'process';
+
+/** Which path counts guest-RAM faults on this host: EPT violations under KVM, host
+ * user faults on the guest-RAM mapping under TCG, or none seen yet. */
+export type GuestFaultSource = 'kvm' | 'user-faults' | 'none';
+
+export interface HostStats {
+  memTotalBytes: number;
+  memAvailableBytes: number;
+  memFreeBytes: number;
+  cachedBytes: number;
+  swapTotalBytes: number;
+  swapUsedBytes: number;
+  zswapBytes: number;
+  slabReclaimableBytes: number;
+  slabUnreclaimableBytes: number;
+  anonHugePagesBytes: number;
+  /** PSI memory "some"/"full" avg10 (percent), -1 when /proc/pressure is missing. */
+  psiMemSomeAvg10: number;
+  psiMemFullAvg10: number;
+  /** /proc/vmstat deltas over the interval. */
+  vmstat: VmstatDelta;
+  /** Host-wide reclaim seen by the probes this interval. */
+  kswapdWakes: number;
+  kswapdRunNs: number;
+  lruPagesReclaimed: number;
+  compactionStalls: number;
+  compactionNs: number;
+  /** MMU-notifier calls on an HVA range that no VM's guest RAM, or more than one VM's, contains. */
+  mmuNotifierUnattributed: number;
+  mmuNotifierAmbiguous: number;
+}
+
+export interface VmstatDelta {
+  pgfault: number;
+  pgmajfault: number;
+  pswpin: number;
+  pswpout: number;
+  pgscanDirect: number;
+  pgscanKswapd: number;
+  pgstealDirect: number;
+  pgstealKswapd: number;
+  compactStall: number;
+  oomKill: number;
+  thpFaultAlloc: number;
+}
+
+export interface ProbeGroupStatus {
+  group: string;
+  attached: boolean;
+  /** Why it is not attached, or what it last said on stderr; empty when fine. */
+  error: string;
+  lostEvents: number;
+  badLines: number;
+}
+
+export interface ProbeStatus {
+  /** Names of the probe groups whose bpftrace program is attached. */
+  attached: string[];
+  groups: ProbeGroupStatus[];
+  /** Events the kernel dropped this interval (bpftrace lost_events), all groups. */
+  lostEvents: number;
+  /** Output lines that did not parse this interval, all groups. */
+  badLines: number;
+  guestFaultSource: GuestFaultSource;
+  bpftraceVersion: string;
+}
+
+export interface RssBreakdown {
+  totalBytes: number;
+  anonBytes: number;
+  fileBytes: number;
+  shmemBytes: number;
+  swapBytes: number;
+  /** Resident bytes of the guest-RAM mapping (VMs only; from smaps of that mapping). */
+  guestRamBytes: number;
+  /** Anonymous resident bytes that are not guest RAM: QEMU's own heap, device buffers. */
+  ownAnonBytes: number;
+  anonHugeBytes: number;
+}
+
+export interface FaultCounts {
+  /** From /proc/PID/stat deltas: exact, costs the fault path nothing. */
+  minor: number;
+  major: number;
+  /** From the faults probe: exceptions:page_fault_user/kernel, filemap faults. */
+  user: number;
+  kernel: number;
+  file: number;
+  /** Faults that populated guest RAM, from `guestRamSource`. */
+  guestRam: number;
+  guestRamSource: GuestFaultSource;
+}
+
+export interface KvmExitCount {
+  reason: number;
+  count: number;
+}
+
+export interface KvmStats {
+  eptFaults: number;
+  asyncPf: number;
+  asyncPfNotPresent: number;
+  asyncPfReady: number;
+  /** kvm_age_hva + kvm_unmap_hva_range calls whose HVA range is inside this VM's guest RAM. */
+  mmuNotifier: number;
+  mmuNotifierBytes: number;
+  exits: KvmExitCount[];
+  /** kvm_mmu_spte_requested by level. */
+  map4k: number;
+  map2m: number;
+  map1g: number;
+}
+
+export interface HistBucket {
+  /** Lower bound of the log2 bucket, inclusive. */
+  lowNs: number;
+  count: number;
+}
+
+export interface ReclaimStats {
+  stalls: number;
+  stallNs: number;
+  directStalls: number;
+  memcgStalls: number;
+  maxStallNs: number;
+  stallHistogram: HistBucket[];
+  pagesReclaimed: number;
+  compactionStalls: number;
+  compactionNs: number;
+}
+
+export interface GrowthStats {
+  mmapBytes: number;
+  munmapBytes: number;
+  brkBytes: number;
+  /** madvise DONTNEED/FREE/REMOVE/COLD/PAGEOUT bytes. */
+  madviseFreeBytes: number;
+  /** The part of madviseFreeBytes that fell inside guest RAM: a balloon inflate. */
+  balloonBytes: number;
+}
+
+export type RegionKind = 'guest-ram' | 'heap' | 'stack' | 'anon' | 'file' | 'other' | 'unmapped';
+
+export interface Hotspot {
+  /** What the region is: guest-ram, heap, stack, anon, file, other (vdso...), unmapped (gone since). */
+  region: RegionKind;
+  /** File path for file mappings, [heap]/[stack]/... names, empty for anonymous memory. */
+  mapping: string;
+  /** Host virtual address of the 2 MiB region. */
+  startAddress: number;
+  /** Guest-physical address of the region, for guest RAM (-1 otherwise). */
+  guestPhysAddress: number;
+  bytes: number;
+  /** Estimated faults in the region this interval (sampled 1 in 16, scaled; see probes/faults.bt). */
+  faults: number;
+  /** 'user-faults' (host faults) or 'kvm' (EPT faults, keyed by guest-physical address). */
+  source: GuestFaultSource;
+}
+
+export interface CgroupMemory {
+  path: string;
+  limitBytes: number;
+  usageBytes: number;
+  oomKills: number;
+  /** memory.events "max"/failcnt: times the limit was hit. */
+  limitHits: number;
+}
+
+export interface NumaNodeBytes {
+  node: number;
+  bytes: number;
+}
+
+export interface VmSnapshot {
+  /** Stable identity: `${pid}@${startTimeTicks}`; a restarted VM is a new id. */
+  id: string;
+  kind: ProcessKind;
+  name: string;
+  uuid: string;
+  pid: number;
+  startTimeTicks: number;
+  source: IdentitySource;
+  /** Proxmox VMID or '' */
+  vmid: string;
+  comm: string;
+  /** Configured guest memory (-m / memory-backend), 0 for processes. */
+  memoryBytes: number;
+  rss: RssBreakdown;
+  faults: FaultCounts;
+  kvm: KvmStats;
+  reclaim: ReclaimStats;
+  growth: GrowthStats;
+  hotspots: Hotspot[];
+  ksmMergedPages: number;
+  numa: NumaNodeBytes[];
+  cgroup: CgroupMemory;
+  /** Guest-RAM mapping in host virtual memory; 0/0 when unknown. */
+  guestRamStart: number;
+  guestRamEnd: number;
+}
+
+export type EventType =
+  | 'oom-kill'
+  | 'reclaim-stall'
+  | 'vm-start'
+  | 'vm-exit'
+  | 'lost-events'
+  | 'probe-error'
+  | 'probe-attached';
+
+export interface FaultlineEvent {
+  type: EventType;
+  timeMs: number;
+  pid: number;
+  vmId: string;
+  comm: string;
+  /** Human text: what happened, with numbers. */
+  message: string;
+  /** oom-kill: RSS of the victim by kind. */
+  anonRssBytes: number;
+  fileRssBytes: number;
+  shmemRssBytes: number;
+  /** reclaim-stall: its duration; lost-events: 0. */
+  durationNs: number;
+  /** lost-events: how many; otherwise 0. */
+  count: number;
+  group: string;
+}
+
+export interface Snapshot {
+  seq: number;
+  timeMs: number;
+  intervalMs: number;
+  host: HostStats;
+  probes: ProbeStatus;
+  vms: VmSnapshot[];
+  events: FaultlineEvent[];
+}
+
+export interface Meta {
+  formatVersion: number;
+  hostname: string;
+  kernel: string;
+  bpftraceVersion: string;
+  probeGroups: string[];
+  intervalMs: number;
+  startTimeMs: number;
+  faultlineVersion: string;
+}
+
+export type Frame = { meta: Meta } | { snapshot: Snapshot } | { event: FaultlineEvent };

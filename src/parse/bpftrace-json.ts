@@ -1,0 +1,163 @@
+// bpftrace `-f json` output, one line at a time, to typed records. Pure.
+//
+// Tolerates the shapes bpftrace has printed from 0.17 (Debian 12) to 0.26:
+// - NDJSON, one object per line; blank lines at exit (0.17 prints "\n\n") are skipped;
+// - `map`/`stats` records: {"@name": {"k1,k2": value}} (tuple keys joined with commas,
+//   spaces stripped from 0.24) or a scalar {"@name": value};
+// - `hist`: {"@name": [buckets]} or keyed {"@name": {"key": [buckets]}}; the negative
+//   bucket has no `min`;
+// - integers as numbers, or (0.24+) as strings when a double cannot hold them;
+// - `lost_events` as {"data": {"events": N}} and (0.24+) with a top-level `count`;
+// - unknown types (time, join, errorf, runtime_error...) are `other`, never fatal.
+// Our probes key maps by numbers only, so a key that is not numbers is a bad record.
+
+export interface MapEntry {
+  key: number[];
+  value: number;
+}
+
+export interface HistBucketRecord {
+  /** Lower bound; the negative bucket (no `min` in the JSON) gets -Infinity. */
+  min: number;
+  max: number;
+  count: number;
+}
+
+export interface HistEntry {
+  key: number[];
+  buckets: HistBucketRecord[];
+}
+
+export type BpftraceRecord =
+  | { type: 'map'; name: string; entries: MapEntry[] }
+  | { type: 'hist'; name: string; entries: HistEntry[] }
+  | { type: 'printf'; text: string }
+  | { type: 'lost'; events: number }
+  | { type: 'attached'; probes: number }
+  | { type: 'other'; kind: string };
+
+export type LineResult =
+  | { ok: true; records: BpftraceRecord[] }
+  | { ok: false; reason: string };
+
+const SKIP: LineResult = { ok: true, records: [] };
+
+/** A JSON number, or a decimal string (0.24+ prints big u64 so). NaN when neither. */
+export function toNumber(value: unknown): number {
+  if (typeof value === 'number') return value;
+  if (typeof value === 'string' && /^-?\d+(\.\d+)?$/.test(value.trim())) return Number(value);
+  return Number.NaN;
+}
+
+/** "123,4" -> [123, 4]; "" -> []; null when a part is not a number. */
+export function parseKey(key: string): number[] | null {
+  if (key === '') return [];
+  const parts = key.split(',').map((p) => toNumber(p.trim()));
+  return parts.some((p) => Number.isNaN(p)) ? null : parts;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function parseMapValue(name: string, value: unknown): BpftraceRecord | string {
+  if (!isObject(value)) {
+    const scalar = toNumber(value);
+    if (Number.isNaN(scalar)) return `map ${name}: value is not a number`;
+    return { type: 'map', name, entries: [{ key: [], value: scalar }] };
+  }
+  // stats() prints {"count","average","total"} for a scalar map
+  if ('total' in value && 'count' in value && 'average' in value) {
+    return { type: 'map', name, entries: [{ key: [], value: toNumber(value.total) }] };
+  }
+  const entries: MapEntry[] = [];
+  for (const [rawKey, rawValue] of Object.entries(value)) {
+    const key = parseKey(rawKey);
+    const number = isObject(rawValue) ? toNumber(rawValue.total) : toNumber(rawValue);
+    if (key === null || Number.isNaN(number)) return `map ${name}: key "${rawKey.slice(0, 40)}" or its value is not numeric`;
+    entries.push({ key, value: number });
+  }
+  return { type: 'map', name, entries };
+}
+
+function parseBuckets(raw: unknown): HistBucketRecord[] | null {
+  if (!Array.isArray(raw)) return null;
+  const buckets: HistBucketRecord[] = [];
+  for (const b of raw) {
+    if (!isObject(b)) return null;
+    const count = toNumber(b.count);
+    const max = toNumber(b.max);
+    const min = 'min' in b ? toNumber(b.min) : Number.NEGATIVE_INFINITY;
+    if (Number.isNaN(count) || Number.isNaN(max) || Number.isNaN(min)) return null;
+    buckets.push({ min, max, count });
+  }
+  return buckets;
+}
+
+function parseHistValue(name: string, value: unknown): BpftraceRecord | string {
+  if (Array.isArray(value)) {
+    const buckets = parseBuckets(value);
+    return buckets ? { type: 'hist', name, entries: [{ key: [], buckets }] } : `hist ${name}: bad buckets`;
+  }
+  if (!isObject(value)) return `hist ${name}: not an array or object`;
+  const entries: HistEntry[] = [];
+  for (const [rawKey, rawBuckets] of Object.entries(value)) {
+    const key = parseKey(rawKey);
+    const buckets = parseBuckets(rawBuckets);
+    if (key === null || buckets === null) return `hist ${name}: bad key or buckets`;
+    entries.push({ key, buckets });
+  }
+  return { type: 'hist', name, entries };
+}
+
+function parseMaps(
+  data: unknown,
+  parseOne: (name: string, value: unknown) => BpftraceRecord | string,
+): LineResult {
+  if (!isObject(data)) return { ok: false, reason: 'map data is not an object' };
+  const records: BpftraceRecord[] = [];
+  for (const [name, value] of Object.entries(data)) {
+    const record = parseOne(name, value);
+    if (typeof record === 'string') return { ok: false, reason: record };
+    records.push(record);
+  }
+  return { ok: true, records };
+}
+
+export function parseBpftraceLine(line: string): LineResult {
+  const text = line.trim();
+  if (text === '') return SKIP;
+  let message: unknown;
+  try {
+    message = JSON.parse(text);
+  } catch {
+    return { ok: false, reason: `not JSON: ${text.slice(0, 80)}` };
+  }
+  if (!isObject(message) || typeof message.type !== 'string') {
+    return { ok: false, reason: 'no "type" field' };
+  }
+  const data = message.data;
+  switch (message.type) {
+    case 'map':
+    case 'stats':
+      return parseMaps(data, parseMapValue);
+    case 'hist':
+      return parseMaps(data, parseHistValue);
+    case 'printf':
+      return typeof data === 'string'
+        ? { ok: true, records: [{ type: 'printf', text: data }] }
+        : { ok: false, reason: 'printf data is not a string' };
+    case 'lost_events': {
+      const events = isObject(data) ? toNumber(data.events) : toNumber(message.count);
+      return Number.isNaN(events)
+        ? { ok: false, reason: 'lost_events without a count' }
+        : { ok: true, records: [{ type: 'lost', events }] };
+    }
+    case 'attached_probes': {
+      const probes = isObject(data) ? toNumber(data.probes) : toNumber(message.count);
+      return { ok: true, records: [{ type: 'attached', probes: Number.isNaN(probes) ? 0 : probes }] };
+    }
+    default:
+      return { ok: true, records: [{ type: 'other', kind: message.type }] };
+  }
+}

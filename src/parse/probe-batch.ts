@@ -1,0 +1,72 @@
+// Groups one probe's records into interval batches. Pure state machine.
+// A probe prints its maps, clears them, then `faultline_tick GROUP`; everything
+// between two ticks is one batch. `faultline_ready GROUP` marks "attached". Rare
+// events (printf lines) land in the batch they arrived in. At exit bpftrace dumps
+// the maps again (what accumulated since the last tick): `flush()` returns it.
+import type { BpftraceRecord, HistEntry, MapEntry } from './bpftrace-json.js';
+
+export interface ProbeBatch {
+  group: string;
+  maps: Map<string, MapEntry[]>;
+  hists: Map<string, HistEntry[]>;
+  /** printf lines other than ready/tick, without the trailing newline. */
+  lines: string[];
+  lostEvents: number;
+  /** False for the dump at exit (no tick ended it). */
+  complete: boolean;
+}
+
+export type BatchOutput = { kind: 'ready' } | { kind: 'batch'; batch: ProbeBatch };
+
+export function emptyBatch(group: string): ProbeBatch {
+  return { group, maps: new Map(), hists: new Map(), lines: [], lostEvents: 0, complete: false };
+}
+
+export class ProbeBatcher {
+  private current: ProbeBatch;
+  private touched = false;
+
+  constructor(readonly group: string) {
+    this.current = emptyBatch(group);
+  }
+
+  /** Feed one record; returns what became complete (ready or a batch), if anything. */
+  push(record: BpftraceRecord): BatchOutput | null {
+    switch (record.type) {
+      case 'map':
+        this.current.maps.set(record.name, record.entries);
+        break;
+      case 'hist':
+        this.current.hists.set(record.name, record.entries);
+        break;
+      case 'lost':
+        this.current.lostEvents += record.events;
+        break;
+      case 'printf': {
+        for (const line of record.text.split('\n')) {
+          if (line === '') continue;
+          if (line.startsWith('faultline_ready')) return { kind: 'ready' };
+          if (line.startsWith('faultline_tick')) return { kind: 'batch', batch: this.take(true) };
+          this.current.lines.push(line);
+        }
+        break;
+      }
+      default:
+        return null;
+    }
+    this.touched = true;
+    return null;
+  }
+
+  /** What arrived after the last tick (the exit dump), or null if nothing did. */
+  flush(): ProbeBatch | null {
+    return this.touched ? this.take(false) : null;
+  }
+
+  private take(complete: boolean): ProbeBatch {
+    const batch = { ...this.current, complete };
+    this.current = emptyBatch(this.group);
+    this.touched = false;
+    return batch;
+  }
+}

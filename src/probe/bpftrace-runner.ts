@@ -1,0 +1,166 @@
+// Spawns and supervises one bpftrace program: reads its JSON lines as they come,
+// batches them per interval, keeps the last stderr lines as evidence, counts bad
+// lines, and stops it with one SIGINT, a bounded wait, then SIGKILL.
+//
+// bpftrace must not outlive us: it runs under `setpriv --pdeathsig SIGTERM`
+// (the kernel signals it when our thread dies, even on SIGKILL), and the probe
+// prints every interval, so a dead reader also ends it with SIGPIPE.
+import { createInterface } from 'node:readline';
+import { existsSync } from 'node:fs';
+import { execa, type ResultPromise } from 'execa';
+import { parseBpftraceLine } from '../parse/bpftrace-json.js';
+import { ProbeBatcher, type ProbeBatch } from '../parse/probe-batch.js';
+import { FaultlineError } from '../model/errors.js';
+
+export interface RunnerOptions {
+  group: string;
+  programPath: string;
+  args: string[];
+  bpftracePath?: string;
+  env?: Record<string, string>;
+  /** How long to wait for the program to attach (compile + attach), ms. */
+  attachTimeoutMs?: number;
+  onBatch: (batch: ProbeBatch) => void;
+  /** Called once if bpftrace exits while we did not ask it to. */
+  onUnexpectedExit?: (error: FaultlineError) => void;
+}
+
+const STDERR_LINES_KEPT = 20;
+/** bpftrace prints this at start on hosts with a low memlock limit; it is harmless. */
+const HARMLESS_STDERR = [/couldn't set RLIMIT_MEMLOCK/, /^\s*$/];
+
+export function isHarmlessStderr(line: string): boolean {
+  return HARMLESS_STDERR.some((re) => re.test(line));
+}
+
+function withParentDeathSignal(command: string, args: string[]): [string, string[]] {
+  const setpriv = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
+  return setpriv ? [setpriv, ['--pdeathsig', 'SIGTERM', command, ...args]] : [command, args];
+}
+
+export class BpftraceRunner {
+  readonly group: string;
+  lostEvents = 0;
+  badLines = 0;
+  private readonly stderrTail: string[] = [];
+  private child: ResultPromise | null = null;
+  private stopping = false;
+  private exited = false;
+  private exitPromise: Promise<void> = Promise.resolve();
+
+  constructor(private readonly options: RunnerOptions) {
+    this.group = options.group;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** The last lines bpftrace wrote to stderr, without the harmless ones. */
+  evidence(): string[] {
+    return this.stderrTail.filter((l) => !isHarmlessStderr(l));
+  }
+
+  /** Starts bpftrace; resolves once every probe is attached (BEGIN ran). */
+  async start(): Promise<void> {
+    const { programPath, args, bpftracePath = 'bpftrace', env = {} } = this.options;
+    const [command, argv] = withParentDeathSignal(bpftracePath, ['-f', 'json', programPath, ...args]);
+    const child = execa(command, argv, {
+      buffer: false,
+      stdin: 'ignore',
+      reject: false,
+      cleanup: true,
+      forceKillAfterDelay: false,
+      env: { ...env, BPFTRACE_NO_USER_SYMBOLS: '1' },
+    });
+    this.child = child;
+    const batcher = new ProbeBatcher(this.group);
+    let markReady: () => void = () => {};
+    let failStart: (e: FaultlineError) => void = () => {};
+    const ready = new Promise<void>((resolve, reject) => {
+      markReady = resolve;
+      failStart = reject;
+    });
+    let isReady = false;
+
+    createInterface({ input: child.stderr! }).on('line', (line) => {
+      this.stderrTail.push(line);
+      if (this.stderrTail.length > STDERR_LINES_KEPT) this.stderrTail.shift();
+    });
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      const result = parseBpftraceLine(line);
+      if (!result.ok) {
+        this.badLines += 1;
+        return;
+      }
+      for (const record of result.records) {
+        if (record.type === 'lost') this.lostEvents += record.events;
+        const out = batcher.push(record);
+        if (out?.kind === 'ready') {
+          isReady = true;
+          markReady();
+        } else if (out?.kind === 'batch') this.options.onBatch(out.batch);
+      }
+    });
+
+    this.exitPromise = child.then((result) => {
+      this.exited = true;
+      const last = batcher.flush();
+      if (last) this.options.onBatch(last);
+      const how = result.signal ? `signal ${result.signal}` : `exit code ${result.exitCode}`;
+      const error = new FaultlineError(
+        isReady ? 'E_PROBE_EXIT' : 'E_PROBE_ATTACH',
+        isReady
+          ? `bpftrace for probe group "${this.group}" exited (${how})`
+          : `probe group "${this.group}" did not attach: bpftrace ended with ${how}`,
+        isReady ? 'faultline keeps running without it; run `faultline doctor` to see why' : 'run `faultline doctor` for a per-group diagnosis',
+        this.evidence(),
+      );
+      if (!isReady) failStart(error);
+      else if (!this.stopping) this.options.onUnexpectedExit?.(error);
+    });
+
+    const timeoutMs = this.options.attachTimeoutMs ?? 60_000;
+    const timer = setTimeout(() => {
+      failStart(
+        new FaultlineError(
+          'E_PROBE_ATTACH',
+          `probe group "${this.group}" did not attach within ${Math.round(timeoutMs / 1000)} s`,
+          'the host may be overloaded; run `faultline doctor`',
+          this.evidence(),
+        ),
+      );
+    }, timeoutMs);
+    try {
+      await ready;
+    } catch (error) {
+      await this.stop();
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** One SIGINT (bpftrace prints its maps and exits), a bounded wait, then SIGKILL.
+   * bpftrace 0.17 misses a SIGINT now and then, so one more is sent halfway. */
+  async stop(graceMs = 4000): Promise<void> {
+    const child = this.child;
+    if (!child || this.exited) return this.exitPromise;
+    this.stopping = true;
+    child.kill('SIGINT');
+    const waited = await Promise.race([
+      this.exitPromise.then(() => true),
+      delay(graceMs / 2).then(() => false),
+    ]);
+    if (!waited && !this.exited) {
+      child.kill('SIGINT');
+      const again = await Promise.race([this.exitPromise.then(() => true), delay(graceMs / 2).then(() => false)]);
+      if (!again && !this.exited) child.kill('SIGKILL');
+    }
+    await this.exitPromise;
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}

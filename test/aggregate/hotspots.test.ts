@@ -1,0 +1,62 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { firstOverlap, guestRamUserFaults, hotspotsOf, REGION_BYTES } from '../../src/aggregate/hotspots.js';
+import { emptyPidCounters } from '../../src/aggregate/probe-counters.js';
+import { guestPhysOfRamOffset, machineKindFromArgv, ramOffsetOfGuestPhys } from '../../src/aggregate/guest-phys.js';
+import type { Mapping } from '../../src/model/host.js';
+
+const MiB = 2 ** 20;
+const GiB = 2 ** 30;
+const map = (start: number, size: number, path: string, perms = 'rw-p'): Mapping => ({ start, end: start + size, perms, offset: 0, inode: 0, path });
+
+const RAM = map(0x7f0000000000, 512 * MiB, '');
+const MAPPINGS: Mapping[] = [
+  map(0x555555554000, 4 * MiB, '/usr/bin/qemu-system-x86_64', 'r-xp'),
+  map(0x555556000000, 8 * MiB, '[heap]'),
+  map(0x7e0000000000, GiB, '', 'rwxp'), // TCG code cache: anonymous but not guest RAM
+  RAM,
+  map(0x7ffff0000000, 8 * MiB, '[stack]'),
+];
+
+test('sampled regions are scaled so hotspots add up to the exact fault count, named by mapping', () => {
+  const c = emptyPidCounters();
+  c.faultUser = 1000;
+  const ramRegion = RAM.start / REGION_BYTES + 3;
+  c.regionSamples.set(ramRegion, 30);
+  c.regionSamples.set(0x555556000000 / REGION_BYTES, 10);
+  c.regionSamples.set(0x7e0000000000 / REGION_BYTES, 10);
+  c.regionSamples.set(0x100000000 / REGION_BYTES, 10); // unmapped since
+  const hot = hotspotsOf(c, { mappings: MAPPINGS, guestRam: RAM, machine: 'pc', limit: 10 });
+  assert.deepEqual(hot.map((h) => [h.region, h.faults]), [['guest-ram', 500], ['unmapped', 167], ['heap', 167], ['anon', 167]]);
+  assert.equal(hot[0]!.guestPhysAddress, 3 * REGION_BYTES);
+  assert.equal(hot.find((h) => h.region === 'heap')!.guestPhysAddress, -1);
+  assert.equal(guestRamUserFaults(c, RAM), 500);
+  assert.equal(hotspotsOf(c, { mappings: MAPPINGS, guestRam: RAM, machine: 'pc', limit: 2 }).length, 2);
+});
+
+test('no samples, no hotspots; no counters, no hotspots', () => {
+  const c = emptyPidCounters();
+  c.faultUser = 5;
+  assert.deepEqual(hotspotsOf(c, { mappings: MAPPINGS, guestRam: RAM, machine: 'pc', limit: 5 }), []);
+  assert.deepEqual(hotspotsOf(undefined, { mappings: [], guestRam: null, machine: 'pc', limit: 5 }), []);
+  assert.equal(guestRamUserFaults(c, null), 0);
+});
+
+test('firstOverlap finds the mapping a region starts in or runs into', () => {
+  assert.equal(firstOverlap(MAPPINGS, 0x555556000000 + MiB, 0x555556000000 + 3 * MiB)?.path, '[heap]');
+  assert.equal(firstOverlap(MAPPINGS, 0x555555000000, 0x555555554000 + 1)?.path, '/usr/bin/qemu-system-x86_64');
+  assert.equal(firstOverlap(MAPPINGS, 0x10000, 0x20000), null);
+});
+
+test('guest-physical layout of pc and q35 around the PCI hole', () => {
+  assert.equal(machineKindFromArgv(['qemu', '-machine', 'pc,usb=off,memory-backend=pc.ram']), 'pc');
+  assert.equal(machineKindFromArgv(['qemu', '-machine', 'pc-q35-8.2,usb=off']), 'q35');
+  assert.equal(machineKindFromArgv(['qemu', '-M', 'microvm']), 'other');
+  assert.equal(machineKindFromArgv(['qemu']), 'pc');
+  assert.equal(guestPhysOfRamOffset('pc', 512 * MiB, 100 * MiB), 100 * MiB);
+  assert.equal(guestPhysOfRamOffset('pc', 8 * GiB, 3 * GiB), 4 * GiB);
+  assert.equal(guestPhysOfRamOffset('q35', 8 * GiB, 2 * GiB + 5), 4 * GiB + 5);
+  assert.equal(ramOffsetOfGuestPhys('q35', 8 * GiB, 4 * GiB + 5), 2 * GiB + 5);
+  assert.equal(ramOffsetOfGuestPhys('q35', 8 * GiB, 3 * GiB), -1); // PCI hole
+  assert.equal(ramOffsetOfGuestPhys('pc', 8 * GiB, 10 * GiB), -1); // beyond RAM
+});

@@ -1,0 +1,79 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseMeminfo, parsePressure, parseVmstat, readHostMemory, vmstatDelta } from '../../src/host/host-memory.js';
+import { FIXTURES_DIR } from '../fixtures/proc/synthetic-cmdlines.js';
+
+const read = (path: string): string => readFileSync(join(FIXTURES_DIR, path), 'utf8');
+
+test('real meminfo: every line, kB in bytes, keys as written, unit-less lines as is', () => {
+  const meminfo = parseMeminfo(read('real-debian12-sleep/meminfo'));
+  assert.equal(Object.keys(meminfo).length, 54);
+  assert.equal(meminfo.MemTotal, 24684096 * 1024);
+  assert.equal(meminfo.MemAvailable, 24266440 * 1024);
+  assert.equal(meminfo['Active(anon)'], 1540 * 1024);
+  assert.equal(meminfo.HugePages_Total, 0);
+  assert.equal(meminfo.Hugepagesize, 2048 * 1024);
+});
+
+test('real vmstat', () => {
+  const vmstat = parseVmstat(read('real-debian12-sleep/vmstat'));
+  assert.equal(Object.keys(vmstat).length, 192);
+  assert.equal(vmstat.pgfault, 5736646);
+  assert.equal(vmstat.pgmajfault, 1103);
+  assert.equal(vmstat.thp_fault_alloc, 252);
+});
+
+test('pressure: avg10 of some and full; -1 when missing', () => {
+  assert.deepEqual(parsePressure(read('synthetic-libvirt/pressure/memory')), { someAvg10: 1.25, fullAvg10: 0.5 });
+  assert.deepEqual(parsePressure(read('real-debian12-sleep/pressure/memory')), { someAvg10: 0, fullAvg10: 0 });
+  assert.deepEqual(parsePressure('some avg10=3.10 avg60=0.00 avg300=0.00 total=1\n'), { someAvg10: 3.1, fullAvg10: -1 });
+  assert.deepEqual(parsePressure(''), { someAvg10: -1, fullAvg10: -1 });
+});
+
+test('readHostMemory from a fixture tree', async () => {
+  const host = await readHostMemory(join(FIXTURES_DIR, 'synthetic-libvirt'));
+  assert.equal(host.meminfoBytes.SwapTotal, 4194304 * 1024);
+  assert.equal(host.meminfoBytes.Zswap, 20480 * 1024);
+  assert.equal(host.vmstat.pgscan_direct, 1200);
+  assert.equal(host.psiMemSomeAvg10, 1.25);
+  assert.equal(host.psiMemFullAvg10, 0.5);
+});
+
+test('readHostMemory without /proc/pressure (no PSI) gives -1, not an error', async () => {
+  const host = await readHostMemory(join(FIXTURES_DIR, 'synthetic-proxmox'));
+  assert.deepEqual(host, { meminfoBytes: {}, vmstat: {}, psiMemSomeAvg10: -1, psiMemFullAvg10: -1 });
+});
+
+test('vmstatDelta: named fields, backwards counters give 0, absent counters 0', () => {
+  const prev = parseVmstat(read('synthetic-libvirt/vmstat'));
+  const cur = {
+    ...prev,
+    pgfault: prev.pgfault! + 5000,
+    pgmajfault: prev.pgmajfault! + 7,
+    pswpin: prev.pswpin! + 1,
+    pswpout: prev.pswpout! + 2,
+    pgscan_direct: prev.pgscan_direct! + 300,
+    pgscan_kswapd: prev.pgscan_kswapd! + 400,
+    pgsteal_direct: prev.pgsteal_direct! + 250,
+    pgsteal_kswapd: prev.pgsteal_kswapd! + 390,
+    compact_stall: prev.compact_stall! + 3,
+    oom_kill: 0, // went backwards (another boot)
+    thp_fault_alloc: prev.thp_fault_alloc! + 11,
+  };
+  assert.deepEqual(vmstatDelta(prev, cur), {
+    pgfault: 5000,
+    pgmajfault: 7,
+    pswpin: 1,
+    pswpout: 2,
+    pgscanDirect: 300,
+    pgscanKswapd: 400,
+    pgstealDirect: 250,
+    pgstealKswapd: 390,
+    compactStall: 3,
+    oomKill: 0,
+    thpFaultAlloc: 11,
+  });
+  assert.equal(vmstatDelta({}, {}).pgfault, 0);
+});

@@ -1,0 +1,50 @@
+#!/usr/bin/env node
+// Runs the test suite with node's own test runner (Node 20 does not expand globs).
+//   node test/run.mjs           every test: unit, then kernel (root, bpftrace, QEMU), then browser
+//   node test/run.mjs --unit    unit tests only (no root needed)
+//   node test/run.mjs FILE...   just those files
+import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { spawnSync } from 'node:child_process';
+
+const root = new URL('..', import.meta.url).pathname;
+const args = process.argv.slice(2);
+const unitOnly = args.includes('--unit');
+const explicit = args.filter((a) => !a.startsWith('--'));
+
+function find(dir) {
+  const out = [];
+  for (const name of readdirSync(dir).sort()) {
+    const path = join(dir, name);
+    if (name.startsWith('.') || name === 'fixtures' || name === 'harness') continue;
+    if (statSync(path).isDirectory()) out.push(...find(path));
+    else if (name.endsWith('.test.ts')) out.push(path);
+  }
+  return out;
+}
+
+let files = explicit.length ? explicit : find(join(root, 'test'));
+const isKernel = (f) => /\/test\/(kernel|browser)\//.test(f);
+if (unitOnly) files = files.filter((f) => !isKernel(f));
+// unit tests first: they are quick and point at the cause when something breaks
+files.sort((a, b) => Number(isKernel(a)) - Number(isKernel(b)) || a.localeCompare(b));
+console.log(`faultline tests: ${files.length} files`);
+for (const f of files) console.log(`  ${relative(root, f)}`);
+
+mkdirSync(join(root, 'test/.tmp'), { recursive: true });
+const tapPath = join(root, 'test/.tmp/last-run.tap');
+const result = spawnSync(
+  process.execPath,
+  [
+    '--import', 'tsx', '--test', '--test-concurrency=1',
+    '--test-reporter=spec', '--test-reporter-destination=stdout',
+    '--test-reporter=tap', `--test-reporter-destination=${tapPath}`,
+    ...files,
+  ],
+  { stdio: 'inherit', cwd: root },
+);
+// the plain closing line, from the TAP copy of the run
+const tap = readFileSync(tapPath, 'utf8');
+const count = (name) => Number(tap.match(new RegExp(`^# ${name} (\\d+)$`, 'm'))?.[1] ?? 0);
+console.log(`\ntests: ${count('pass')} passed, ${count('fail')} failed, ${count('skipped')} skipped`);
+process.exit(result.status ?? 1);
