@@ -1,6 +1,6 @@
 // Which processes get a detailed row this interval: every VM, every pid named with
-// --pid, anything that stalled in reclaim, and the busiest few host processes by
-// faults. Pure.
+// --pid, anything that stalled in reclaim (alive or not), and the busiest few host
+// processes by faults. Pure.
 import type { ProcessStat } from '../model/host.js';
 import type { ProbeTotals } from './probe-counters.js';
 
@@ -23,7 +23,8 @@ export function selectProcesses(input: SelectionInput): number[] {
   const alive = new Set(input.stats.map((s) => s.pid));
   for (const pid of [...input.vmPids, ...input.pinnedPids]) if (alive.has(pid)) chosen.add(pid);
   for (const [pid, c] of input.totals.byPid) {
-    if (alive.has(pid) && c.reclaimDirectCount + c.reclaimMemcgCount > 0) chosen.add(pid);
+    // stalled, even if gone by now: an OOM victim's stalls are the story of its death
+    if (pid > 0 && c.reclaimDirectCount + c.reclaimMemcgCount > 0) chosen.add(pid);
   }
   const faultsOf = (pid: number): number => {
     const c = input.totals.byPid.get(pid);

@@ -5,6 +5,7 @@ import type { ProcessStat, VmIdentity, HostMemory } from '../model/host.js';
 import type { FaultlineEvent, GuestFaultSource, ProbeGroupStatus, Snapshot } from '../model/snapshot.js';
 import type { ProbeBatch } from '../parse/probe-batch.js';
 import { foldBatches } from '../aggregate/probe-counters.js';
+import type { ProbeEventLine } from '../aggregate/probe-events.js';
 import { selectProcesses } from '../aggregate/select-processes.js';
 import { buildSnapshot, type TrackedProcess } from '../aggregate/build-snapshot.js';
 import { makeEvent } from '../aggregate/events.js';
@@ -25,6 +26,12 @@ export interface CollectorOptions {
   /** numa_maps walks page tables: read it every this many intervals. */
   numaEveryIntervals?: number;
   now?: () => number;
+}
+
+/** A process that came and went between two reads of /proc. */
+function goneProcess(pid: number, events: ProbeEventLine[]): ProcessStat {
+  const comm = events.find((e) => e.pid === pid)?.comm ?? `pid ${pid}`;
+  return { pid, comm, state: 'X', ppid: 0, minflt: 0, majflt: 0, startTimeTicks: 0, rssPages: 0 };
 }
 
 export interface ProbeState {
@@ -137,17 +144,19 @@ export class Collector {
       totals,
       busiestLimit: this.options.busiestLimit ?? 5,
     });
-    const statByPid = new Map(stats.map((s) => [s.pid, s]));
+    // a pid that stalled and died during the interval is still reported, from the
+    // previous table (or the OOM event's comm), with no /proc detail
+    const statByPid = new Map([...this.prevStats.values(), ...stats].map((s) => [s.pid, s]));
+    const alive = new Set(stats.map((s) => s.pid));
     const readNuma = this.seq % (this.options.numaEveryIntervals ?? 10) === 0;
     const processes = (
       await Promise.all(
         chosen.map(async (pid): Promise<TrackedProcess | null> => {
-          const stat = statByPid.get(pid)!;
+          const stat = statByPid.get(pid) ?? goneProcess(pid, totals.events);
           const vm = vmByPid.get(pid);
-          const detail = await readProcessDetail(this.procRoot, this.cgroupRoot, stat, {
-            memoryBytes: vm?.identity.memoryBytes ?? 0,
-            readNuma,
-          });
+          const detail = alive.has(pid)
+            ? await readProcessDetail(this.procRoot, this.cgroupRoot, stat, { memoryBytes: vm?.identity.memoryBytes ?? 0, readNuma })
+            : null;
           const id = processId(stat);
           return {
             id,

@@ -41,7 +41,7 @@ test('memcg limit: reclaim stalls for the pid and an oom-kill event with its pid
   await live.waitFor(() => true, 60_000, 'the first snapshot (probes attached)');
 
   // enter the cgroup before allocating: the shell moves itself, then execs the hog
-  hog = spawn('/bin/sh', ['-c', `echo $$ > ${CGROUP}/cgroup.procs && exec "$0" 8 20 400`, compiledProgram('alloc-forever')], {
+  hog = spawn('/bin/sh', ['-c', `echo $$ > ${CGROUP}/cgroup.procs && exec "$0" 4 100 400`, compiledProgram('alloc-forever')], {
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const hogPid = hog.pid!;

@@ -1,0 +1,202 @@
+// Real bpftrace, real kernel: every probes/*.bt file compiles and attaches on this
+// kernel, says faultline_ready, ticks, prints nothing but JSON lines on stdout, and
+// exits cleanly on one SIGINT. For faults.bt, a child that touches fresh pages is
+// counted under its own pid. Invocation as the supervisor does it:
+//   bpftrace -f json probes/GROUP.bt INTERVAL_MS STALL_NS
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { kernelGate } from '../harness/kernel-gate.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const skip = kernelGate();
+
+// probe statements in each file (BEGIN, END, interval and tracepoints): bpftrace
+// reports at least this many in attached_probes
+const PROBES: Record<string, number> = { faults: 6, kvm: 12, reclaim: 13, growth: 9 };
+
+// every child this file started, with a promise of its exit code once its stdio closed
+const running = new Map<ChildProcess, Promise<number | null>>();
+let tmp: string | null = null;
+after(async () => {
+  for (const child of running.keys()) await stop(child);
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+
+interface ProbeRun {
+  child: ChildProcess;
+  lines: string[];
+  stderr: string[];
+  /** resolves once `ready(lines)` holds for the stdout lines so far; rejects after `ms` or on exit */
+  waitFor(ready: (lines: string[]) => boolean, ms: number, what: string): Promise<void>;
+}
+
+function startProbe(group: string): ProbeRun {
+  const child = spawn('bpftrace', ['-f', 'json', `probes/${group}.bt`, '200', '1000000'], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  track(child);
+  const lines: string[] = [];
+  const stderr: string[] = [];
+  const waiters = new Set<() => void>();
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    lines.push(line);
+    for (const check of waiters) check();
+  });
+  createInterface({ input: child.stderr! }).on('line', (line) => stderr.push(line));
+  const waitFor = (ready: (lines: string[]) => boolean, ms: number, what: string) =>
+    new Promise<void>((resolve, reject) => {
+      const check = () => {
+        if (ready(lines)) done(resolve);
+      };
+      const exited = () => done(() => reject(new Error(`bpftrace ${group} exited before ${what}; stderr:\n${stderr.join('\n')}`)));
+      const timer = setTimeout(() => done(() => reject(new Error(`no ${what} from ${group}.bt in ${ms} ms; stderr:\n${stderr.join('\n')}`))), ms);
+      const done = (settle: () => void) => {
+        clearTimeout(timer);
+        waiters.delete(check);
+        child.off('exit', exited);
+        settle();
+      };
+      waiters.add(check);
+      child.once('exit', exited);
+      check();
+    });
+  return { child, lines, stderr, waitFor };
+}
+
+function track(child: ChildProcess): Promise<number | null> {
+  const closed = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+  running.set(child, closed);
+  return closed;
+}
+
+/** One SIGINT (bpftrace then prints its maps and exits), SIGKILL after 5 s.
+ *  Resolves with the exit code once stdout has been read to its end. */
+async function stop(child: ChildProcess): Promise<number | null> {
+  const exit = running.get(child) ?? Promise.resolve(child.exitCode);
+  if (child.exitCode !== null || child.signalCode !== null) {
+    running.delete(child);
+    return exit;
+  }
+  child.kill('SIGINT');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+  const code = await exit;
+  clearTimeout(timer);
+  running.delete(child);
+  return code;
+}
+
+interface JsonRecord {
+  type: string;
+  data: unknown;
+}
+
+function parseLines(group: string, lines: string[]): JsonRecord[] {
+  return lines
+    .filter((line) => line.trim() !== '')
+    .map((line) => {
+      try {
+        return JSON.parse(line) as JsonRecord;
+      } catch {
+        assert.fail(`${group}.bt printed a stdout line that is not JSON: ${JSON.stringify(line)}`);
+      }
+    });
+}
+
+/** Sum of a map's values for keys whose first component is `pid`, over every batch. */
+function sumForPid(records: JsonRecord[], map: string, pid: number): number {
+  let total = 0;
+  for (const r of records) {
+    const entries = r.type === 'map' ? (r.data as Record<string, unknown>)[map] : undefined;
+    if (!entries || typeof entries !== 'object') continue;
+    for (const [key, value] of Object.entries(entries as Record<string, number>)) {
+      if (key.split(',')[0] === String(pid)) total += value;
+    }
+  }
+  return total;
+}
+
+function probeStatements(group: string): number {
+  const text = readFileSync(join(ROOT, 'probes', `${group}.bt`), 'utf8');
+  return text.match(/^(BEGIN|END|(tracepoint|interval):\S+)\s*$/gm)?.length ?? 0;
+}
+
+// touches PAGES fresh 4 KiB pages once each, then exits
+const TOUCHER_C = `
+#include <stdlib.h>
+#include <sys/mman.h>
+int main(int argc, char **argv) {
+  long pages = atol(argv[1]);
+  char *p = mmap(0, pages * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) return 1;
+  madvise(p, pages * 4096, MADV_NOHUGEPAGE);
+  for (long i = 0; i < pages; i++) p[i * 4096] = 1;
+  return 0;
+}
+`;
+const PAGES = 4096; // 16 MiB: 256 of these pages have a page number that is 0 mod 16
+
+function compileToucher(): string {
+  tmp = mkdtempSync(join(tmpdir(), 'faultline-probes-attach-'));
+  writeFileSync(join(tmp, 'toucher.c'), TOUCHER_C);
+  execFileSync('cc', ['-O1', '-o', join(tmp, 'toucher'), join(tmp, 'toucher.c')], { stdio: 'inherit' });
+  return join(tmp, 'toucher');
+}
+
+async function runChild(path: string, args: string[]): Promise<number> {
+  const child = spawn(path, args, { stdio: 'ignore' });
+  const code = await track(child);
+  running.delete(child);
+  assert.equal(code, 0, `${path} exited with ${code}`);
+  return child.pid!;
+}
+
+for (const group of Object.keys(PROBES)) {
+  test(`${group}.bt attaches, ticks, prints JSON lines only, exits on SIGINT`, { skip, timeout: 45_000 }, async (t) => {
+    assert.equal(probeStatements(group), PROBES[group], `probe statements in probes/${group}.bt changed: update PROBES`);
+    const toucher = group === 'faults' ? compileToucher() : null;
+    const run = startProbe(group);
+    const has = (text: string) => (lines: string[]) => lines.some((l) => l.includes(text));
+    const ticks = (lines: string[]) => lines.filter((l) => l.includes(`faultline_tick ${group}`)).length;
+    let touchedPid = 0;
+    let code: number | null = null;
+    try {
+      await run.waitFor(has(`faultline_ready ${group}`), 30_000, `faultline_ready ${group}`);
+      if (toucher) {
+        touchedPid = await runChild(toucher, [String(PAGES)]);
+        // the interval that holds the touch, and one more
+        const wanted = ticks(run.lines) + 2;
+        await run.waitFor((lines) => ticks(lines) >= wanted, 10_000, 'two ticks after the touch');
+      } else {
+        await run.waitFor((lines) => ticks(lines) >= 1, 30_000, `faultline_tick ${group}`);
+      }
+    } finally {
+      // a failed wait must not leave bpftrace running into the next test
+      code = await stop(run.child);
+    }
+
+
+    assert.equal(code, 0, `bpftrace ${group} exit code after SIGINT; stderr:\n${run.stderr.join('\n')}`);
+    const records = parseLines(group, run.lines);
+    const attached = records.find((r) => r.type === 'attached_probes');
+    assert.ok(attached, `${group}.bt printed no attached_probes record`);
+    const probes = (attached.data as { probes: number }).probes;
+    t.diagnostic(`${probes} probes attached, ${records.length} JSON records`);
+    assert.ok(probes >= PROBES[group]!, `${group}.bt attached ${probes} probes, expected at least ${PROBES[group]}`);
+    assert.ok(records.some((r) => r.type === 'printf' && r.data === `faultline_tick ${group}\n`), 'tick line is exact');
+
+    if (toucher) {
+      const user = sumForPid(records, '@fault_user', touchedPid);
+      const sampled = sumForPid(records, '@fault_region_sampled', touchedPid);
+      t.diagnostic(`pid ${touchedPid} touched ${PAGES} pages: @fault_user ${user}, @fault_region_sampled ${sampled}`);
+      assert.ok(user >= PAGES, `@fault_user[${touchedPid}] = ${user}, expected at least ${PAGES} (one per touched page)`);
+      assert.ok(sampled >= PAGES / 16, `@fault_region_sampled for ${touchedPid} = ${sampled}, expected at least ${PAGES / 16}`);
+    }
+  });
+}

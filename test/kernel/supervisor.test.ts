@@ -1,0 +1,60 @@
+// bpftrace never outlives faultline: SIGKILL the CLI (no chance to clean up) and its
+// bpftrace children must be gone within a few seconds, so no probe stays attached.
+// And `faultline doctor` attaches every group for real.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { kernelGate } from '../harness/kernel-gate.js';
+import { cliCommand, REPO_ROOT, startLive, type LiveRun } from '../harness/faultline-live.js';
+import { parseProcStat } from '../../src/host/proc-stat.js';
+
+const skip = kernelGate();
+let live: LiveRun | null = null;
+after(async () => {
+  await live?.stop();
+});
+
+function childrenOf(ppid: number): Array<{ pid: number; comm: string }> {
+  const out = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = parseProcStat(readFileSync(`/proc/${name}/stat`, 'utf8'));
+      if (stat?.ppid === ppid) out.push({ pid: stat.pid, comm: stat.comm });
+    } catch {
+      // gone
+    }
+  }
+  return out;
+}
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+test('SIGKILL faultline: its bpftrace processes die with it', { skip, timeout: 90_000 }, async () => {
+  live = startLive(['--interval', '500ms', '--groups', 'faults,reclaim']);
+  await live.waitFor(() => true, 60_000, 'the first snapshot');
+  const probes = childrenOf(live.pid).filter((c) => c.comm === 'bpftrace');
+  assert.equal(probes.length, 2, `expected 2 bpftrace children, got ${JSON.stringify(childrenOf(live.pid))}`);
+  process.kill(live.pid, 'SIGKILL');
+  const deadline = Date.now() + 5000;
+  while (Date.now() < deadline && probes.some((p) => alive(p.pid))) await new Promise((r) => setTimeout(r, 50));
+  const survivors = probes.filter((p) => alive(p.pid));
+  for (const p of survivors) process.kill(p.pid, 'SIGKILL');
+  assert.deepEqual(survivors, [], 'bpftrace outlived faultline');
+});
+
+test('doctor: every probe group attaches on this host', { skip, timeout: 120_000 }, () => {
+  const [command, argv] = cliCommand(['doctor']);
+  const r = spawnSync(command, argv, { cwd: REPO_ROOT, encoding: 'utf8', timeout: 110_000 });
+  console.log(r.stdout.replace(/^/gm, '  '));
+  assert.equal(r.status, 0, r.stderr);
+  for (const group of ['faults', 'kvm', 'reclaim', 'growth']) assert.match(r.stdout, new RegExp(`ok\\s+group ${group}\\s+attaches`));
+});

@@ -1,0 +1,75 @@
+// The supervisor against fake bpftrace executables (test/fixtures/fake-bpftrace/,
+// SYNTHETIC): batches, lost events, bad lines, stderr evidence, attach failure, and a
+// child that ignores SIGINT. Real bpftrace is covered by test/kernel/.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { BpftraceRunner, isHarmlessStderr } from '../../src/probe/bpftrace-runner.js';
+import { FaultlineError } from '../../src/model/errors.js';
+import type { ProbeBatch } from '../../src/parse/probe-batch.js';
+
+const fake = (name: string): string => fileURLToPath(new URL(`../fixtures/fake-bpftrace/${name}`, import.meta.url));
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+test('batches per tick, lost events and bad lines counted, exit dump flushed on stop', async () => {
+  const batches: ProbeBatch[] = [];
+  const runner = new BpftraceRunner({ group: 'faults', programPath: 'x.bt', args: ['1000'], bpftracePath: fake('ok.sh'), onBatch: (b) => batches.push(b) });
+  await runner.start();
+  const pid = runner.pid!;
+  for (let i = 0; i < 100 && batches.length < 2; i++) await new Promise((r) => setTimeout(r, 20));
+  await runner.stop();
+  assert.equal(alive(pid), false);
+  assert.equal(batches.length, 3);
+  assert.deepEqual(batches[0]!.maps.get('@fault_user'), [{ key: [42], value: 10 }, { key: [43], value: 5 }]);
+  assert.equal(batches[1]!.lostEvents, 17);
+  assert.equal(batches[2]!.complete, false, 'the dump at exit is not a whole interval');
+  assert.deepEqual(batches[2]!.maps.get('@fault_user'), [{ key: [42], value: 1 }]);
+  assert.equal(runner.lostEvents, 17);
+  assert.equal(runner.badLines, 1);
+  assert.deepEqual(runner.evidence(), [], 'the RLIMIT_MEMLOCK line is not evidence of anything');
+});
+
+test('attach failure: E_PROBE_ATTACH with bpftrace\'s own error as evidence', async () => {
+  const runner = new BpftraceRunner({ group: 'kvm', programPath: 'kvm.bt', args: [], bpftracePath: fake('attach-fails.sh'), onBatch: () => {} });
+  await assert.rejects(runner.start(), (e: unknown) => {
+    assert.ok(e instanceof FaultlineError);
+    assert.equal(e.code, 'E_PROBE_ATTACH');
+    assert.match(e.message, /probe group "kvm" did not attach: bpftrace ended with exit code 1/);
+    assert.deepEqual(e.evidence, ['probes/kvm.bt:12:1-30: ERROR: tracepoint not found: kvm:kvm_page_fault']);
+    return true;
+  });
+});
+
+test('a child that ignores SIGINT is killed after the bounded wait', async () => {
+  const runner = new BpftraceRunner({ group: 'faults', programPath: 'x.bt', args: [], bpftracePath: fake('ignores-sigint.sh'), onBatch: () => {} });
+  await runner.start();
+  const pid = runner.pid!;
+  const t0 = Date.now();
+  await runner.stop(600);
+  assert.equal(alive(pid), false);
+  assert.ok(Date.now() - t0 < 3000, `stop took ${Date.now() - t0} ms`);
+});
+
+test('an unexpected exit is reported once, with the group', async () => {
+  const errors: FaultlineError[] = [];
+  const runner = new BpftraceRunner({ group: 'faults', programPath: 'x.bt', args: [], bpftracePath: fake('ok.sh'), onBatch: () => {}, onUnexpectedExit: (e) => errors.push(e) });
+  await runner.start();
+  process.kill(runner.pid!, 'SIGKILL');
+  for (let i = 0; i < 100 && errors.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+  assert.equal(errors.length, 1);
+  assert.equal(errors[0]!.code, 'E_PROBE_EXIT');
+  assert.match(errors[0]!.message, /"faults" exited \(signal SIGKILL\)/);
+  await runner.stop();
+});
+
+test('harmless stderr', () => {
+  assert.ok(isHarmlessStderr('ERROR: Unknown error -1: couldn\'t set RLIMIT_MEMLOCK for bpftrace.'));
+  assert.ok(!isHarmlessStderr('ERROR: tracepoint not found'));
+});
