@@ -33,7 +33,7 @@ export interface IntervalInput {
   processes: TrackedProcess[];
   host: HostMemory;
   vmstat: VmstatDelta;
-  probes: Omit<ProbeStatus, 'guestFaultSource' | 'lostEvents' | 'badLines'> & { badLines: number };
+  probes: Omit<ProbeStatus, 'guestFaultSource' | 'lostEvents' | 'badLines' | 'costs'> & { badLines: number; costs?: ProbeStatus['costs'] };
   /** vm-start, vm-exit, probe errors: what the collector saw happen. */
   lifecycleEvents: FaultlineEvent[];
   /** pid -> id and comm of every live process, to name event subjects. */
@@ -145,6 +145,8 @@ function vmRow(p: TrackedProcess, c: PidCounters, input: IntervalInput, notifier
     cgroup: d?.cgroup ?? { path: '', limitBytes: 0, usageBytes: 0, oomKills: 0, limitHits: 0 },
     guestRamStart: guestRam?.start ?? 0,
     guestRamEnd: guestRam?.end ?? 0,
+    leak: { verdict: '', growthBytesPerSec: 0, windowMs: 0, fit: 0 },
+    findings: [],
   };
 }
 
@@ -205,6 +207,7 @@ export function buildSnapshot(input: IntervalInput): Snapshot {
     host: hostStats(input, notifier.unattributedCalls, notifier.ambiguousCalls),
     probes: {
       ...input.probes,
+      costs: input.probes.costs ?? [],
       lostEvents,
       badLines: input.probes.badLines + input.totals.unknownLines,
       guestFaultSource: hostGuestFaultSource(rows),

@@ -73,9 +73,11 @@ export class LiveSession {
       intervalMs: this.options.intervalMs,
       startTimeMs: Date.now(),
       faultlineVersion: FAULTLINE_VERSION,
+      mode: 'live',
+      endTimeMs: 0,
     };
     this.schedule(Date.now() + this.options.intervalMs);
-    return this.meta;
+    return this.meta!;
   }
 
   private schedule(atMs: number): void {

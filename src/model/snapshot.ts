@@ -72,6 +72,15 @@ export interface ProbeStatus {
   badLines: number;
   guestFaultSource: GuestFaultSource;
   bpftraceVersion: string;
+  /** Per BPF program, when measured (bpf_stats); empty otherwise. */
+  costs: ProbeCost[];
+}
+
+export interface ProbeCost {
+  group: string;
+  program: string;
+  nsPerEvent: number;
+  eventsPerSec: number;
 }
 
 export interface RssBreakdown {
@@ -206,6 +215,33 @@ export interface VmSnapshot {
   /** Guest-RAM mapping in host virtual memory; 0/0 when unknown. */
   guestRamStart: number;
   guestRamEnd: number;
+  /** Latest leak verdict (src/detect/); verdict '' when no detector ran. */
+  leak: LeakVerdict;
+  findings: Finding[];
+}
+
+export type Verdict = 'leak' | 'suspect' | 'ok' | 'insufficient-data';
+
+export interface LeakVerdict {
+  verdict: Verdict | '';
+  growthBytesPerSec: number;
+  windowMs: number;
+  /** Fit quality, 0..1. */
+  fit: number;
+}
+
+export interface Finding {
+  detector: string;
+  verdict: Verdict;
+  message: string;
+  growthBytesPerSec: number;
+  windowMs: number;
+  fit: number;
+  sinceMs: number;
+  /** Projected time until limitBytes is reached; -1 when no limit is known. */
+  timeToLimitMs: number;
+  limitBytes: number;
+  limitName: string;
 }
 
 export type EventType =
@@ -215,7 +251,10 @@ export type EventType =
   | 'vm-exit'
   | 'lost-events'
   | 'probe-error'
-  | 'probe-attached';
+  | 'probe-attached'
+  | 'probe-restart'
+  | 'leak-finding'
+  | 'gap';
 
 export interface FaultlineEvent {
   type: EventType;
@@ -255,6 +294,39 @@ export interface Meta {
   intervalMs: number;
   startTimeMs: number;
   faultlineVersion: string;
+  mode: 'live' | 'replay';
+  /** Replay: time of the recording's last snapshot; 0 live. */
+  endTimeMs: number;
 }
 
-export type Frame = { meta: Meta } | { snapshot: Snapshot } | { event: FaultlineEvent };
+export interface HostSeries {
+  memAvailableBytes: number[];
+  swapUsedBytes: number[];
+  psiMemSomeAvg10: number[];
+  lostEvents: number[];
+  oomKills: number[];
+}
+
+export interface VmSeries {
+  id: string;
+  name: string;
+  kind: ProcessKind;
+  rssBytes: number[];
+  guestRamBytes: number[];
+  ownAnonBytes: number[];
+  fileBytes: number[];
+  swapBytes: number[];
+  faultsPerSec: number[];
+  guestRamFaultsPerSec: number[];
+  eptFaultsPerSec: number[];
+  stallMs: number[];
+}
+
+/** Columnar chart data: every series aligned with timeMs; NaN where a VM was absent. */
+export interface History {
+  timeMs: number[];
+  host: HostSeries;
+  vms: VmSeries[];
+}
+
+export type Frame = { meta: Meta } | { snapshot: Snapshot } | { event: FaultlineEvent } | { history: History };
