@@ -8,14 +8,25 @@ import { FaultlineError } from '../model/errors.js';
 import { checkIntervalMs, parseDurationMs, parsePid } from './options.js';
 import { renderSnapshotText } from './render-text.js';
 import { PROBE_GROUPS, type ProbeGroup } from '../probe/probe-groups.js';
+import { randomBytes } from 'node:crypto';
+import { UiServer } from '../serve/ui-server.js';
+import { LiveFrameSource } from '../serve/live-source.js';
+import { checkListenAccess, parseListen } from '../serve/access.js';
 
 export const LIVE_HELP = `Usage: sudo faultline live [options]
 
 Traces page faults, KVM MMU events, reclaim and memory growth with bpftrace and
-reports them per VM (QEMU process) and for the busiest host processes.
+reports them per VM (QEMU process) and for the busiest host processes, in a live
+web UI (default) or as JSON lines.
 
 Options:
+  --listen HOST:PORT  where the UI listens (default 127.0.0.1:7070); a non-loopback
+                      address needs --token
+  --token TOKEN       required by the UI, its websocket and /metrics; "auto" makes one
+  --history DUR       chart history kept for clients that connect later (default 15m)
+  --text              also print a short table per interval on stdout
   --json              print one Snapshot per interval as a JSON line on stdout
+                      (no UI unless --listen is given too)
   --interval DUR      snapshot interval (default 1s; e.g. 500ms, 2s)
   --duration DUR      stop after this long (default: until Ctrl-C)
   --pid PID           always report this process (repeatable)
@@ -43,6 +54,10 @@ export async function runLive(argv: string[]): Promise<number> {
     args: argv,
     options: {
       json: { type: 'boolean', default: false },
+      text: { type: 'boolean', default: false },
+      listen: { type: 'string' },
+      token: { type: 'string' },
+      history: { type: 'string', default: '15m' },
       interval: { type: 'string', default: '1s' },
       duration: { type: 'string' },
       pid: { type: 'string', multiple: true, default: [] },
@@ -63,12 +78,20 @@ export async function runLive(argv: string[]): Promise<number> {
   const top = Number(values.top);
   if (!Number.isInteger(top) || top < 0 || top > 1000) throw new FaultlineError('E_BAD_VALUE', `--top "${values.top}" is not a count`, 'e.g. --top 5');
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
+  const serveUi = !values.json || values.listen !== undefined;
+  const listen = parseListen(values.listen ?? '127.0.0.1:7070');
+  const token = values.token === 'auto' ? randomBytes(18).toString('base64url') : (values.token ?? null);
+  const historyMs = parseDurationMs('--history', values.history);
+  let ui: { server: UiServer; source: LiveFrameSource } | null = null;
 
   const write = (snapshot: Snapshot): void => {
-    const text = values.json
-      ? `${JSON.stringify((frameToJson({ snapshot }) as { snapshot: Snapshot }).snapshot)}\n`
-      : renderSnapshotText(snapshot);
-    process.stdout.write(text);
+    if (ui) {
+      ui.source.push(snapshot);
+      ui.server.broadcast({ snapshot });
+    }
+    if (values.json) process.stdout.write(`${JSON.stringify((frameToJson({ snapshot }) as { snapshot: Snapshot }).snapshot)}\n`);
+    else if (values.text) process.stdout.write(renderSnapshotText(snapshot));
+    else for (const e of snapshot.events) log(`faultline: ${e.type}: ${e.message}`);
   };
   const session = new LiveSession(
     {
@@ -109,13 +132,20 @@ export async function runLive(argv: string[]): Promise<number> {
   });
 
   try {
-    await session.start();
+    if (serveUi) {
+      checkListenAccess(listen, token); // before the probes attach
+      const meta = await session.start();
+      const source = new LiveFrameSource(meta, Math.ceil(historyMs / intervalMs));
+      ui = { server: new UiServer({ listen, token, source }), source };
+      log(`faultline: UI at ${await ui.server.start()}`);
+    } else await session.start();
     if (!values.json) log(`faultline: tracing every ${intervalMs} ms${durationMs ? ` for ${durationMs / 1000} s` : ''}; Ctrl-C to stop`);
     const timer = durationMs ? setTimeout(finish, durationMs) : null;
     await finished;
     if (timer) clearTimeout(timer);
   } finally {
     await session.stop();
+    await ui?.server.close();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }

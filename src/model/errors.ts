@@ -12,7 +12,9 @@ export type ErrorCode =
   | 'E_PROBE_EXIT'
   | 'E_NO_PROBES'
   | 'E_USAGE'
-  | 'E_BAD_VALUE';
+  | 'E_BAD_VALUE'
+  | 'E_NEEDS_TOKEN'
+  | 'E_LISTEN';
 
 export class FaultlineError extends Error {
   constructor(

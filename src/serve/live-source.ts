@@ -1,0 +1,31 @@
+// The live FrameSource: remembers the session's Meta, the last minutes of history
+// and the latest snapshot, so a client that connects mid-session is current at once.
+import type { Frame, FaultlineEvent, Meta, Snapshot } from '../model/snapshot.js';
+import { HistoryBuffer } from './history.js';
+import type { FrameSource } from './ui-server.js';
+
+export class LiveFrameSource implements FrameSource {
+  private readonly history: HistoryBuffer;
+  private latest: Snapshot | null = null;
+  private readonly recentEvents: FaultlineEvent[] = [];
+
+  constructor(private meta: Meta, historyPoints: number, private readonly maxEvents = 500) {
+    this.history = new HistoryBuffer(historyPoints);
+  }
+
+  push(snapshot: Snapshot): void {
+    this.history.push(snapshot);
+    this.latest = snapshot;
+    this.recentEvents.push(...snapshot.events);
+    if (this.recentEvents.length > this.maxEvents) this.recentEvents.splice(0, this.recentEvents.length - this.maxEvents);
+  }
+
+  greeting(): Frame[] {
+    const frames: Frame[] = [{ meta: this.meta }, { history: this.history.toHistory() }];
+    // events older than the latest snapshot, so the timeline is not empty either
+    const latestEvents = new Set(this.latest?.events ?? []);
+    for (const event of this.recentEvents) if (!latestEvents.has(event)) frames.push({ event });
+    if (this.latest) frames.push({ snapshot: this.latest });
+    return frames;
+  }
+}

@@ -1,0 +1,156 @@
+// HTTP + websocket server for the UI: static files from an allow-list, binary
+// protobuf Frames over /ws, and extra routes (/metrics). Loopback by default; any
+// other bind needs a token. Checks Host, Origin and token before a client gets data.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { Frame, Snapshot } from '../model/snapshot.js';
+import { FaultlineError } from '../model/errors.js';
+import { encodeFrame } from '../proto/codec.js';
+import { ClientHub, DEFAULT_HUB_LIMITS, type HubLimits } from './client-hub.js';
+import { loadStaticFiles, type StaticFile } from './static-files.js';
+import { allowedHostHeaders, checkListenAccess, hostHeaderOk, originOk, tokenOk, type ListenAddress } from './access.js';
+
+/** What a client is sent: on connect, then (live) as it happens. */
+export interface FrameSource {
+  /** Meta, History, latest Snapshot: what a client gets first. */
+  greeting(): Frame[];
+  /** Replay: the snapshot in force at `timeMs`. */
+  seek?(timeMs: number): Snapshot | null;
+}
+
+export interface UiServerOptions {
+  listen: ListenAddress;
+  token: string | null;
+  source: FrameSource;
+  routes?: Record<string, (req: IncomingMessage, res: ServerResponse) => void>;
+  webDir?: string;
+  limits?: Partial<HubLimits>;
+  /** Largest message a client may send (bytes); bigger ones close its socket. */
+  maxClientMessageBytes?: number;
+}
+
+const SECURITY_HEADERS = {
+  'X-Content-Type-Options': 'nosniff',
+  'X-Frame-Options': 'DENY',
+  'Referrer-Policy': 'no-referrer',
+  'Content-Security-Policy': "default-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; object-src 'none'; base-uri 'none'",
+};
+
+function requestToken(req: IncomingMessage): string | null {
+  const url = new URL(req.url ?? '/', 'http://x');
+  const fromQuery = url.searchParams.get('token');
+  if (fromQuery !== null) return fromQuery;
+  const auth = req.headers.authorization;
+  return auth?.startsWith('Bearer ') ? auth.slice(7) : null;
+}
+
+function refuse(socket: Duplex, status: number, reason: string): void {
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}
+
+export class UiServer {
+  private readonly http: Server;
+  private readonly wss: WebSocketServer;
+  private readonly hub: ClientHub;
+  private readonly files: Map<string, StaticFile>;
+  private allowedHosts = new Set<string>();
+  url = '';
+
+  constructor(private readonly options: UiServerOptions) {
+    checkListenAccess(options.listen, options.token);
+    this.files = loadStaticFiles(options.webDir);
+    this.hub = new ClientHub({ ...DEFAULT_HUB_LIMITS, ...options.limits });
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: options.maxClientMessageBytes ?? 4096, perMessageDeflate: false });
+    this.http = createServer((req, res) => this.handleRequest(req, res));
+    this.http.on('upgrade', (req, socket, head) => this.handleUpgrade(req, socket, head));
+  }
+
+  async start(): Promise<string> {
+    const { host, port } = this.options.listen;
+    await new Promise<void>((resolve, reject) => {
+      this.http.once('error', (error: NodeJS.ErrnoException) =>
+        reject(new FaultlineError('E_LISTEN', `cannot listen on ${host}:${port}: ${error.code ?? error.message}`,
+          error.code === 'EADDRINUSE' ? 'another program uses that port: pick one with --listen 127.0.0.1:PORT' : 'check --listen')));
+      this.http.listen(port, host, () => resolve());
+    });
+    const actualPort = (this.http.address() as { port: number }).port;
+    this.allowedHosts = allowedHostHeaders(this.options.listen, actualPort);
+    const shownHost = host.includes(':') ? `[${host}]` : host;
+    this.url = `http://${shownHost}:${actualPort}/${this.options.token ? `?token=${encodeURIComponent(this.options.token)}` : ''}`;
+    return this.url;
+  }
+
+  get clientCount(): number {
+    return this.hub.size;
+  }
+
+  broadcast(frame: Frame): void {
+    if (this.hub.size > 0) this.hub.broadcast(encodeFrame(frame));
+  }
+
+  private handleRequest(req: IncomingMessage, res: ServerResponse): void {
+    if (!hostHeaderOk(req.headers.host, this.allowedHosts)) {
+      res.writeHead(421, SECURITY_HEADERS).end('wrong Host\n');
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { ...SECURITY_HEADERS, Allow: 'GET, HEAD' }).end();
+      return;
+    }
+    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    const route = this.options.routes?.[path];
+    if (route) {
+      if (!tokenOk(requestToken(req), this.options.token)) {
+        res.writeHead(401, SECURITY_HEADERS).end('token required\n');
+        return;
+      }
+      route(req, res);
+      return;
+    }
+    const file = this.files.get(path);
+    if (!file) {
+      res.writeHead(404, { ...SECURITY_HEADERS, 'Content-Type': 'text/plain' }).end('not found\n');
+      return;
+    }
+    res.writeHead(200, { ...SECURITY_HEADERS, 'Content-Type': file.contentType, 'Cache-Control': 'no-cache' });
+    res.end(req.method === 'HEAD' ? undefined : file.body);
+  }
+
+  private handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => socket.destroy());
+    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    if (path !== '/ws') return refuse(socket, 404, 'Not Found');
+    if (!hostHeaderOk(req.headers.host, this.allowedHosts)) return refuse(socket, 421, 'Misdirected Request');
+    if (!originOk(req.headers.origin, req.headers.host)) return refuse(socket, 403, 'Forbidden');
+    if (!tokenOk(requestToken(req), this.options.token)) return refuse(socket, 401, 'Unauthorized');
+    if (this.hub.isFull()) return refuse(socket, 503, 'Service Unavailable');
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.welcome(ws));
+  }
+
+  private welcome(ws: WebSocket): void {
+    this.hub.add(ws);
+    for (const frame of this.options.source.greeting()) this.hub.sendTo(ws, encodeFrame(frame));
+    ws.on('message', (data, isBinary) => {
+      if (isBinary) return;
+      let message: unknown;
+      try {
+        message = JSON.parse(data.toString());
+      } catch {
+        return;
+      }
+      const m = message as { type?: unknown; timeMs?: unknown };
+      if (m.type === 'seek' && typeof m.timeMs === 'number' && Number.isFinite(m.timeMs) && this.options.source.seek) {
+        const snapshot = this.options.source.seek(m.timeMs);
+        if (snapshot) this.hub.sendTo(ws, encodeFrame({ snapshot }));
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    this.hub.close();
+    this.wss.close();
+    await new Promise<void>((resolve) => this.http.close(() => resolve()));
+    this.http.closeAllConnections?.();
+  }
+}

@@ -1,0 +1,10 @@
+// The protobuf schema as a JSON descriptor, made by web/build.mjs from
+// src/proto/faultline.proto (protobufjs root.toJSON()).
+declare module 'virtual:faultline-schema' {
+  import type { INamespace } from 'protobufjs/light';
+  const schema: INamespace;
+  export default schema;
+}
+
+// CSS imports are bundled into app.css by esbuild.
+declare module '*.css';
