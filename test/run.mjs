@@ -24,7 +24,7 @@ function find(dir) {
 }
 
 let files = explicit.length ? explicit : find(join(root, 'test'));
-const isKernel = (f) => /\/test\/(kernel|browser)\//.test(f);
+const isKernel = (f) => /\/test\/(kernel|faults|browser)\//.test(f);
 if (unitOnly) files = files.filter((f) => !isKernel(f));
 // unit tests first: they are quick and point at the cause when something breaks
 files.sort((a, b) => Number(isKernel(a)) - Number(isKernel(b)) || a.localeCompare(b));

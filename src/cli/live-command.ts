@@ -34,6 +34,8 @@ Options:
   --long-stall DUR    reclaim stalls at least this long become events (default 10ms)
   --top N             host processes to report besides VMs, busiest first (default 5)
   --bpftrace PATH     the bpftrace binary (default: bpftrace on PATH)
+  --restart-delay DUR first wait before restarting a probe group whose bpftrace
+                      died (default 1s; doubles each try, 5 tries, then exit 1)
   --debug             print stack traces on errors
 
 The first snapshot is printed once the probes are attached. Counts are per interval.
@@ -65,6 +67,7 @@ export async function runLive(argv: string[]): Promise<number> {
       'long-stall': { type: 'string', default: '10ms' },
       top: { type: 'string', default: '5' },
       bpftrace: { type: 'string' },
+      'restart-delay': { type: 'string', default: '1s' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -101,11 +104,17 @@ export async function runLive(argv: string[]): Promise<number> {
       groups: values.groups ? parseGroups(values.groups) : undefined,
       longStallMs: parseDurationMs('--long-stall', values['long-stall']),
       busiestLimit: top,
+      restartBaseDelayMs: parseDurationMs('--restart-delay', values['restart-delay']),
       log,
+      onFatal: (error) => {
+        fatal = error;
+        finish();
+      },
     },
     write,
   );
 
+  let fatal: FaultlineError | null = null;
   let finish: () => void = () => {};
   const finished = new Promise<void>((resolve) => (finish = resolve));
   let interrupts = 0;
@@ -149,5 +158,6 @@ export async function runLive(argv: string[]): Promise<number> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+  if (fatal) throw fatal;
   return 0;
 }

@@ -8,6 +8,7 @@ import { ProbeSet } from '../probe/probe-set.js';
 import { PROBE_GROUPS, type ProbeGroup } from '../probe/probe-groups.js';
 import { makeEvent } from '../aggregate/events.js';
 import { Collector } from './collector.js';
+import type { FaultlineError } from '../model/errors.js';
 
 export const FORMAT_VERSION = 1;
 export const FAULTLINE_VERSION = '0.1.0';
@@ -22,6 +23,10 @@ export interface LiveOptions {
   probesDir?: string;
   /** progress and warnings for a human (stderr) */
   log?: (line: string) => void;
+  /** First restart delay of a dead probe group (doubles each try), ms. */
+  restartBaseDelayMs?: number;
+  /** A probe group died and could not be restarted: the session cannot go on. */
+  onFatal?: (error: FaultlineError) => void;
 }
 
 export class LiveSession {
@@ -48,6 +53,7 @@ export class LiveSession {
     if (problem) throw problem;
     await this.collector.prime();
     const groups = this.options.groups ?? PROBE_GROUPS;
+    const downSince = new Map<string, number>();
     log(`faultline: attaching probe groups ${groups.join(', ')} (bpftrace ${checks.bpftraceVersion?.text ?? '?'})`);
     this.probes = new ProbeSet({
       groups,
@@ -58,9 +64,23 @@ export class LiveSession {
       probesDir: this.options.probesDir,
       onBatch: (batch) => this.collector.addBatch(batch),
       onGroupExit: (error) => {
-        log(`faultline: ${error.message}${error.evidence.length ? `: ${error.evidence.at(-1)}` : ''}`);
-        this.collector.addEvent(makeEvent('probe-error', Date.now(), { group: error.message, message: error.message }));
+        const group = error.message.match(/"(\w+)"/)?.[1] ?? '';
+        const detail = error.evidence.length ? `: ${error.evidence.at(-1)}` : '';
+        log(`faultline: ${error.message}${detail}; restarting it`);
+        this.collector.addEvent(makeEvent('probe-error', Date.now(), { group, message: `${error.message}${detail}` }));
+        downSince.set(group, Date.now());
       },
+      onGroupRestart: (group, attempt) => {
+        const downMs = Date.now() - (downSince.get(group) ?? Date.now());
+        log(`faultline: probe group "${group}" restarted (try ${attempt}) after ${(downMs / 1000).toFixed(1)} s`);
+        this.collector.addEvent(makeEvent('probe-restart', Date.now(), { group, message: `probe group ${group} restarted after ${(downMs / 1000).toFixed(1)} s` }));
+        this.collector.addEvent(makeEvent('gap', Date.now(), {
+          group, durationNs: downMs * 1e6,
+          message: `no ${group} data for ${(downMs / 1000).toFixed(1)} s while its bpftrace was down`,
+        }));
+      },
+      onFatal: (error) => this.options.onFatal?.(error),
+      restartBaseDelayMs: this.options.restartBaseDelayMs,
     });
     const statuses = await this.probes.start();
     for (const s of statuses) log(`faultline:   ${s.group.padEnd(8)} ${s.attached ? 'attached' : `NOT attached: ${s.error}`}`);

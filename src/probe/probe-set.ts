@@ -1,5 +1,7 @@
 // Starts every probe group (one bpftrace each, in parallel), keeps going with the
-// groups that attached, and tracks their status for the snapshot.
+// groups that attached, and tracks their status for the snapshot. A group whose
+// bpftrace dies mid-run is restarted with backoff (1 s, 2 s, 4 s ... 30 s); after
+// `maxRestarts` failed restarts in a row the set gives up and reports it as fatal.
 import { FaultlineError } from '../model/errors.js';
 import type { ProbeGroupStatus } from '../model/snapshot.js';
 import type { ProbeBatch } from '../parse/probe-batch.js';
@@ -16,10 +18,19 @@ export interface ProbeSetOptions {
   probesDir?: string;
   onBatch: (batch: ProbeBatch) => void;
   onGroupExit: (error: FaultlineError) => void;
+  /** A group came back after dying. */
+  onGroupRestart?: (group: string, attempt: number) => void;
+  /** A group could not be restarted: the session should end with this error. */
+  onFatal?: (error: FaultlineError) => void;
+  maxRestarts?: number;
+  restartBaseDelayMs?: number;
 }
 
 export class ProbeSet {
   private runners: BpftraceRunner[] = [];
+  private stopped = false;
+  /** bad lines of runners that died, so the total never goes down */
+  private badRetired = 0;
   private readonly status = new Map<string, ProbeGroupStatus>();
   private badLinesReported = 0;
 
@@ -27,27 +38,10 @@ export class ProbeSet {
 
   /** Resolves when every group attached or failed; throws E_NO_PROBES if none attached. */
   async start(): Promise<ProbeGroupStatus[]> {
-    const o = this.options;
-    const args = probeArgs(o.intervalMs, o.longStallNs);
-    const env = probeEnv(o.bpftraceVersion);
     await Promise.all(
-      o.groups.map(async (group) => {
-        const runner = new BpftraceRunner({
-          group,
-          programPath: probeFile(group, o.probesDir),
-          args,
-          bpftracePath: o.bpftracePath,
-          env,
-          onBatch: o.onBatch,
-          onUnexpectedExit: (error) => {
-            this.status.set(group, { ...this.groupStatus(group), attached: false, error: oneLine(error) });
-            o.onGroupExit(error);
-          },
-        });
+      this.options.groups.map(async (group) => {
         try {
-          await runner.start();
-          this.runners.push(runner);
-          this.status.set(group, { group, attached: true, error: '', lostEvents: 0, badLines: 0 });
+          await this.startGroup(group);
         } catch (error) {
           const message = error instanceof FaultlineError ? oneLine(error) : String(error);
           this.status.set(group, { group, attached: false, error: message, lostEvents: 0, badLines: 0 });
@@ -61,6 +55,50 @@ export class ProbeSet {
         statuses.map((s) => `${s.group}: ${s.error}`));
     }
     return statuses;
+  }
+
+  private async startGroup(group: ProbeGroup): Promise<void> {
+    const o = this.options;
+    const runner = new BpftraceRunner({
+      group,
+      programPath: probeFile(group, o.probesDir),
+      args: probeArgs(o.intervalMs, o.longStallNs),
+      bpftracePath: o.bpftracePath,
+      env: probeEnv(o.bpftraceVersion),
+      onBatch: o.onBatch,
+      onUnexpectedExit: (error) => {
+        this.retire(runner);
+        this.status.set(group, { ...this.groupStatus(group), attached: false, error: oneLine(error) });
+        o.onGroupExit(error);
+        void this.restart(group, 1);
+      },
+    });
+    await runner.start();
+    this.runners.push(runner);
+    this.status.set(group, { ...this.groupStatus(group), group, attached: true, error: '' });
+  }
+
+  private retire(runner: BpftraceRunner): void {
+    this.badRetired += runner.badLines;
+    this.runners = this.runners.filter((r) => r !== runner);
+  }
+
+  private async restart(group: ProbeGroup, attempt: number): Promise<void> {
+    const o = this.options;
+    const delayMs = Math.min(30_000, (o.restartBaseDelayMs ?? 1000) * 2 ** (attempt - 1));
+    await new Promise((resolve) => setTimeout(resolve, delayMs));
+    if (this.stopped) return;
+    try {
+      await this.startGroup(group);
+      o.onGroupRestart?.(group, attempt);
+    } catch (error) {
+      const failure = error instanceof FaultlineError ? error : new FaultlineError('E_PROBE_EXIT', String(error));
+      this.status.set(group, { ...this.groupStatus(group), attached: false, error: oneLine(failure) });
+      if (attempt >= (o.maxRestarts ?? 5)) {
+        o.onFatal?.(new FaultlineError('E_PROBE_EXIT', `probe group "${group}" died and could not be restarted (${attempt} tries)`,
+          'run `sudo faultline doctor`', failure.evidence));
+      } else void this.restart(group, attempt + 1);
+    }
   }
 
   private groupStatus(group: string): ProbeGroupStatus {
@@ -78,7 +116,7 @@ export class ProbeSet {
 
   /** Bad lines since the last call, all groups. */
   takeBadLines(): number {
-    const total = this.runners.reduce((sum, r) => sum + r.badLines, 0);
+    const total = this.badRetired + this.runners.reduce((sum, r) => sum + r.badLines, 0);
     const fresh = total - this.badLinesReported;
     this.badLinesReported = total;
     return fresh;
@@ -89,6 +127,7 @@ export class ProbeSet {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     await Promise.all(this.runners.map((r) => r.stop()));
   }
 }
