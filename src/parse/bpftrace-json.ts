@@ -42,11 +42,11 @@ export type LineResult =
 
 const SKIP: LineResult = { ok: true, records: [] };
 
-/** A JSON number, or a decimal string (0.24+ prints big u64 so). NaN when neither. */
+/** A JSON number, or a decimal string (0.24+ prints big u64 so). NaN when neither, or
+ * when it is too large for a double (no Infinity reaches the counters). */
 export function toNumber(value: unknown): number {
-  if (typeof value === 'number') return value;
-  if (typeof value === 'string' && /^-?\d+(\.\d+)?$/.test(value.trim())) return Number(value);
-  return Number.NaN;
+  const n = typeof value === 'number' ? value : typeof value === 'string' && /^-?\d+(\.\d+)?$/.test(value.trim()) ? Number(value) : Number.NaN;
+  return Number.isFinite(n) ? n : Number.NaN;
 }
 
 /** "123,4" -> [123, 4]; "" -> []; null when a part is not a number. */
