@@ -34,6 +34,8 @@ Options:
   --long-stall DUR    reclaim stalls at least this long become events (default 10ms)
   --top N             host processes to report besides VMs, busiest first (default 5)
   --bpftrace PATH     the bpftrace binary (default: bpftrace on PATH)
+  --probes-dir DIR    where the probe programs live (default: probes/ of this
+                      package; for testing variants of them)
   --restart-delay DUR first wait before restarting a probe group whose bpftrace
                       died (default 1s; doubles each try, 5 tries, then exit 1)
   --debug             print stack traces on errors
@@ -68,6 +70,7 @@ export async function runLive(argv: string[]): Promise<number> {
       top: { type: 'string', default: '5' },
       bpftrace: { type: 'string' },
       'restart-delay': { type: 'string', default: '1s' },
+      'probes-dir': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -105,6 +108,7 @@ export async function runLive(argv: string[]): Promise<number> {
       longStallMs: parseDurationMs('--long-stall', values['long-stall']),
       busiestLimit: top,
       restartBaseDelayMs: parseDurationMs('--restart-delay', values['restart-delay']),
+      probesDir: values['probes-dir'],
       log,
       onFatal: (error) => {
         fatal = error;
