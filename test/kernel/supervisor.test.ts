@@ -58,3 +58,18 @@ test('doctor: every probe group attaches on this host', { skip, timeout: 120_000
   assert.equal(r.status, 0, r.stderr);
   for (const group of ['faults', 'kvm', 'reclaim', 'growth']) assert.match(r.stdout, new RegExp(`ok\\s+group ${group}\\s+attaches`));
 });
+
+test('SIGTERM: faultline detaches and exits 0 within a few seconds, with a final snapshot', { skip, timeout: 90_000 }, async () => {
+  live = startLive(['--interval', '500ms', '--groups', 'faults,growth']);
+  await live.waitFor(() => true, 60_000, 'the first snapshot');
+  const probes = childrenOf(live.pid).filter((c) => c.comm === 'bpftrace');
+  assert.equal(probes.length, 2);
+  const t0 = Date.now();
+  process.kill(live.pid, 'SIGTERM');
+  const deadline = Date.now() + 8000;
+  while (Date.now() < deadline && alive(live.pid)) await new Promise((r) => setTimeout(r, 50));
+  const result = await live.stop();
+  assert.deepEqual(result, { code: 0, signal: null });
+  assert.ok(Date.now() - t0 < 8000, `took ${Date.now() - t0} ms`);
+  assert.deepEqual(probes.filter((p) => alive(p.pid)), [], 'bpftrace left running');
+});
