@@ -3,7 +3,7 @@
 //   node test/run.mjs           every test: unit, then kernel (root, bpftrace, QEMU), then browser
 //   node test/run.mjs --unit    unit tests only (no root needed)
 //   node test/run.mjs FILE...   just those files
-import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
@@ -32,7 +32,7 @@ console.log(`faultline tests: ${files.length} files`);
 for (const f of files) console.log(`  ${relative(root, f)}`);
 
 mkdirSync(join(root, 'test/.tmp'), { recursive: true });
-const tapPath = join(root, 'test/.tmp/last-run.tap');
+const tapPath = join(root, `test/.tmp/run-${process.pid}.tap`);
 const result = spawnSync(
   process.execPath,
   [
@@ -45,6 +45,7 @@ const result = spawnSync(
 );
 // the plain closing line, from the TAP copy of the run
 const tap = readFileSync(tapPath, 'utf8');
+rmSync(tapPath, { force: true });
 const count = (name) => Number(tap.match(new RegExp(`^# ${name} (\\d+)$`, 'm'))?.[1] ?? 0);
 console.log(`\ntests: ${count('pass')} passed, ${count('fail')} failed, ${count('skipped')} skipped`);
 process.exit(result.status ?? 1);

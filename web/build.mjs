@@ -15,7 +15,7 @@
 //   node web/build.mjs --outdir DIR       build somewhere else
 // Exits non-zero on a type error or a bundling error.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -61,7 +61,6 @@ const schemaPlugin = {
   },
 };
 
-rmSync(outdir, { recursive: true, force: true });
 mkdirSync(outdir, { recursive: true });
 try {
   await esbuild.build({

@@ -148,7 +148,7 @@ export async function runLive(argv: string[]): Promise<number> {
     if (serveUi) {
       checkListenAccess(listen, token); // before the probes attach
       const meta = await session.start();
-      const source = new LiveFrameSource(meta, Math.ceil(historyMs / intervalMs));
+      const source = new LiveFrameSource({ ...meta, historyMs }, Math.ceil(historyMs / intervalMs));
       ui = { server: new UiServer({ listen, token, source }), source };
       log(`faultline: UI at ${await ui.server.start()}`);
     } else await session.start();

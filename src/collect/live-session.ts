@@ -95,6 +95,7 @@ export class LiveSession {
       faultlineVersion: FAULTLINE_VERSION,
       mode: 'live',
       endTimeMs: 0,
+      historyMs: 0,
     };
     this.schedule(Date.now() + this.options.intervalMs);
     return this.meta!;

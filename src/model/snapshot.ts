@@ -297,6 +297,8 @@ export interface Meta {
   mode: 'live' | 'replay';
   /** Replay: time of the recording's last snapshot; 0 live. */
   endTimeMs: number;
+  /** Live: how much chart history the server keeps; 0 when not serving. */
+  historyMs: number;
 }
 
 export interface HostSeries {

@@ -81,7 +81,7 @@ export function hostPoint(snapshot: Snapshot): Record<HostSeriesName, number> {
     swapUsedBytes: snapshot.host.swapUsedBytes,
     psiMemSomeAvg10: snapshot.host.psiMemSomeAvg10,
     lostEvents: snapshot.probes.lostEvents,
-    oomKills: snapshot.host.vmstat.oomKill,
+    oomKills: snapshot.events.filter((e) => e.type === 'oom-kill').length,
   };
 }
 

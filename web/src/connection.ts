@@ -30,7 +30,6 @@ export function websocketUrl(page: Location): string {
 export class Connection {
   private socket: WebSocket | null = null;
   private retryMs = FIRST_RETRY_MS;
-  private retryTimer: ReturnType<typeof setTimeout> | null = null;
   /** Connects made so far, for the status line and tests. */
   connects = 0;
 
@@ -56,7 +55,6 @@ export class Connection {
   }
 
   private open(): void {
-    this.retryTimer = null;
     this.events.onState('connecting', 0);
     const socket = new WebSocket(this.url);
     socket.binaryType = 'arraybuffer';
@@ -91,6 +89,6 @@ export class Connection {
     const waitMs = this.retryMs * (0.75 + Math.random() * 0.5);
     this.retryMs = Math.min(this.retryMs * 2, MAX_RETRY_MS);
     this.events.onState('waiting', Date.now() + waitMs);
-    this.retryTimer = setTimeout(() => this.open(), waitMs);
+    setTimeout(() => this.open(), waitMs);
   }
 }

@@ -1,9 +1,9 @@
-// Wire bytes -> a typed Frame. The schema comes in as JSON (web/build.mjs), so the
-// browser needs only protobufjs/light and never parses .proto text. Conversion options
-// match src/proto/codec.ts: 64-bit numbers as JS numbers, defaults filled in.
-import { Root, type Type } from 'protobufjs/light';
-import schema from 'virtual:faultline-schema';
+// Wire bytes -> a typed Frame. The schema comes in as JSON (web/build.mjs makes it from
+// src/proto/faultline.proto), so the browser never parses .proto text; proto-reader.ts
+// walks it (no eval, so the server's CSP can forbid 'unsafe-eval').
+import schemaJson from 'virtual:faultline-schema';
 import type { FaultlineEvent, History, Meta, Snapshot } from '../../src/model/snapshot.js';
+import { compileSchema, decodeMessage, type Schema } from './proto-reader.js';
 
 export type WireFrame =
   | { kind: 'meta'; meta: Meta }
@@ -11,20 +11,15 @@ export type WireFrame =
   | { kind: 'snapshot'; snapshot: Snapshot }
   | { kind: 'event'; event: FaultlineEvent };
 
-let frameType: Type | null = null;
-
-function frameSchema(): Type {
-  frameType ??= Root.fromJSON(schema).lookupType('faultline.Frame');
-  return frameType;
-}
+let schema: Schema | null = null;
 
 /** Throws on bytes that are not a Frame, or a Frame of a kind this UI does not know. */
 export function decodeFrame(bytes: Uint8Array): WireFrame {
-  const type = frameSchema();
-  const object = type.toObject(type.decode(bytes), { longs: Number, defaults: true, arrays: true }) as Record<string, unknown>;
-  if (object.meta) return { kind: 'meta', meta: object.meta as Meta };
-  if (object.history) return { kind: 'history', history: object.history as History };
-  if (object.snapshot) return { kind: 'snapshot', snapshot: object.snapshot as Snapshot };
-  if (object.event) return { kind: 'event', event: object.event as FaultlineEvent };
+  schema ??= compileSchema(schemaJson, 'faultline');
+  const frame = decodeMessage(schema, 'Frame', bytes);
+  if (frame.meta) return { kind: 'meta', meta: frame.meta as Meta };
+  if (frame.history) return { kind: 'history', history: frame.history as History };
+  if (frame.snapshot) return { kind: 'snapshot', snapshot: frame.snapshot as Snapshot };
+  if (frame.event) return { kind: 'event', event: frame.event as FaultlineEvent };
   throw new Error('frame holds no meta, history, snapshot or event');
 }

@@ -48,7 +48,7 @@ export class HostBar {
   constructor(root: HTMLElement) {
     this.memory = card(root, 'Memory available', true);
     this.swap = card(root, 'Swap used', true);
-    this.pressure = card(root, 'Memory pressure (PSI avg10)', false);
+    this.pressure = card(root, 'Pressure (PSI avg10)', false);
     this.reclaim = card(root, 'Reclaim', false);
     this.oom = card(root, 'OOM kills', false);
     this.probes = card(root, 'Probes', false);
@@ -60,8 +60,8 @@ export class HostBar {
 
     const availFraction = h.memTotalBytes > 0 ? h.memAvailableBytes / h.memTotalBytes : 1;
     setText(this.memory.value, formatBytes(h.memAvailableBytes));
-    setText(this.memory.detail, `of ${formatBytes(h.memTotalBytes)} · ${formatPercent(availFraction)} free-able · cached ${formatBytes(h.cachedBytes)}`);
-    this.meterTo(this.memory, 1 - availFraction);
+    setText(this.memory.detail, `${formatPercent(availFraction)} of ${formatBytes(h.memTotalBytes)} · page cache ${formatBytes(h.cachedBytes)}`);
+    this.meterTo(this.memory, availFraction); // a fuel gauge: empty and red is bad
     setLevel(this.memory, availFraction < 0.05 ? 'bad' : availFraction < 0.15 ? 'warn' : 'ok');
 
     const swapFraction = h.swapTotalBytes > 0 ? h.swapUsedBytes / h.swapTotalBytes : 0;
@@ -80,7 +80,7 @@ export class HostBar {
       setLevel(this.pressure, 'ok');
     } else {
       setText(this.pressure.value, `some ${h.psiMemSomeAvg10.toFixed(1)}%`);
-      setText(this.pressure.detail, `full ${h.psiMemFullAvg10.toFixed(1)}% of the last 10 s stalled on memory`);
+      setText(this.pressure.detail, `full ${h.psiMemFullAvg10.toFixed(1)}%: share of the last 10 s that tasks stalled on memory`);
       setLevel(this.pressure, h.psiMemFullAvg10 >= 5 ? 'bad' : h.psiMemSomeAvg10 >= 1 ? 'warn' : 'ok');
     }
 
@@ -98,10 +98,11 @@ export class HostBar {
 
     const p = s.probes;
     const missing = p.groups.filter((g) => !g.attached).map((g) => g.group);
-    setText(this.probes.value, p.attached.length ? p.attached.join(' ') : 'none attached');
+    const groupCount = Math.max(p.groups.length, p.attached.length);
+    setText(this.probes.value, `${p.attached.length} of ${groupCount} attached`);
     setText(
       this.probes.detail,
-      `${missing.length ? `missing ${missing.join(' ')} · ` : ''}lost ${formatCount(p.lostEvents)} · guest faults: ${guestFaultSourceText(p.guestFaultSource)}`,
+      `${missing.length ? `missing ${missing.join(' ')} · ` : ''}${formatCount(p.lostEvents)} lost events · guest faults from ${guestFaultSourceText(p.guestFaultSource)}`,
     );
     setTitle(this.probes.root, p.groups.map((g) => `${g.group}: ${g.attached ? 'attached' : 'not attached'}${g.error ? ` (${g.error})` : ''}`).join('\n'));
     setLevel(this.probes, p.attached.length === 0 ? 'bad' : missing.length || p.lostEvents > 0 ? 'warn' : 'ok');
@@ -115,7 +116,7 @@ export class HostBar {
 }
 
 export function guestFaultSourceText(source: string): string {
-  if (source === 'kvm') return 'KVM (EPT faults)';
+  if (source === 'kvm') return 'KVM EPT faults';
   if (source === 'user-faults') return 'host user faults (TCG)';
-  return 'none seen yet';
+  return 'nowhere yet';
 }

@@ -1,8 +1,7 @@
 // The protobuf schema as a JSON descriptor, made by web/build.mjs from
 // src/proto/faultline.proto (protobufjs root.toJSON()).
 declare module 'virtual:faultline-schema' {
-  import type { INamespace } from 'protobufjs/light';
-  const schema: INamespace;
+  const schema: { nested?: Record<string, { nested?: Record<string, never> }> };
   export default schema;
 }
 

@@ -1,0 +1,194 @@
+// The page: one websocket of Frames in, widgets out. Meta says live or replay,
+// History fills the chart columns, every Snapshot is the new "now" (live: also one more
+// point per column). Rendering is coalesced into one animation frame, so a burst of
+// frames (a reconnect, fast replay) draws once.
+import 'uplot/dist/uPlot.min.css';
+import './app.css';
+import type { FaultlineEvent, Meta, Snapshot } from '../../src/model/snapshot.js';
+import { appendSnapshot, columnsFromHistory, type Columns } from './columns.js';
+import { Connection, websocketUrl } from './connection.js';
+import { ConnectionStatus } from './connection-status.js';
+import type { WireFrame } from './decode.js';
+import { byId, setText } from './dom.js';
+import { EventList, EventLog } from './events.js';
+import { formatMs } from './format.js';
+import { HostBar } from './host-bar.js';
+import { ProbeStatusPanel } from './probe-status.js';
+import { ReplayControls } from './replay-controls.js';
+import { VmDetail } from './vm-detail.js';
+import { VmTable } from './vm-table.js';
+
+/** Live charts keep at least this much (`faultline live --history` default), even when
+ * the server's history is still shorter; more when the history it sent is longer. */
+const MIN_WINDOW_MS = 15 * 60_000;
+
+let meta: Meta | null = null;
+let columns: Columns | null = null;
+let snapshot: Snapshot | null = null;
+let selectedId = '';
+let replayPlaced = false;
+let replayResync = false;
+let snapshotsReceived = 0;
+let renderQueued = false;
+let lastRenderMs = 0;
+let maxRenderMs = 0;
+
+const events = new EventLog();
+const status = new ConnectionStatus(byId('connection'));
+const hostBar = new HostBar(byId('host-bar'));
+const probes = new ProbeStatusPanel(byId('probe-status'));
+const table = new VmTable(byId<HTMLTableElement>('vm-table'), (id) => select(id));
+const detail = new VmDetail(nameOf);
+const timeline = new EventList(byId('timeline-events'), nameOf, (id) => select(id), 'No events yet.');
+const connection = new Connection(websocketUrl(location), {
+  onFrame: handleFrame,
+  onState: (state, retryAtMs) => status.setState(state, retryAtMs),
+  onError: (message) => console.error(`faultline: ${message}`),
+});
+const replay = new ReplayControls(
+  byId('replay-controls'),
+  () => queueRender(),
+  (timeMs) => connection.send(JSON.stringify({ type: 'seek', timeMs })),
+);
+
+function nameOf(e: FaultlineEvent): string {
+  if (e.vmId) {
+    const vm = snapshot?.vms.find((v) => v.id === e.vmId);
+    const name = vm?.name || columns?.vms.get(e.vmId)?.name;
+    if (name) return name;
+  }
+  return e.comm || (e.pid ? `pid ${e.pid}` : '');
+}
+
+function select(id: string): void {
+  selectedId = id;
+  table.select(id);
+  queueRender();
+}
+
+function handleFrame(frame: WireFrame): void {
+  switch (frame.kind) {
+    case 'meta':
+      onMeta(frame.meta);
+      break;
+    case 'history':
+      columns = columnsFromHistory(frame.history, meta && meta.intervalMs > 0 ? Math.ceil(Math.max(meta.historyMs, MIN_WINDOW_MS) / meta.intervalMs) : 600);
+      break;
+    case 'snapshot':
+      onSnapshot(frame.snapshot);
+      break;
+    case 'event':
+      events.add([frame.event]);
+      break;
+  }
+  queueRender();
+}
+
+function onMeta(next: Meta): void {
+  const sameSession = meta !== null && meta.startTimeMs === next.startTimeMs && meta.mode === next.mode;
+  if (!sameSession) {
+    // the server restarted, or another recording: forget drawing state
+    events.clear();
+    detail.heat.reset();
+    detail.mapping.reset();
+    detail.hotspots.reset();
+    replayPlaced = false;
+  }
+  // a replay reconnect keeps its place: ask again for the snapshot at the clock's time
+  replayResync = sameSession && next.mode === 'replay' && replayPlaced;
+  meta = next;
+  status.setMeta(next.mode === 'replay' ? 'replay' : 'live', next.intervalMs);
+  const parts = [next.hostname, next.kernel && `Linux ${next.kernel}`, `every ${formatMs(next.intervalMs)}`, next.faultlineVersion && `faultline ${next.faultlineVersion}`];
+  setText(byId('host-id'), parts.filter(Boolean).join(' · '));
+  document.title = `faultline · ${next.hostname}`;
+  if (next.mode === 'replay') replay.show(next.startTimeMs, next.endTimeMs);
+  else replay.hide();
+}
+
+function onSnapshot(s: Snapshot): void {
+  snapshotsReceived += 1;
+  status.snapshotArrived();
+  const isReplay = meta?.mode === 'replay';
+  if (!isReplay) {
+    columns ??= columnsFromHistory({ timeMs: [], host: { memAvailableBytes: [], swapUsedBytes: [], psiMemSomeAvg10: [], lostEvents: [], oomKills: [] }, vms: [] }, 600);
+    appendSnapshot(columns, s);
+  } else {
+    if (!replayPlaced) {
+      replay.placeAt(s.timeMs);
+      replayPlaced = true;
+    } else if (replayResync) {
+      replayResync = false;
+      connection.send(JSON.stringify({ type: 'seek', timeMs: Math.round(replay.timeMs) }));
+      return; // the server's greeting snapshot is the recording's first, not the one looked at
+    }
+    // moving backwards in a recording: what was summed no longer applies
+    if (snapshot && s.timeMs < snapshot.timeMs) {
+      detail.heat.reset();
+      detail.mapping.reset();
+      detail.hotspots.reset();
+    }
+  }
+  detail.hotspots.remember(s);
+  detail.heat.accumulate(s);
+  detail.mapping.accumulate(s);
+  events.add(s.events);
+  snapshot = s;
+}
+
+function queueRender(): void {
+  if (renderQueued) return;
+  renderQueued = true;
+  requestAnimationFrame(() => {
+    renderQueued = false;
+    render();
+  });
+}
+
+function render(): void {
+  if (!snapshot || !columns) return;
+  const started = performance.now();
+  if (!selectedId || (!snapshot.vms.some((v) => v.id === selectedId) && !columns.vms.has(selectedId))) {
+    // nothing chosen yet, or it is gone from the charts too: the first row (VMs sort first)
+    selectedId = table.order(snapshot)[0] ?? '';
+  }
+  const markerMs = meta?.mode === 'replay' ? replay.timeMs : null;
+  const oomKillsInWindow = columns.host.oomKills.reduce<number>((sum, v) => sum + (v ?? 0), 0);
+  hostBar.update(snapshot, oomKillsInWindow);
+  table.update(snapshot, selectedId);
+  detail.update({ snapshot, columns, selectedId, events, markerMs });
+  timeline.render(events, 'all', () => true, markerMs ?? Infinity);
+  probes.update(snapshot.probes, meta);
+  lastRenderMs = performance.now() - started;
+  maxRenderMs = Math.max(maxRenderMs, lastRenderMs);
+}
+
+/** For the browser tests: drop the socket, and read what the page has. */
+declare global {
+  interface Window {
+    faultlineTest: {
+      dropConnection(): void;
+      stats(): Record<string, number | string>;
+    };
+  }
+}
+window.faultlineTest = {
+  dropConnection: () => connection.drop(),
+  stats: () => ({
+    connects: connection.connects,
+    snapshots: snapshotsReceived,
+    freshness: status.freshness,
+    mode: meta?.mode ?? '',
+    seq: snapshot?.seq ?? -1,
+    markerMs: meta?.mode === 'replay' ? replay.timeMs : 0,
+    selectedId,
+    historyPoints: columns?.timeMs.length ?? 0,
+    chartPoints: detail.charts.pointCount(),
+    heatFaults: detail.heat.totalFaults(selectedId),
+    firstPointMs: columns?.timeMs[0] ?? 0,
+    selectedGuestRamBytes: columns?.vms.get(selectedId)?.guestRamBytes.findLast((v) => v !== null) ?? 0,
+    lastRenderMs,
+    maxRenderMs,
+  }),
+};
+
+connection.start();

@@ -1,0 +1,78 @@
+// The selected VM (or host process): who it is, its charts over time, where it faults
+// (hotspot table, heat strip of guest-physical memory, KVM mapping levels) and its
+// events. A VM that left the latest snapshot keeps its charts, marked as gone.
+import type { FaultlineEvent, Snapshot, VmSnapshot } from '../../src/model/snapshot.js';
+import { VmCharts } from './charts.js';
+import type { Columns } from './columns.js';
+import { byId, setText } from './dom.js';
+import { EventList, type EventLog } from './events.js';
+import { formatBytes, formatHex } from './format.js';
+import { HeatStrip } from './heat-strip.js';
+import { HotspotTable } from './hotspots.js';
+import { MappingSplit } from './mapping-split.js';
+
+export interface DetailView {
+  snapshot: Snapshot;
+  columns: Columns;
+  selectedId: string;
+  events: EventLog;
+  /** Replay: the time looked at; null live. */
+  markerMs: number | null;
+}
+
+export class VmDetail {
+  readonly charts: VmCharts;
+  readonly heat: HeatStrip;
+  readonly mapping: MappingSplit;
+  readonly hotspots: HotspotTable;
+  private readonly events: EventList;
+  private readonly title = byId('detail-title');
+  private readonly facts = byId('detail-facts');
+  private readonly findings = byId('detail-findings');
+
+  constructor(nameOf: (e: FaultlineEvent) => string) {
+    this.charts = new VmCharts(byId('detail-charts'));
+    this.hotspots = new HotspotTable(byId('detail-hotspots'));
+    this.heat = new HeatStrip(byId('detail-heat'));
+    this.mapping = new MappingSplit(byId('detail-mapping'));
+    this.events = new EventList(byId('detail-events'), nameOf, null, 'No events for this process yet.');
+  }
+
+  update(view: DetailView): void {
+    const vm = view.snapshot.vms.find((v) => v.id === view.selectedId) ?? null;
+    const series = view.columns.vms.get(view.selectedId);
+    const name = vm?.name || series?.name || '';
+    setText(this.title, view.selectedId ? name || view.selectedId : 'Select a VM or process in the table');
+    setText(this.facts, vm ? facts(vm) : view.selectedId ? `${view.selectedId} · not in the latest snapshot (exited?)` : '');
+    this.showFindings(vm);
+    this.charts.show(view.columns, view.selectedId);
+    this.charts.setMarker(view.markerMs);
+    this.hotspots.update(vm);
+    this.heat.render(vm && vm.kind === 'vm' ? vm : null);
+    this.mapping.render(vm);
+    const pid = vm?.pid ?? -1;
+    this.events.render(view.events, view.selectedId, (e) => e.vmId === view.selectedId || (!e.vmId && e.pid === pid), view.markerMs ?? Infinity);
+  }
+
+  private showFindings(vm: VmSnapshot | null): void {
+    const messages = vm ? vm.findings.map((f) => `${f.verdict}: ${f.message}`) : [];
+    if (vm && !messages.length && (vm.leak.verdict === 'leak' || vm.leak.verdict === 'suspect')) {
+      messages.push(`${vm.leak.verdict}: growing ${formatBytes(vm.leak.growthBytesPerSec)}/s`);
+    }
+    setText(this.findings, messages.join('\n'));
+    this.findings.hidden = messages.length === 0;
+  }
+}
+
+function facts(vm: VmSnapshot): string {
+  const parts: string[] = [vm.kind === 'vm' ? `VM (${vm.source})` : 'host process'];
+  parts.push(`pid ${vm.pid}`);
+  if (vm.uuid) parts.push(`uuid ${vm.uuid}`);
+  if (vm.vmid) parts.push(`vmid ${vm.vmid}`);
+  parts.push(`comm ${vm.comm}`);
+  if (vm.memoryBytes) parts.push(`${formatBytes(vm.memoryBytes)} configured`);
+  if (vm.guestRamEnd > vm.guestRamStart) parts.push(`guest RAM at ${formatHex(vm.guestRamStart)}–${formatHex(vm.guestRamEnd - 1)}`);
+  if (vm.cgroup.path) parts.push(`cgroup ${vm.cgroup.path}${vm.cgroup.limitBytes ? ` (limit ${formatBytes(vm.cgroup.limitBytes)})` : ''}`);
+  if (vm.ksmMergedPages) parts.push(`KSM ${formatBytes(vm.ksmMergedPages * 4096)} merged`);
+  return parts.join(' · ');
+}
