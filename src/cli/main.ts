@@ -2,6 +2,10 @@
 import { FaultlineError } from '../model/errors.js';
 import { runLive } from './live-command.js';
 import { runDoctor } from './doctor-command.js';
+import { runRecord } from './record-command.js';
+import { runReport } from './report-command.js';
+import { runExport } from './export-command.js';
+import { runReplay } from './replay-command.js';
 import { FAULTLINE_VERSION } from '../collect/live-session.js';
 
 const HELP = `faultline ${FAULTLINE_VERSION} — memory tracer for KVM hosts
@@ -9,11 +13,17 @@ const HELP = `faultline ${FAULTLINE_VERSION} — memory tracer for KVM hosts
 Usage: faultline <command> [options]
 
 Commands:
-  live      trace page faults, KVM MMU events and reclaim, per VM, every interval
+  live      trace page faults, KVM MMU events and reclaim per VM, in a live web UI
+  record    trace like live and write every snapshot to a .flt recording
+            (--ring: keep only the minutes around incidents)
+  replay    serve a recording in the same UI, with a time scrubber (no root needed;
+            without a file: the sample recording)
+  report    postmortem summary of a recording: text, JSON or one self-contained HTML
+  export    a recording as Chrome/Perfetto trace JSON (--format chrome-json)
   doctor    check, per probe group, whether the probes attach on this host and why not
   help      show this help (also: faultline <command> --help)
 
-Needs root and bpftrace (sudo apt-get install bpftrace).
+live, record and doctor need root and bpftrace (sudo apt-get install bpftrace).
 Run 'faultline live --help' for the options.
 `;
 
@@ -24,6 +34,14 @@ async function main(argv: string[]): Promise<number> {
       return runLive(rest);
     case 'doctor':
       return runDoctor(rest);
+    case 'record':
+      return runRecord(rest);
+    case 'replay':
+      return runReplay(rest);
+    case 'report':
+      return runReport(rest);
+    case 'export':
+      return runExport(rest);
     case undefined:
     case 'help':
     case '--help':

@@ -14,7 +14,13 @@ export type ErrorCode =
   | 'E_USAGE'
   | 'E_BAD_VALUE'
   | 'E_NEEDS_TOKEN'
-  | 'E_LISTEN';
+  | 'E_LISTEN'
+  | 'E_NOT_RECORDING'
+  | 'E_RECORDING_VERSION'
+  | 'E_RECORDING_TRUNCATED'
+  | 'E_RECORDING_CORRUPT'
+  | 'E_RECORDING_READ'
+  | 'E_RECORDING_WRITE';
 
 export class FaultlineError extends Error {
   constructor(

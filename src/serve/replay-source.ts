@@ -1,68 +1,96 @@
-// The replay FrameSource: a recording's snapshots behind the same UI as live. The
-// charts get one History over the whole recording (decimated to at most maxPoints
-// columns), and a seek gets the snapshot in force at that time. Snapshots are kept
-// as their encoded protobuf bytes (a few hundred bytes per VM), decoded on a seek.
+// The replay FrameSource: a recording behind the same UI as live. Opening reads the
+// file twice, streaming: once to index every snapshot (its time and the offset of the
+// chunk it can be decoded from) and collect events, once to build the charts' History
+// (decimated to at most maxPoints columns). A seek decodes the one chunk that holds
+// the snapshot in force at that time, and keeps it for the next seek (playback moves
+// forward through the same chunk). Memory: the index, the History, one chunk.
 import type { FaultlineEvent, Frame, Meta, Snapshot } from '../model/snapshot.js';
-import { decodeFrame, encodeFrame } from '../proto/codec.js';
+import { openRecording, type ReadStats } from '../record/reader.js';
 import { HistoryBuffer } from './history.js';
 import type { FrameSource } from './ui-server.js';
 
+interface IndexEntry {
+  timeMs: number;
+  chunkOffset: number;
+}
+
 export class ReplaySource implements FrameSource {
-  private readonly timesMs: number[] = [];
-  private readonly encoded: Uint8Array[] = [];
-  private readonly events: FaultlineEvent[] = [];
+  private index: IndexEntry[] = [];
+  private events: FaultlineEvent[] = [];
   private history: HistoryBuffer | null = null;
-  private decimation = 1;
+  private meta: Meta | null = null;
+  private first: Snapshot | null = null;
+  private cached: { chunkOffset: number; snapshots: Snapshot[] } | null = null;
+  stats: ReadStats | null = null;
 
-  constructor(private meta: Meta, private readonly maxPoints = 3600, private readonly maxEvents = 5000) {}
+  constructor(private readonly path: string, private readonly maxPoints = 3600, private readonly maxEvents = 5000) {}
 
-  /** Adds the next snapshot of the recording (in time order). */
-  add(snapshot: Snapshot): void {
-    this.timesMs.push(snapshot.timeMs);
-    this.encoded.push(encodeFrame({ snapshot }));
-    if (this.events.length < this.maxEvents) this.events.push(...snapshot.events.slice(0, this.maxEvents - this.events.length));
-    this.history = null;
+  /** Reads the recording; `progress` gets the snapshot count now and then. */
+  async load(progress: (snapshots: number, pass: 1 | 2) => void = () => {}): Promise<Meta> {
+    const reader = await openRecording(this.path);
+    this.meta = reader.meta;
+    for await (const snapshot of reader.snapshots()) {
+      this.index.push({ timeMs: snapshot.timeMs, chunkOffset: reader.chunkOffset });
+      this.first ??= snapshot;
+      for (const e of snapshot.events) if (this.events.length < this.maxEvents) this.events.push(e);
+      if (this.index.length % 1000 === 0) progress(this.index.length, 1);
+    }
+    this.stats = reader.stats;
+    const decimation = Math.max(1, Math.ceil(this.index.length / this.maxPoints));
+    this.history = new HistoryBuffer(this.maxPoints + 1);
+    let i = 0;
+    for await (const snapshot of (await openRecording(this.path)).snapshots()) {
+      if (i % decimation === 0) this.history.push(snapshot);
+      i += 1;
+      if (i % 1000 === 0) progress(i, 2);
+    }
+    return this.meta;
   }
 
   get length(): number {
-    return this.timesMs.length;
+    return this.index.length;
   }
 
   /** Index of the last snapshot at or before timeMs (the first one before the start). */
   indexAt(timeMs: number): number {
     let lo = 0;
-    let hi = this.timesMs.length - 1;
+    let hi = this.index.length - 1;
     while (lo < hi) {
       const mid = (lo + hi + 1) >> 1;
-      if (this.timesMs[mid]! <= timeMs) lo = mid;
+      if (this.index[mid]!.timeMs <= timeMs) lo = mid;
       else hi = mid - 1;
     }
     return lo;
   }
 
-  snapshotAt(index: number): Snapshot {
-    return (decodeFrame(this.encoded[index]!) as { snapshot: Snapshot }).snapshot;
-  }
-
-  private buildHistory(): HistoryBuffer {
-    this.decimation = Math.max(1, Math.ceil(this.encoded.length / this.maxPoints));
-    const history = new HistoryBuffer(this.maxPoints + 1);
-    for (let i = 0; i < this.encoded.length; i += this.decimation) history.push(this.snapshotAt(i));
-    return history;
+  private async chunkAt(chunkOffset: number): Promise<Snapshot[]> {
+    if (this.cached?.chunkOffset === chunkOffset) return this.cached.snapshots;
+    const reader = await openRecording(this.path, { startAt: chunkOffset });
+    const snapshots: Snapshot[] = [];
+    for await (const snapshot of reader.snapshots()) {
+      if (reader.chunkOffset !== chunkOffset) break;
+      snapshots.push(snapshot);
+    }
+    await reader.close();
+    this.cached = { chunkOffset, snapshots };
+    return snapshots;
   }
 
   greeting(): Frame[] {
-    this.history ??= this.buildHistory();
+    if (!this.meta || !this.history) throw new Error('ReplaySource.load() first');
     const frames: Frame[] = [
-      { meta: { ...this.meta, mode: 'replay', endTimeMs: this.timesMs.at(-1) ?? this.meta.startTimeMs } },
+      { meta: { ...this.meta, mode: 'replay', endTimeMs: this.index.at(-1)?.timeMs ?? this.meta.startTimeMs } },
       { history: this.history.toHistory() },
     ];
     for (const event of this.events) frames.push({ event });
-    if (this.encoded.length > 0) frames.push({ snapshot: this.snapshotAt(0) });
+    if (this.first) frames.push({ snapshot: this.first });
     return frames;
   }
 
-  seek(timeMs: number): Snapshot | null {
-    return this.encoded.length === 0 ? null : this.snapshotAt(this.indexAt(timeMs));
+  async seek(timeMs: number): Promise<Snapshot | null> {
+    if (this.index.length === 0) return null;
+    const entry = this.index[this.indexAt(timeMs)]!;
+    const chunk = await this.chunkAt(entry.chunkOffset);
+    return chunk.find((s) => s.timeMs === entry.timeMs) ?? chunk.findLast((s) => s.timeMs <= entry.timeMs) ?? chunk[0] ?? null;
   }
 }

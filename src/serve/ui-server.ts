@@ -16,7 +16,7 @@ export interface FrameSource {
   /** Meta, History, latest Snapshot: what a client gets first. */
   greeting(): Frame[];
   /** Replay: the snapshot in force at `timeMs`. */
-  seek?(timeMs: number): Snapshot | null;
+  seek?(timeMs: number): Promise<Snapshot | null> | Snapshot | null;
 }
 
 export interface UiServerOptions {
@@ -141,8 +141,10 @@ export class UiServer {
       }
       const m = message as { type?: unknown; timeMs?: unknown };
       if (m.type === 'seek' && typeof m.timeMs === 'number' && Number.isFinite(m.timeMs) && this.options.source.seek) {
-        const snapshot = this.options.source.seek(m.timeMs);
-        if (snapshot) this.hub.sendTo(ws, encodeFrame({ snapshot }));
+        void Promise.resolve(this.options.source.seek(m.timeMs)).then(
+          (snapshot) => snapshot && this.hub.sendTo(ws, encodeFrame({ snapshot })),
+          () => {}, // a seek into a damaged chunk answers nothing; the client keeps its view
+        );
       }
     });
   }

@@ -11,6 +11,8 @@ import type { Page } from 'playwright-core';
 import { UiServer } from '../../src/serve/ui-server.js';
 import { LiveFrameSource } from '../../src/serve/live-source.js';
 import { ReplaySource } from '../../src/serve/replay-source.js';
+import { RecordEncoder, RecordingFile, RecordingWriter } from '../../src/record/writer.js';
+import { rmSync } from 'node:fs';
 import { REPO_ROOT } from '../harness/faultline-live.js';
 import { browserGate, buildWeb, launchBrowser, pageStats, waitForStats, type BrowserRun, type WatchedPage } from '../harness/browser.js';
 import { XSS_COMM, XSS_NAME, XSS_PATH, syntheticMeta, syntheticSnapshot, syntheticSnapshots, type SyntheticHost } from './synthetic-frames.js';
@@ -152,8 +154,14 @@ test('replay: the scrubber seeks, play advances at the chosen speed, the charts 
   const host: SyntheticHost = { vmCount: 20, processCount: 2, seed: 9 };
   const recordingStart = Date.UTC(2026, 0, 1, 12);
   const snapshots = syntheticSnapshots(host, 600, recordingStart + 599 * INTERVAL_MS, INTERVAL_MS);
-  const replay = new ReplaySource(syntheticMeta('replay', recordingStart, 0, INTERVAL_MS));
-  for (const s of snapshots) replay.add(s);
+  const path = join(REPO_ROOT, `test/.tmp/ui-synthetic-${process.pid}.flt`);
+  const file = await RecordingFile.create(path, { overwrite: true });
+  await file.writeHeader(syntheticMeta('live', recordingStart, 0, INTERVAL_MS));
+  const writer = new RecordingWriter(file, new RecordEncoder(), { onError: (e) => assert.fail(e.message) });
+  for (const snapshot of snapshots) await writer.append({ snapshot });
+  await writer.close();
+  const replay = new ReplaySource(path);
+  await replay.load();
   const replayServer = new UiServer({ listen: { host: '127.0.0.1', port: 0 }, token: null, source: replay });
   const { page, errors } = await run!.newPage();
   try {
@@ -191,5 +199,6 @@ test('replay: the scrubber seeks, play advances at the chosen speed, the charts 
   } finally {
     await page.close();
     await replayServer.close();
+    rmSync(path, { force: true });
   }
 });

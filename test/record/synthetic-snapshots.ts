@@ -13,6 +13,7 @@ import type { FaultlineEvent, Snapshot } from '../../src/model/snapshot.js';
 import { buildSnapshot, type TrackedProcess } from '../../src/aggregate/build-snapshot.js';
 import { emptyPidCounters, type PidCounters, type ProbeTotals } from '../../src/aggregate/probe-counters.js';
 import { makeEvent } from '../../src/aggregate/events.js';
+import { mulberry32 } from '../detect/synthetic.js';
 
 const MiB = 2 ** 20;
 const GiB = 2 ** 30;
@@ -31,18 +32,6 @@ export interface SyntheticOptions {
   activity?: Activity;
   /** per VM-second chance of a reclaim-stall event (default 1e-4) */
   stallEventRate?: number;
-}
-
-/** mulberry32: small, seeded, good enough for test signals. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 interface SimProcess {
@@ -80,7 +69,7 @@ function makeProcess(i: number, isVm: boolean, rand: () => number, activity: Act
   return {
     pid: 10_000 + i * 7,
     startTimeTicks: 123_456 + i * 100,
-    name: isVm ? `synthetic-vm-${String(i).padStart(2, '0')}` : `synthetic-proc-${i}`,
+    name: isVm ? `synthetic-vm-${String(i).padStart(2, "0")}` : `synth-proc-${i}`,
     uuid: isVm ? uuidOf(rand) : '',
     isVm,
     memoryBytes,
@@ -103,7 +92,7 @@ function poisson(rand: () => number, mean: number): number {
 
 function step(p: SimProcess, rand: () => number, intervalS: number): PidCounters {
   const c = emptyPidCounters();
-  const scale = [0.02, 1, 10][p.level] * intervalS;
+  const scale = [0.02, 1, 10][p.level]! * intervalS;
   const grow = p.level === 0 ? 0 : Math.round((rand() * [0, 2, 16][p.level]! * MiB * intervalS) / PAGE) * PAGE;
   p.guestResidentBytes = Math.min(p.memoryBytes, p.guestResidentBytes + grow);
   if (p.level > 0 && rand() < 0.3) p.ownAnonBytes += Math.round(((rand() - 0.45) * 2 * MiB) / PAGE) * PAGE;
@@ -161,7 +150,7 @@ function detailOf(p: SimProcess, seq: number): ProcessDetail {
 /** Snapshots of a synthetic host, one per interval, made on demand (a day of 50 VMs
  * never sits in memory). */
 export function* syntheticSnapshots(options: SyntheticOptions): Generator<Snapshot> {
-  const rand = seededRandom(options.seed ?? 1);
+  const rand = mulberry32(options.seed ?? 1);
   const intervalMs = options.intervalMs ?? 1000;
   const startTimeMs = options.startTimeMs ?? 1_764_000_000_000;
   const activity = options.activity ?? 'mixed';

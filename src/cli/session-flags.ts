@@ -1,0 +1,112 @@
+// What `live` and `record` share: the tracing flags, their help text, turning them
+// into LiveSession options, Ctrl-C handling, and the JSON line of a snapshot.
+import type { LiveOptions, LiveSession } from '../collect/live-session.js';
+import type { Snapshot } from '../model/snapshot.js';
+import { FaultlineError } from '../model/errors.js';
+import { frameToJson } from '../proto/codec.js';
+import { PROBE_GROUPS, type ProbeGroup } from '../probe/probe-groups.js';
+import { checkIntervalMs, parseDurationMs, parsePid } from './options.js';
+
+export const SESSION_FLAGS = {
+  interval: { type: 'string' as const, default: '1s' },
+  duration: { type: 'string' as const },
+  pid: { type: 'string' as const, multiple: true as const, default: [] as string[] },
+  groups: { type: 'string' as const },
+  'long-stall': { type: 'string' as const, default: '10ms' },
+  top: { type: 'string' as const, default: '5' },
+  bpftrace: { type: 'string' as const },
+  'restart-delay': { type: 'string' as const, default: '1s' },
+  'probes-dir': { type: 'string' as const },
+  help: { type: 'boolean' as const, short: 'h', default: false },
+};
+
+export const SESSION_HELP = `  --interval DUR      snapshot interval (default 1s; e.g. 500ms, 2s)
+  --duration DUR      stop after this long (default: until Ctrl-C or SIGTERM)
+  --pid PID           always report this process (repeatable)
+  --groups LIST       probe groups to attach (default faults,kvm,reclaim,growth)
+  --long-stall DUR    reclaim stalls at least this long become events (default 10ms)
+  --top N             host processes to report besides VMs, busiest first (default 5)
+  --bpftrace PATH     the bpftrace binary (default: bpftrace on PATH)
+  --restart-delay DUR first wait before restarting a probe group whose bpftrace
+                      died (default 1s; doubles each try, 5 tries, then exit 1)
+  --probes-dir DIR    where the probe programs live (default: probes/ of this
+                      package; for testing variants of them)
+  --debug             print stack traces on errors`;
+
+export interface SessionFlagValues {
+  interval: string;
+  duration?: string;
+  pid: string[];
+  groups?: string;
+  'long-stall': string;
+  top: string;
+  bpftrace?: string;
+  'restart-delay': string;
+  'probes-dir'?: string;
+}
+
+export function parseGroups(text: string): ProbeGroup[] {
+  const groups = text.split(',').map((g) => g.trim()).filter(Boolean);
+  for (const g of groups) {
+    if (!(PROBE_GROUPS as readonly string[]).includes(g)) {
+      throw new FaultlineError('E_BAD_VALUE', `--groups: unknown probe group "${g}"`, `choose from ${PROBE_GROUPS.join(',')}`);
+    }
+  }
+  return groups as ProbeGroup[];
+}
+
+export function sessionOptions(
+  values: SessionFlagValues,
+  hooks: Pick<LiveOptions, 'log' | 'onFatal'>,
+): { options: LiveOptions; intervalMs: number; durationMs: number | null } {
+  const intervalMs = checkIntervalMs(parseDurationMs('--interval', values.interval));
+  const top = Number(values.top);
+  if (!Number.isInteger(top) || top < 0 || top > 1000) throw new FaultlineError('E_BAD_VALUE', `--top "${values.top}" is not a count`, 'e.g. --top 5');
+  return {
+    intervalMs,
+    durationMs: values.duration ? parseDurationMs('--duration', values.duration) : null,
+    options: {
+      intervalMs,
+      pinnedPids: values.pid.map(parsePid),
+      bpftrace: values.bpftrace,
+      groups: values.groups ? parseGroups(values.groups) : undefined,
+      longStallMs: parseDurationMs('--long-stall', values['long-stall']),
+      busiestLimit: top,
+      restartBaseDelayMs: parseDurationMs('--restart-delay', values['restart-delay']),
+      probesDir: values['probes-dir'],
+      ...hooks,
+    },
+  };
+}
+
+/** The first SIGINT/SIGTERM calls `finish` (a clean stop); a second one kills the
+ * probes and exits at once. Returns a function that removes the handlers. */
+export function stopOnSignals(session: LiveSession, finish: () => void, log: (line: string) => void): () => void {
+  let interrupts = 0;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    interrupts += 1;
+    if (interrupts > 1) {
+      log(`faultline: ${signal} again, exiting now`);
+      for (const pid of session.probePids()) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+      process.exit(130);
+    }
+    finish();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
+}
+
+/** `faultline live --json`'s line: the schema's JSON form of the snapshot. */
+export function snapshotJsonLine(snapshot: Snapshot): string {
+  return `${JSON.stringify((frameToJson({ snapshot }) as { snapshot: Snapshot }).snapshot)}\n`;
+}

@@ -1,0 +1,61 @@
+// The report for a terminal. Pure.
+import type { HotspotTotal, Report, VmReport } from './build-report.js';
+import { clean, count, formatBytes, formatDuration, hex, stallMs, utcClock, utcTime } from './words.js';
+
+function hotspotText(h: HotspotTotal): string {
+  const where = h.region === 'guest-ram' && h.guestPhysAddress >= 0 ? `gpa ${hex(h.guestPhysAddress)}` : hex(h.startAddress);
+  const name = h.mapping ? ` ${clean(h.mapping.split('/').pop() ?? '')}` : '';
+  return `${h.region}${name} ${where} (${count(h.faults)})`;
+}
+
+function vmLines(v: VmReport): string[] {
+  const size = v.kind === 'vm' && v.memoryBytes ? `, ${formatBytes(v.memoryBytes)}` : '';
+  const exited = v.exited ? ', exited' : '';
+  const rss = (r: VmReport['rss']['peak']): string =>
+    `${formatBytes(r.totalBytes)} (anon ${formatBytes(r.anonBytes)}${v.kind === 'vm' ? `, guest RAM ${formatBytes(r.guestRamBytes)}, own anon ${formatBytes(r.ownAnonBytes)}` : ''}, file ${formatBytes(r.fileBytes)}, shmem ${formatBytes(r.shmemBytes)}, swap ${formatBytes(r.swapBytes)})`;
+  const lines = [
+    `  ${v.kind} ${clean(v.name)} (pid ${v.pid}${size}, ${v.source}) seen ${utcClock(v.firstSeenMs)}-${utcClock(v.lastSeenMs)}${exited}`,
+    `    RSS peak ${rss(v.rss.peak)} at ${utcClock(v.rss.peakTotalAtMs)}`,
+    `    RSS final ${rss(v.rss.final)}`,
+    `    faults: minor ${count(v.faults.minor)}, major ${count(v.faults.major)}${v.kind === 'vm' ? `, guest RAM ${count(v.faults.guestRam)}, EPT ${count(v.faults.eptFaults)}` : ''}`,
+  ];
+  if (v.hotspots.length) lines.push(`    hotspots: ${v.hotspots.map(hotspotText).join(', ')}`);
+  const r = v.reclaim;
+  if (r.stalls) lines.push(`    reclaim stalls: ${count(r.stalls)} (direct ${count(r.directStalls)}, memcg ${count(r.memcgStalls)}), total ${stallMs(r.stallNs)}, p99 <= ${stallMs(r.p99StallNs)}, max ${stallMs(r.maxStallNs)}`);
+  if (v.oomKills) lines.push(`    OOM kills: ${v.oomKills}`);
+  if (v.leak.verdict) lines.push(`    leak verdict: ${v.leak.verdict}, ${formatBytes(v.leak.growthBytesPerSec)}/s over ${formatDuration(v.leak.windowMs)} (fit ${v.leak.fit.toFixed(2)})`);
+  for (const f of v.findings) lines.push(`    finding [${f.detector}] ${f.verdict}: ${clean(f.message)}`);
+  return lines;
+}
+
+export function renderReportText(report: Report): string {
+  const { recording: rec, host } = report;
+  const damage = [
+    rec.corruptFramesSkipped ? `${rec.corruptFramesSkipped} damaged frames skipped` : '',
+    rec.bytesIgnoredAtEnd ? `${rec.bytesIgnoredAtEnd} bytes ignored at the end (cut short)` : '',
+  ].filter(Boolean).join('; ');
+  const gaps = host.gaps.length
+    ? `${host.gaps.length} (${host.missedIntervals} intervals missing): ${host.gaps.slice(0, 5).map((g) => `${utcClock(g.fromMs)}-${utcClock(g.toMs)}`).join(', ')}${host.gaps.length > 5 ? ', ...' : ''}`
+    : 'none';
+  const lines = [
+    `faultline report: ${clean(rec.file)}`,
+    `  host ${clean(rec.hostname)} (kernel ${clean(rec.kernel)}), bpftrace ${clean(rec.bpftraceVersion)}, probes ${rec.probeGroups.join(',') || 'none'}, every ${formatDuration(rec.intervalMs)}`,
+    `  ${utcTime(rec.startTimeMs)} to ${utcClock(rec.endTimeMs)} (${formatDuration(rec.durationMs)}), ${rec.snapshots} snapshots`,
+    ...(damage ? [`  recording damaged: ${damage}`] : []),
+    '',
+    'Host',
+    `  memory available: lowest ${formatBytes(host.memAvailableMin.bytes)} of ${formatBytes(host.memTotalBytes)} at ${utcClock(host.memAvailableMin.atMs)}`,
+    `  pressure (PSI avg10): some peak ${host.psiSomePeak.avg10 < 0 ? 'n/a' : `${host.psiSomePeak.avg10.toFixed(2)}% at ${utcClock(host.psiSomePeak.atMs)}`}, full peak ${host.psiFullPeak.avg10 < 0 ? 'n/a' : `${host.psiFullPeak.avg10.toFixed(2)}% at ${utcClock(host.psiFullPeak.atMs)}`}`,
+    `  swap: peak ${formatBytes(host.swap.peakUsedBytes)} used of ${formatBytes(host.swap.totalBytes)}; ${count(host.swap.swapInPages)} pages swapped in, ${count(host.swap.swapOutPages)} out`,
+    `  OOM kills: ${host.oomKills}; lost events: ${count(host.lostEvents.total)} (in ${host.lostEvents.intervals} intervals); probe errors: ${host.probeErrors}`,
+    `  gaps: ${gaps}`,
+    '',
+    `VMs and processes (${report.vms.length}; VMs first, by peak RSS)`,
+    ...report.vms.flatMap(vmLines),
+  ];
+  if (report.events.length) {
+    lines.push('', 'Events');
+    for (const e of report.events) lines.push(`  ${utcClock(e.timeMs)} ${e.type}: ${clean(e.message)}`);
+  }
+  return `${lines.join('\n')}\n`;
+}

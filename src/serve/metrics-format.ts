@@ -1,0 +1,58 @@
+// Prometheus text exposition format 0.0.4, written out by hand (no client library):
+// one `# HELP` and one `# TYPE` line per metric family, then its samples, each family
+// in one block, a newline at the end of every line. Pure.
+// https://prometheus.io/docs/instrumenting/exposition_formats/#text-based-format
+
+export type MetricType = 'counter' | 'gauge' | 'histogram';
+
+export type Labels = Record<string, string>;
+
+export interface Sample {
+  /** Suffix after the family name: '', '_bucket', '_sum', '_count'. */
+  suffix?: string;
+  labels: Labels;
+  value: number;
+}
+
+export interface MetricFamily {
+  name: string;
+  help: string;
+  type: MetricType;
+  samples: Sample[];
+}
+
+/** Label values: backslash, double quote and line feed are escaped. */
+export function escapeLabelValue(value: string): string {
+  return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+}
+
+/** HELP text: backslash and line feed are escaped (quotes are not). */
+export function escapeHelp(text: string): string {
+  return text.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
+}
+
+/** Go's ParseFloat reads these; JS prints integers without exponent up to 1e21. */
+export function formatValue(value: number): string {
+  if (Number.isNaN(value)) return 'NaN';
+  if (value === Number.POSITIVE_INFINITY) return '+Inf';
+  if (value === Number.NEGATIVE_INFINITY) return '-Inf';
+  return String(value);
+}
+
+export function formatLabels(labels: Labels): string {
+  const parts = Object.entries(labels).map(([k, v]) => `${k}="${escapeLabelValue(v)}"`);
+  return parts.length ? `{${parts.join(',')}}` : '';
+}
+
+export function renderFamily(family: MetricFamily): string {
+  if (family.samples.length === 0) return '';
+  const lines = [`# HELP ${family.name} ${escapeHelp(family.help)}`, `# TYPE ${family.name} ${family.type}`];
+  for (const s of family.samples) {
+    lines.push(`${family.name}${s.suffix ?? ''}${formatLabels(s.labels)} ${formatValue(s.value)}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export function renderFamilies(families: MetricFamily[]): string {
+  return families.map(renderFamily).join('');
+}

@@ -1,0 +1,281 @@
+// /metrics for Prometheus: MetricsState takes every Snapshot (update) and renders the
+// text format 0.0.4 (render). Pure apart from metricsHandler at the bottom.
+//
+// One series per VM (and per reported host process), labelled {vm, uuid}: no pid,
+// no address, so a VM keeps its series across restarts and pid reuse. Counters add
+// up the per-interval counts of the snapshots; gauges are the latest snapshot's and
+// are only exposed for rows in it (a host process that left the top list stops
+// exporting gauges at once, Prometheus marks them stale). Series not seen for
+// `staleAfterMs` are dropped, and at most `maxSeries` are kept (VMs before host
+// processes, most recently seen first), so a long run stays bounded.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { FaultlineEvent, ProcessKind, Snapshot, VmSnapshot } from '../model/snapshot.js';
+import { renderFamilies, type Labels, type MetricFamily, type MetricType, type Sample } from './metrics-format.js';
+import { addBuckets, cumulativeBuckets, emptyHistogram, type CumulativeHistogram } from './metrics-histogram.js';
+
+export const CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+
+const RSS_KINDS = ['guest_ram', 'own_anon', 'file', 'shmem', 'swap', 'total'] as const;
+const FAULT_TYPES = ['minor', 'major', 'user', 'kernel', 'file', 'guest_ram'] as const;
+type RssKind = (typeof RSS_KINDS)[number];
+type FaultType = (typeof FAULT_TYPES)[number];
+
+export interface MetricsOptions {
+  /** Drop a VM's series when no snapshot had it for this long (default 10 min). */
+  staleAfterMs?: number;
+  /** At most this many VM/process series (default 500). */
+  maxSeries?: number;
+}
+
+interface VmSeries {
+  vm: string;
+  uuid: string;
+  kind: ProcessKind;
+  source: string;
+  vmid: string;
+  lastSeenMs: number;
+  /** update() count when last in a snapshot: gauges only for the latest. */
+  lastSeenUpdate: number;
+  faults: Record<FaultType, number>;
+  eptFaults: number;
+  oomKills: number;
+  stall: CumulativeHistogram;
+  rss: Record<RssKind, number>;
+  memoryBytes: number;
+  leakSuspect: number;
+}
+
+interface ProbeGroupSeries {
+  attached: number;
+  lostEvents: number;
+  badLines: number;
+  /** the group's running totals as last reported (they restart with the probe) */
+  lastLostTotal: number;
+  lastBadTotal: number;
+}
+
+const HOST_COUNTERS = {
+  pageFaults: 0, majorPageFaults: 0, swapInPages: 0, swapOutPages: 0, oomKills: 0,
+  kswapdWakes: 0, kswapdRunSeconds: 0, compactionStalls: 0,
+};
+
+function zeroed<K extends string>(keys: readonly K[]): Record<K, number> {
+  return Object.fromEntries(keys.map((k) => [k, 0])) as Record<K, number>;
+}
+
+function rssOf(row: VmSnapshot): Record<RssKind, number> {
+  return {
+    guest_ram: row.rss.guestRamBytes,
+    own_anon: row.rss.ownAnonBytes,
+    file: row.rss.fileBytes,
+    shmem: row.rss.shmemBytes,
+    swap: row.rss.swapBytes,
+    total: row.rss.totalBytes,
+  };
+}
+
+function faultsOf(row: VmSnapshot): Record<FaultType, number> {
+  const f = row.faults;
+  return { minor: f.minor, major: f.major, user: f.user, kernel: f.kernel, file: f.file, guest_ram: f.guestRam };
+}
+
+/** A running total that may restart from 0 (a restarted probe): add what it grew. */
+function grown(previous: number, current: number): number {
+  return current >= previous ? current - previous : current;
+}
+
+export class MetricsState {
+  private readonly series = new Map<string, VmSeries>();
+  /** snapshot row id (pid@start) -> series key, to place OOM kills of VMs that are gone */
+  private readonly keyById = new Map<string, string>();
+  private readonly groups = new Map<string, ProbeGroupSeries>();
+  private latest: Snapshot | null = null;
+  private updates = 0;
+  private droppedSeries = 0;
+  private readonly host = { ...HOST_COUNTERS };
+  private readonly staleAfterMs: number;
+  private readonly maxSeries: number;
+
+  constructor(options: MetricsOptions = {}) {
+    this.staleAfterMs = options.staleAfterMs ?? 10 * 60_000;
+    this.maxSeries = options.maxSeries ?? 500;
+  }
+
+  update(snapshot: Snapshot): void {
+    this.updates += 1;
+    this.latest = snapshot;
+    const fresh = new Set<string>();
+    for (const row of snapshot.vms) {
+      const key = `${row.name}\u0000${row.uuid}`;
+      let s = this.series.get(key);
+      if (!s) {
+        s = {
+          vm: row.name, uuid: row.uuid, kind: row.kind, source: row.source, vmid: row.vmid,
+          lastSeenMs: 0, lastSeenUpdate: 0, faults: zeroed(FAULT_TYPES), eptFaults: 0, oomKills: 0,
+          stall: emptyHistogram(), rss: zeroed(RSS_KINDS), memoryBytes: 0, leakSuspect: 0,
+        };
+        this.series.set(key, s);
+      }
+      // several rows with one label set (host processes of the same name): gauges add up
+      if (!fresh.has(key)) {
+        fresh.add(key);
+        s.rss = zeroed(RSS_KINDS);
+        s.memoryBytes = 0;
+        s.leakSuspect = 0;
+      }
+      Object.assign(s, { kind: row.kind, source: row.source, vmid: row.vmid, lastSeenMs: snapshot.timeMs, lastSeenUpdate: this.updates });
+      const rss = rssOf(row);
+      for (const k of RSS_KINDS) s.rss[k] += rss[k];
+      s.memoryBytes += row.memoryBytes;
+      if (row.leak.verdict === 'leak' || row.leak.verdict === 'suspect') s.leakSuspect = 1;
+      const faults = faultsOf(row);
+      for (const t of FAULT_TYPES) s.faults[t] += faults[t];
+      s.eptFaults += row.kvm.eptFaults;
+      addBuckets(s.stall, row.reclaim.stallHistogram, row.reclaim.stallNs);
+      this.keyById.set(row.id, key);
+    }
+    for (const event of snapshot.events) this.countEvent(event);
+    this.updateProbes(snapshot);
+    this.updateHost(snapshot);
+    this.prune(snapshot.timeMs);
+  }
+
+  private countEvent(event: FaultlineEvent): void {
+    if (event.type !== 'oom-kill' || !event.vmId) return;
+    const key = this.keyById.get(event.vmId);
+    const s = key === undefined ? undefined : this.series.get(key);
+    if (s) s.oomKills += 1;
+  }
+
+  private updateProbes(snapshot: Snapshot): void {
+    for (const g of snapshot.probes.groups) {
+      const s = this.groups.get(g.group) ?? { attached: 0, lostEvents: 0, badLines: 0, lastLostTotal: 0, lastBadTotal: 0 };
+      s.attached = g.attached ? 1 : 0;
+      s.lostEvents += grown(s.lastLostTotal, g.lostEvents);
+      s.badLines += grown(s.lastBadTotal, g.badLines);
+      s.lastLostTotal = g.lostEvents;
+      s.lastBadTotal = g.badLines;
+      this.groups.set(g.group, s);
+    }
+  }
+
+  private updateHost(snapshot: Snapshot): void {
+    const h = snapshot.host;
+    const v = h.vmstat;
+    this.host.pageFaults += v.pgfault;
+    this.host.majorPageFaults += v.pgmajfault;
+    this.host.swapInPages += v.pswpin;
+    this.host.swapOutPages += v.pswpout;
+    this.host.oomKills += v.oomKill;
+    this.host.compactionStalls += v.compactStall;
+    this.host.kswapdWakes += h.kswapdWakes;
+    this.host.kswapdRunSeconds += h.kswapdRunNs / 1e9;
+  }
+
+  private prune(nowMs: number): void {
+    for (const [key, s] of this.series) {
+      if (nowMs - s.lastSeenMs > this.staleAfterMs) this.drop(key);
+    }
+    if (this.series.size <= this.maxSeries) return;
+    const keep = [...this.series]
+      .sort(([, a], [, b]) => Number(a.kind !== 'vm') - Number(b.kind !== 'vm') || b.lastSeenMs - a.lastSeenMs)
+      .slice(this.maxSeries);
+    for (const [key] of keep) this.drop(key);
+  }
+
+  private drop(key: string): void {
+    this.series.delete(key);
+    this.droppedSeries += 1;
+    for (const [id, k] of this.keyById) if (k === key) this.keyById.delete(id);
+  }
+
+  /** Series tracked now (VMs and host processes). */
+  seriesCount(): number {
+    return this.series.size;
+  }
+
+  render(): string {
+    const all = [...this.series.values()].sort((a, b) => a.vm.localeCompare(b.vm) || a.uuid.localeCompare(b.uuid));
+    const current = all.filter((s) => s.lastSeenUpdate === this.updates);
+    const id = (s: VmSeries): Labels => ({ vm: s.vm, uuid: s.uuid });
+    const family = (name: string, type: MetricType, help: string, samples: Sample[]): MetricFamily => ({ name, type, help, samples });
+    const perVm = (rows: VmSeries[], value: (s: VmSeries) => number): Sample[] => rows.map((s) => ({ labels: id(s), value: value(s) }));
+    const families: MetricFamily[] = [
+      family('faultline_vm_info', 'gauge', 'A VM (kind="vm", a QEMU process) or host process faultline reports; always 1. Join on vm, uuid.',
+        all.map((s) => ({ labels: { ...id(s), source: s.source, vmid: s.vmid, kind: s.kind }, value: 1 }))),
+      family('faultline_vm_rss_bytes', 'gauge', 'Resident memory by kind: guest_ram (the guest-RAM mapping), own_anon (QEMU\'s own anonymous memory), file, shmem, swap (swapped out), total.',
+        current.flatMap((s) => RSS_KINDS.map((k) => ({ labels: { ...id(s), kind: k }, value: s.rss[k] })))),
+      family('faultline_vm_memory_bytes', 'gauge', 'Configured guest memory (-m or memory backends); 0 for host processes.', perVm(current, (s) => s.memoryBytes)),
+      family('faultline_vm_faults_total', 'counter', 'Page faults by type. minor and major are the exact totals from /proc/PID/stat; user, kernel and file are the probe\'s split, estimated from a 1-in-16 page sample; guest_ram are faults that populated guest RAM. Do not sum across types.',
+        all.flatMap((s) => FAULT_TYPES.map((t) => ({ labels: { ...id(s), type: t }, value: s.faults[t] })))),
+      family('faultline_vm_ept_faults_total', 'counter', 'KVM EPT violations (kvm:kvm_page_fault): guest accesses to guest RAM the host had not mapped.', perVm(all, (s) => s.eptFaults)),
+      family('faultline_vm_reclaim_stall_seconds', 'histogram', 'Time the VM\'s threads stalled in direct or memcg reclaim, per stall.', all.flatMap((s) => [
+        ...cumulativeBuckets(s.stall).map((b) => ({ suffix: '_bucket', labels: { ...id(s), le: b.le }, value: b.count })),
+        { suffix: '_sum', labels: id(s), value: s.stall.sumSeconds },
+        { suffix: '_count', labels: id(s), value: s.stall.count },
+      ])),
+      family('faultline_vm_oom_kills_total', 'counter', 'Times the OOM killer chose this VM (or process).', perVm(all, (s) => s.oomKills)),
+      family('faultline_vm_leak_suspect', 'gauge', '1 when the leak detector says leak or suspect, else 0.', perVm(current, (s) => s.leakSuspect)),
+      ...this.hostFamilies(family),
+      ...this.probeFamilies(family),
+      family('faultline_vm_series', 'gauge', 'VM and process series faultline is exporting.', [{ labels: {}, value: this.series.size }]),
+      family('faultline_vm_series_dropped_total', 'counter', 'Series dropped because their VM or process was gone for a while, or over the cap.', [{ labels: {}, value: this.droppedSeries }]),
+      family('faultline_snapshots_total', 'counter', 'Snapshots taken since faultline started.', [{ labels: {}, value: this.updates }]),
+    ];
+    if (this.latest) {
+      families.push(family('faultline_last_snapshot_timestamp_seconds', 'gauge', 'When the latest snapshot was taken (Unix time).', [{ labels: {}, value: this.latest.timeMs / 1000 }]));
+    }
+    return renderFamilies(families);
+  }
+
+  private hostFamilies(family: (n: string, t: MetricType, h: string, s: Sample[]) => MetricFamily): MetricFamily[] {
+    const h = this.latest?.host;
+    const one = (value: number | undefined): Sample[] => (value === undefined || value < 0 ? [] : [{ labels: {}, value }]);
+    const c = this.latest ? this.host : null;
+    return [
+      family('faultline_host_memory_total_bytes', 'gauge', 'MemTotal.', one(h?.memTotalBytes)),
+      family('faultline_host_memory_available_bytes', 'gauge', 'MemAvailable.', one(h?.memAvailableBytes)),
+      family('faultline_host_swap_used_bytes', 'gauge', 'SwapTotal - SwapFree.', one(h?.swapUsedBytes)),
+      family('faultline_host_zswap_bytes', 'gauge', 'Zswap pool size.', one(h?.zswapBytes)),
+      family('faultline_host_psi_memory_some_avg10', 'gauge', 'PSI memory "some" avg10, percent.', one(h?.psiMemSomeAvg10)),
+      family('faultline_host_psi_memory_full_avg10', 'gauge', 'PSI memory "full" avg10, percent.', one(h?.psiMemFullAvg10)),
+      family('faultline_host_page_faults_total', 'counter', 'pgfault from /proc/vmstat since faultline started.', one(c?.pageFaults)),
+      family('faultline_host_major_page_faults_total', 'counter', 'pgmajfault from /proc/vmstat since faultline started.', one(c?.majorPageFaults)),
+      family('faultline_host_swap_in_pages_total', 'counter', 'pswpin since faultline started.', one(c?.swapInPages)),
+      family('faultline_host_swap_out_pages_total', 'counter', 'pswpout since faultline started.', one(c?.swapOutPages)),
+      family('faultline_host_oom_kills_total', 'counter', 'oom_kill from /proc/vmstat since faultline started.', one(c?.oomKills)),
+      family('faultline_host_compaction_stalls_total', 'counter', 'compact_stall since faultline started.', one(c?.compactionStalls)),
+      family('faultline_host_kswapd_wakes_total', 'counter', 'kswapd wake-ups seen by the reclaim probe.', one(c?.kswapdWakes)),
+      family('faultline_host_kswapd_run_seconds_total', 'counter', 'kswapd busy time seen by the reclaim probe.', one(c?.kswapdRunSeconds)),
+    ];
+  }
+
+  private probeFamilies(family: (n: string, t: MetricType, h: string, s: Sample[]) => MetricFamily): MetricFamily[] {
+    const groups = [...this.groups].sort(([a], [b]) => a.localeCompare(b));
+    const costs = this.latest?.probes.costs ?? [];
+    const perGroup = (value: (g: ProbeGroupSeries) => number): Sample[] => groups.map(([group, g]) => ({ labels: { group }, value: value(g) }));
+    return [
+      family('faultline_probe_attached', 'gauge', '1 when the probe group\'s bpftrace program is attached.', perGroup((g) => g.attached)),
+      family('faultline_probe_lost_events_total', 'counter', 'Events the kernel dropped (bpftrace lost_events).', perGroup((g) => g.lostEvents)),
+      family('faultline_probe_bad_lines_total', 'counter', 'bpftrace output lines that did not parse.', perGroup((g) => g.badLines)),
+      family('faultline_probe_ns_per_event', 'gauge', 'BPF run time per event of each probe program (kernel.bpf_stats_enabled; faultline live --probe-cost).',
+        costs.map((c) => ({ labels: { group: c.group, program: c.program }, value: c.nsPerEvent }))),
+      family('faultline_probe_events_per_second', 'gauge', 'Events per second each probe program ran on (--probe-cost).',
+        costs.map((c) => ({ labels: { group: c.group, program: c.program }, value: c.eventsPerSec }))),
+    ];
+  }
+}
+
+/** GET/HEAD /metrics, for the UI server's routes. Access checks (token) are the server's. */
+export function metricsHandler(state: MetricsState): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { Allow: 'GET, HEAD', 'Content-Type': 'text/plain; charset=utf-8' });
+      res.end('method not allowed\n');
+      return;
+    }
+    const body = state.render();
+    res.writeHead(200, { 'Content-Type': CONTENT_TYPE, 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store' });
+    res.end(req.method === 'HEAD' ? undefined : body);
+  };
+}
