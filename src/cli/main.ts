@@ -6,6 +6,7 @@ import { runRecord } from './record-command.js';
 import { runReport } from './report-command.js';
 import { runExport } from './export-command.js';
 import { runReplay } from './replay-command.js';
+import { runLeaks } from './leaks-command.js';
 import { FAULTLINE_VERSION } from '../collect/live-session.js';
 
 const HELP = `faultline ${FAULTLINE_VERSION} — memory tracer for KVM hosts
@@ -20,6 +21,8 @@ Commands:
             without a file: the sample recording)
   report    postmortem summary of a recording: text, JSON or one self-contained HTML
   export    a recording as Chrome/Perfetto trace JSON (--format chrome-json)
+  leaks     where a process leaks: outstanding malloc'd bytes by call stack
+            (uprobes on libc: costly while it runs)
   doctor    check, per probe group, whether the probes attach on this host and why not
   help      show this help (also: faultline <command> --help)
 
@@ -42,6 +45,8 @@ async function main(argv: string[]): Promise<number> {
       return runReport(rest);
     case 'export':
       return runExport(rest);
+    case 'leaks':
+      return runLeaks(rest);
     case undefined:
     case 'help':
     case '--help':

@@ -23,7 +23,9 @@ function row(v: VmSnapshot, intervalMs: number): string {
   const hot = v.hotspots[0] ? ` hot ${v.hotspots[0].region}${v.hotspots[0].mapping ? `(${v.hotspots[0].mapping.split('/').pop()})` : ''}` : '';
   const stalls = v.reclaim.stalls ? ` stalls ${v.reclaim.stalls} ${(v.reclaim.stallNs / 1e6).toFixed(1)}ms` : '';
   const ept = v.kvm.eptFaults ? ` ept ${rate(v.kvm.eptFaults, intervalMs)}` : '';
-  return `  ${v.kind.padEnd(7)} ${String(v.pid).padStart(7)} ${name.padEnd(24)} rss ${formatBytes(v.rss.totalBytes).padStart(10)}${guest} faults ${rate(v.faults.minor + v.faults.major, intervalMs)}${ept}${stalls}${hot}`;
+  const flagged = v.findings.filter((f) => f.verdict === 'leak' || f.verdict === 'suspect');
+  const leak = flagged.length ? ` ${flagged.map((f) => `${f.verdict.toUpperCase()} ${f.detector} ${formatBytes(f.growthBytesPerSec)}/s`).join(', ')}` : '';
+  return `  ${v.kind.padEnd(7)} ${String(v.pid).padStart(7)} ${name.padEnd(24)} rss ${formatBytes(v.rss.totalBytes).padStart(10)}${guest} faults ${rate(v.faults.minor + v.faults.major, intervalMs)}${ept}${stalls}${hot}${leak}`;
 }
 
 export function renderSnapshotText(s: Snapshot): string {

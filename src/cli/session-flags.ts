@@ -17,6 +17,7 @@ export const SESSION_FLAGS = {
   bpftrace: { type: 'string' as const },
   'restart-delay': { type: 'string' as const, default: '1s' },
   'probes-dir': { type: 'string' as const },
+  'leak-window': { type: 'string' as const },
   help: { type: 'boolean' as const, short: 'h', default: false },
 };
 
@@ -29,6 +30,8 @@ export const SESSION_HELP = `  --interval DUR      snapshot interval (default 1s
   --bpftrace PATH     the bpftrace binary (default: bpftrace on PATH)
   --restart-delay DUR first wait before restarting a probe group whose bpftrace
                       died (default 1s; doubles each try, 5 tries, then exit 1)
+  --leak-window DUR   window of the leak detectors (default 10m); shorter only for
+                      tests and demos, at least 8 intervals (e.g. 20s)
   --probes-dir DIR    where the probe programs live (default: probes/ of this
                       package; for testing variants of them)
   --debug             print stack traces on errors`;
@@ -43,6 +46,7 @@ export interface SessionFlagValues {
   bpftrace?: string;
   'restart-delay': string;
   'probes-dir'?: string;
+  'leak-window'?: string;
 }
 
 export function parseGroups(text: string): ProbeGroup[] {
@@ -60,6 +64,11 @@ export function sessionOptions(
   hooks: Pick<LiveOptions, 'log' | 'onFatal'>,
 ): { options: LiveOptions; intervalMs: number; durationMs: number | null } {
   const intervalMs = checkIntervalMs(parseDurationMs('--interval', values.interval));
+  const leakWindowMs = values['leak-window'] ? parseDurationMs('--leak-window', values['leak-window']) : undefined;
+  if (leakWindowMs !== undefined && leakWindowMs < 8 * intervalMs) {
+    throw new FaultlineError('E_BAD_VALUE', `--leak-window must be at least 8 intervals (${(8 * intervalMs) / 1000} s), got ${leakWindowMs / 1000} s`,
+      'the detectors need 8 points in a window; e.g. --interval 500ms --leak-window 10s');
+  }
   const top = Number(values.top);
   if (!Number.isInteger(top) || top < 0 || top > 1000) throw new FaultlineError('E_BAD_VALUE', `--top "${values.top}" is not a count`, 'e.g. --top 5');
   return {
@@ -74,6 +83,7 @@ export function sessionOptions(
       busiestLimit: top,
       restartBaseDelayMs: parseDurationMs('--restart-delay', values['restart-delay']),
       probesDir: values['probes-dir'],
+      leakWindowMs,
       ...hooks,
     },
   };

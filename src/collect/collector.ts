@@ -14,6 +14,8 @@ import { discoverVms, diffProcessSets, processId } from '../host/discover-vms.js
 import { readProcessDetail } from '../host/process-detail.js';
 import { readHostMemory, vmstatDelta } from '../host/host-memory.js';
 import { guestFaultSourceOf, readThreadNames } from '../host/vcpu-threads.js';
+import { LeakTracker } from '../detect/run-detectors.js';
+import { SlabinfoReader } from '../detect/slabinfo.js';
 
 export interface CollectorOptions {
   intervalMs: number;
@@ -25,6 +27,10 @@ export interface CollectorOptions {
   hotspotLimit?: number;
   /** numa_maps walks page tables: read it every this many intervals. */
   numaEveryIntervals?: number;
+  /** The leak detectors' window (src/detect/); default 10 min. */
+  leakWindowMs?: number;
+  /** /proc/slabinfo (for kernel-memory findings) is read every this many intervals. */
+  slabinfoEveryIntervals?: number;
   now?: () => number;
 }
 
@@ -50,11 +56,15 @@ export class Collector {
   private readonly procRoot: string;
   private readonly cgroupRoot: string;
   private readonly now: () => number;
+  private readonly leaks: LeakTracker;
+  private readonly slabinfo: SlabinfoReader;
 
   constructor(private readonly options: CollectorOptions) {
     this.procRoot = options.procRoot ?? '/proc';
     this.cgroupRoot = options.cgroupRoot ?? '/sys/fs/cgroup';
     this.now = options.now ?? Date.now;
+    this.leaks = new LeakTracker({ leakWindowMs: options.leakWindowMs });
+    this.slabinfo = new SlabinfoReader(this.procRoot);
   }
 
   /** Groups that delivered a whole interval since the last snapshot. */
@@ -193,9 +203,12 @@ export class Collector {
       pidIndex: new Map([...this.prevStats.values(), ...stats].map((s) => [s.pid, { id: processId(s), comm: s.comm }])),
       hotspotLimit: this.options.hotspotLimit ?? 8,
     });
+    // leak verdicts and findings on each row, leak-finding events when one turns
+    const slab = this.seq % (this.options.slabinfoEveryIntervals ?? 10) === 0 ? await this.slabinfo.read() : null;
+    const judged = this.leaks.annotate(snapshot, slab);
     this.seq += 1;
     this.prevStats = new Map(stats.map((s) => [processId(s), s]));
     this.prevHost = host;
-    return snapshot;
+    return judged;
   }
 }

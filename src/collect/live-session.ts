@@ -23,6 +23,8 @@ export interface LiveOptions {
   probesDir?: string;
   /** progress and warnings for a human (stderr) */
   log?: (line: string) => void;
+  /** The leak detectors' window; default 10 min. */
+  leakWindowMs?: number;
   /** First restart delay of a dead probe group (doubles each try), ms. */
   restartBaseDelayMs?: number;
   /** A probe group died and could not be restarted: the session cannot go on. */
@@ -42,6 +44,7 @@ export class LiveSession {
       intervalMs: options.intervalMs,
       pinnedPids: options.pinnedPids,
       busiestLimit: options.busiestLimit,
+      leakWindowMs: options.leakWindowMs,
     });
   }
 

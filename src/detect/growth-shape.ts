@@ -15,39 +15,43 @@
 //   / | / | / | / | / | / |                            |
 //  /  |/  |/  |/  |/  |/  |             ···············'
 //   +-------------------> t             +-------------------> t
-//   floor (p10 of first/last quarter)   growth sits in one third only
-//   does not rise
+//   drops back; troughs do not climb    a tenth of the window holds the rise
 //
-// The tests, in order (the first that decides wins):
-//   1. short     the points span less than minCoverage (75%) of the window, fewer
+// The tests, in order (the first that decides wins), on the last window of the
+// series reduced to at most 60 bucket medians (so one spike moves nothing):
+//   1. short     the points cover less than minCoverage (95%) of the window, fewer
 //                than minPoints (8), or a gap longer than a quarter window:
 //                insufficient-data. A process that just started is not judged.
 //   2. flat / falling / too-small   Theil-Sen slope <= 0, or the rise over the
 //                window (slope x span) below minRiseBytes: ok.
-//   3. step / levelled-off / recent-rise   the medians of the three thirds of
-//                the window must each rise by at least thirdRatio (1/3) of what a
-//                steady leak at the fitted slope would add per third. A leak whose
-//                rate halves within the window still passes; growth that stopped
-//                (warm-up), that sits in one third (a step) or that only began in
-//                the last third is ok, and is judged again as the window moves:
-//                a leak that began mid-window is a leak one window later, hence
-//                "within two windows".
-//   4. sawtooth  the floor (10th percentile of the first and of the last quarter)
-//                must rise by at least floorRatio (1/2) of the fitted rise between
-//                them: memory that comes back to its baseline is not leaking, even
-//                when its peaks climb for a while.
-//   5. noisy     Sen's 95% confidence interval for the slope must exclude zero.
-//   6. steady    fit (R^2 of the Theil-Sen line over the bucket medians) at least
+//   3. step      one tenth of the window carries at least stepShare (1/2) of the
+//                rise: one event (a cache filled, a pool allocated), not a trend.
+//                A leak that comes in fewer than three bursts per window looks
+//                like steps: lengthen the window for those.
+//   4. sawtooth  the series gives memory back: it drops from a peak by at least
+//                releaseShare (1/2) of the rise. Then the troughs decide: if they
+//                do not climb at floorRatio (1/2) of the fitted slope, memory comes
+//                back to its baseline (GC, an evicting cache): ok. Troughs that
+//                climb are a leak under a GC, judged on.
+//   5. levelled-off / recent-rise   the medians of the three thirds of the window
+//                must each rise by at least thirdRatio (1/3) of what a steady leak
+//                at the fitted slope adds per third. A leak whose rate halves
+//                within the window still passes; growth that stopped (warm-up) or
+//                that began only in the last third is ok, and judged again as the
+//                window moves: a leak that began mid-window is a leak one window
+//                later, hence "within two windows".
+//   6. noisy     Sen's 95% confidence interval for the slope must exclude zero.
+//   7. steady    fit (R^2 of the Theil-Sen line over the bucket medians) at least
 //                leakFit (0.8): leak; below: suspect (growth plus something else:
 //                a sawtooth riding on a leak, bursts, heavy noise).
 // Where the numbers came from: the seeded synthetic series in
-// test/detect/growth-shape.test.ts (table printed by the test) and the real
+// test/detect/detectors.test.ts (its table is printed by the test) and the real
 // captures in test/detect/fixtures/, see docs/heuristics.md. A sawtooth whose
 // period is longer than the window looks like growth until it drops: windows of
 // minutes (default 10 min) are longer than the cycles of the GCs and caches we
-// know of; shorten them (--leak-window) only for demos.
+// know of; shorten them (--leak-window) only for tests and demos.
 import type { Verdict } from '../model/snapshot.js';
-import { bucketMedians, fitQuality, median, quantile, theilSen, type Point } from './robust-trend.js';
+import { bucketMedians, fitQuality, median, theilSen, type Point } from './robust-trend.js';
 
 export type Shape =
   | 'short'
@@ -69,17 +73,21 @@ export interface ShapeOptions {
   maxBuckets: number;
   minRiseBytes: number;
   thirdRatio: number;
+  stepShare: number;
+  releaseShare: number;
   floorRatio: number;
   leakFit: number;
 }
 
 export const SHAPE_DEFAULTS: ShapeOptions = {
   windowMs: 600_000,
-  minCoverage: 0.75,
+  minCoverage: 0.95,
   minPoints: 8,
   maxBuckets: 60,
   minRiseBytes: 4 * 2 ** 20,
   thirdRatio: 1 / 3,
+  stepShare: 0.5,
+  releaseShare: 0.5,
   floorRatio: 0.5,
   leakFit: 0.8,
 };
@@ -105,6 +113,36 @@ export function lastWindow(points: readonly Point[], windowMs: number): Point[] 
 const between = (pts: readonly Point[], from: number, to: number): number[] =>
   pts.filter((p) => p.tMs >= from && p.tMs < to).map((p) => p.value);
 
+/** The largest rise within a tenth of the buckets' time span. */
+function largestJump(buckets: readonly Point[]): number {
+  const w = Math.max(1, Math.round(buckets.length / 10));
+  let jump = 0;
+  for (let k = 0; k + w < buckets.length; k++) jump = Math.max(jump, buckets[k + w]!.value - buckets[k]!.value);
+  return jump;
+}
+
+/** Does the series drop by `releaseBytes` from a peak and come back down to a floor
+ * that climbs slower than `floorSlope` (per ms)? */
+function returnsToBaseline(buckets: readonly Point[], releaseBytes: number, floorSlope: number): boolean {
+  const releases: number[] = [];
+  let peak = buckets[0]!.value;
+  for (let k = 1; k < buckets.length; k++) {
+    const v = buckets[k]!.value;
+    if (v > peak) peak = v;
+    else if (peak - v >= releaseBytes) {
+      releases.push(k);
+      peak = v;
+    }
+  }
+  if (releases.length === 0) return false;
+  const lowest = (from: number, to: number): Point =>
+    buckets.slice(from, to).reduce((low, p) => (p.value < low.value ? p : low));
+  const troughs = releases.map((k, i) => lowest(k, releases[i + 1] ?? buckets.length));
+  // one drop: its trough against the lowest point before it
+  const floors = troughs.length >= 2 ? troughs : [lowest(0, releases[0]!), troughs[0]!];
+  return theilSen(floors).slope < floorSlope;
+}
+
 export function classifyGrowth(series: readonly Point[], options: ShapeOptions): ShapeResult {
   const o = options;
   const pts = lastWindow(series, o.windowMs);
@@ -116,10 +154,11 @@ export function classifyGrowth(series: readonly Point[], options: ShapeOptions):
     ...base, verdict, shape, slopeBytesPerSec: slope * 1000, riseBytes: slope * spanMs, fit,
   });
 
-  if (pts.length < o.minPoints || spanMs < o.windowMs * o.minCoverage) return result('insufficient-data', 'short');
-  for (let i = 1; i < pts.length; i++) {
-    if (pts[i]!.tMs - pts[i - 1]!.tMs > o.windowMs / 4) return result('insufficient-data', 'gap');
-  }
+  const gaps = pts.slice(1).map((p, i) => p.tMs - pts[i]!.tMs);
+  // each point stands for the interval that ends at it, so the first one covers one gap more
+  const coveredMs = spanMs + (gaps.length ? median(gaps) : 0);
+  if (pts.length < o.minPoints || coveredMs < o.windowMs * o.minCoverage) return result('insufficient-data', 'short');
+  if (gaps.some((g) => g > o.windowMs / 4)) return result('insufficient-data', 'gap');
 
   const buckets = bucketMedians(pts, o.maxBuckets);
   const line = theilSen(buckets);
@@ -128,6 +167,9 @@ export function classifyGrowth(series: readonly Point[], options: ShapeOptions):
   const rise = slope * spanMs;
   if (slope <= 0) return result('ok', rise < -o.minRiseBytes ? 'falling' : 'flat', slope, fit);
   if (rise < o.minRiseBytes) return result('ok', 'too-small', slope, fit);
+
+  if (largestJump(buckets) >= o.stepShare * rise) return result('ok', 'step', slope, fit);
+  if (returnsToBaseline(buckets, o.releaseShare * rise, o.floorRatio * slope)) return result('ok', 'sawtooth', slope, fit);
 
   const third = spanMs / 3;
   const m = [0, 1, 2].map((k) => median(between(pts, startMs + k * third, k === 2 ? endMs + 1 : startMs + (k + 1) * third)));
@@ -138,25 +180,29 @@ export function classifyGrowth(series: readonly Point[], options: ShapeOptions):
   if (!late) return result('ok', 'levelled-off', slope, fit);
   if (!early) return result('ok', 'recent-rise', slope, fit);
 
-  const quarter = spanMs / 4;
-  const floorFirst = quantile(between(pts, startMs, startMs + quarter), 0.1);
-  const floorLast = quantile(between(pts, endMs - quarter, endMs + 1), 0.1);
-  if (floorLast - floorFirst < o.floorRatio * slope * (spanMs - quarter)) return result('ok', 'sawtooth', slope, fit);
-
   if (line.slopeLow <= 0) return result('ok', 'noisy', slope, fit);
   return result(fit >= o.leakFit ? 'leak' : 'suspect', 'steady', slope, fit);
 }
 
-/** How far back the growth goes: widen the window in half-window steps over the
- * stored history while the wider window still shows growth at no less than half
- * the rate. Returns the start of the widest such window. */
-export function growthSince(series: readonly Point[], options: ShapeOptions, current: ShapeResult, maxWindows: number): number {
+/** How far back the growth goes: extend the window's line back over the stored
+ * history, a tenth of a window at a time, while the points stay on it (median
+ * residual within 4 robust standard deviations of the window's residuals, and at
+ * least half of minRiseBytes). Before a leak began the series is flat, so it sits
+ * above the extended line and the walk stops there. */
+export function growthSince(series: readonly Point[], options: ShapeOptions, current: ShapeResult): number {
+  const pts = lastWindow(series, options.windowMs);
+  const slope = current.slopeBytesPerSec / 1000;
+  const intercept = median(pts.map((p) => p.value - slope * p.tMs));
+  const residual = (p: Point): number => p.value - (intercept + slope * p.tMs);
+  const mad = median(pts.map((p) => Math.abs(residual(p))));
+  const tolerance = Math.max(4 * 1.4826 * mad, options.minRiseBytes / 2);
+  const step = options.windowMs / 10;
   let since = current.startMs;
-  for (let k = 1.5; k <= maxWindows; k += 0.5) {
-    const wider = classifyGrowth(series, { ...options, windowMs: options.windowMs * k });
-    const growing = wider.verdict === 'leak' || wider.verdict === 'suspect';
-    if (!growing || wider.slopeBytesPerSec < current.slopeBytesPerSec / 2) break;
-    since = wider.startMs;
+  const first = series[0]?.tMs ?? since;
+  while (since - step >= first - step / 2) {
+    const segment = series.filter((p) => p.tMs >= since - step && p.tMs < since);
+    if (segment.length === 0 || Math.abs(median(segment.map(residual))) > tolerance) break;
+    since = segment[0]!.tMs;
   }
   return since;
 }

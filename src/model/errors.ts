@@ -20,7 +20,9 @@ export type ErrorCode =
   | 'E_RECORDING_TRUNCATED'
   | 'E_RECORDING_CORRUPT'
   | 'E_RECORDING_READ'
-  | 'E_RECORDING_WRITE';
+  | 'E_RECORDING_WRITE'
+  | 'E_NO_PROCESS'
+  | 'E_NO_GLIBC';
 
 export class FaultlineError extends Error {
   constructor(

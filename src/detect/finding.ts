@@ -1,0 +1,59 @@
+// Turning a classified series into a Finding with its evidence and its words. Pure.
+import type { Finding, Verdict } from '../model/snapshot.js';
+import { growthSince, shapeWords, type ShapeOptions, type ShapeResult } from './growth-shape.js';
+import { NO_PROJECTION, projectToLimit, type Limit } from './limits.js';
+import type { Point } from './robust-trend.js';
+import { bytesText, durationText, rateText } from './words.js';
+
+export interface GrowthWords {
+  /** What grew, e.g. "anon memory (RSS anon + swap)". */
+  subject: string;
+  /** Appended to leak and suspect messages: what to do next. */
+  advice: string;
+}
+
+/** The stored history is kept for this many windows; `since` looks back that far. */
+export const HISTORY_WINDOWS = 3;
+
+export function bareFinding(detector: string, verdict: Verdict, message: string, fields: Partial<Finding> = {}): Finding {
+  return {
+    detector, verdict, message,
+    growthBytesPerSec: 0, windowMs: 0, fit: 0, sinceMs: 0,
+    timeToLimitMs: -1, limitBytes: 0, limitName: '',
+    ...fields,
+  };
+}
+
+export function growthFinding(
+  detector: string,
+  series: readonly Point[],
+  shape: ShapeResult,
+  options: ShapeOptions,
+  limits: readonly Limit[],
+  words: GrowthWords,
+): Finding {
+  const windowMs = shape.endMs - shape.startMs;
+  const growing = shape.verdict === 'leak' || shape.verdict === 'suspect';
+  const sinceMs = growing ? growthSince(series, options, shape) : shape.startMs;
+  const projection = growing ? projectToLimit(shape.slopeBytesPerSec, limits) : NO_PROJECTION;
+  let message: string;
+  if (shape.verdict === 'insufficient-data') {
+    message = `${words.subject}: not judged, ${shapeWords(shape.shape)} (needs ${durationText(options.windowMs * options.minCoverage)} of samples)`;
+  } else if (growing) {
+    const toLimit = projection.timeToLimitMs >= 0
+      ? `; at this rate it reaches the ${projection.limitName} (${bytesText(projection.limitBytes)}) in ${durationText(projection.timeToLimitMs)}`
+      : '';
+    message = `${words.subject} grew ${rateText(shape.slopeBytesPerSec)} for ${durationText(shape.endMs - sinceMs)} ` +
+      `(fit ${shape.fit.toFixed(2)}), now ${bytesText(shape.lastBytes)}${toLimit}. ${words.advice}`;
+  } else {
+    message = `${words.subject}: ${shapeWords(shape.shape)}, now ${bytesText(shape.lastBytes)}` +
+      (shape.riseBytes > 0 ? ` (${rateText(shape.slopeBytesPerSec)} over ${durationText(windowMs)})` : '');
+  }
+  return bareFinding(detector, shape.verdict, message, {
+    growthBytesPerSec: shape.slopeBytesPerSec,
+    windowMs,
+    fit: shape.fit,
+    sinceMs,
+    ...projection,
+  });
+}

@@ -1,0 +1,237 @@
+// Runs the leak detectors on every Snapshot: keeps a short, bounded history per VM
+// and process (and one for the host), and returns each row's verdict and findings,
+// plus a `leak-finding` event when a verdict turns to leak or suspect (not on every
+// interval it stays there). Pure: no clock, no IO; the collector hands in the
+// snapshots (and, when it read them, the slab caches).
+//
+// Which detectors run:
+//   VM (kind 'vm')        qemu-own, guest-growth, balloon, mapping-growth
+//   process               process-growth, mapping-growth
+//   host                  kernel-memory (its findings go out as events only: a
+//                         Snapshot has no host findings field yet)
+// A row's `leak` verdict is its main detector's (qemu-own for a VM, process-growth
+// for a process), raised to mapping-growth's when that one says leak or suspect.
+// guest-growth and balloon are findings only: they are about the guest's use of its
+// memory, not about a leak, and must never make a VM look like a leaking QEMU.
+//
+// Bounds: a point is kept per window/pointsPerWindow at most (snapshots closer
+// together are merged: sums added, levels taken from the latest), for 3 windows,
+// and the detectors run when a point is added (the verdict stands in between: with
+// the 10 min default and 1 s snapshots, every 5 s);
+// at most maxIds ids (the least recently seen goes first); an id not seen for
+// forgetAfterMs (default one window: it exited or left the report) is dropped.
+import type { FaultlineEvent, Finding, LeakVerdict, Snapshot, Verdict, VmSnapshot } from '../model/snapshot.js';
+import { makeEvent } from '../aggregate/events.js';
+import { contextOf, hostPoint, lostEventsSince, vmPoint, type HostHistoryPoint, type VmHistoryPoint } from './history.js';
+import { HISTORY_WINDOWS } from './finding.js';
+import { detectQemuOwn } from './qemu-own.js';
+import { detectProcessGrowth } from './process-growth.js';
+import { detectGuestGrowth } from './guest-growth.js';
+import { detectBalloon } from './balloon.js';
+import { detectMappingGrowth } from './mapping-growth.js';
+import { detectKernelMemory } from './kernel-memory.js';
+import { slabGrowth, type SlabCache } from './slabinfo.js';
+
+export interface LeakTrackerOptions {
+  /** The detectors' window. Default 10 min; shorter for tests and demos. */
+  leakWindowMs?: number;
+  /** Points kept per window; closer snapshots are merged. Default 120. */
+  pointsPerWindow?: number;
+  /** Ids tracked at most. Default 512. */
+  maxIds?: number;
+  /** Drop an id not seen for this long. Default one window. */
+  forgetAfterMs?: number;
+  /** Slab caches named in a kernel-memory finding. Default 5. */
+  topSlabCaches?: number;
+}
+
+export const DEFAULT_LEAK_WINDOW_MS = 600_000;
+
+export interface RowVerdict {
+  leak: LeakVerdict;
+  findings: Finding[];
+}
+
+export interface LeakResult {
+  byId: Map<string, RowVerdict>;
+  hostFindings: Finding[];
+  events: FaultlineEvent[];
+}
+
+interface Track<P> {
+  points: P[];
+  /** When the last point started collecting snapshots. */
+  openedMs: number;
+  lastSeenMs: number;
+  verdicts: Map<string, Verdict>;
+  /** Per detector, since when its verdict has been leak or suspect. */
+  onsetMs: Map<string, number>;
+  /** The last verdict, reused while snapshots only merge into the last point. */
+  last: RowVerdict | null;
+  lastHost: Finding | null;
+}
+
+const RANK: Record<Verdict | '', number> = { '': -1, 'insufficient-data': 0, ok: 1, suspect: 2, leak: 3 };
+const flagged = (v: Verdict | undefined): boolean => v === 'leak' || v === 'suspect';
+
+function newTrack<P>(): Track<P> {
+  return { points: [], openedMs: 0, lastSeenMs: 0, verdicts: new Map(), onsetMs: new Map(), last: null, lastHost: null };
+}
+
+function mergeVm(into: VmHistoryPoint, p: VmHistoryPoint): VmHistoryPoint {
+  return {
+    ...p,
+    intervalMs: into.intervalMs + p.intervalMs,
+    mmapBytes: into.mmapBytes + p.mmapBytes,
+    munmapBytes: into.munmapBytes + p.munmapBytes,
+    brkBytes: into.brkBytes + p.brkBytes,
+    balloonBytes: into.balloonBytes + p.balloonBytes,
+    lostEvents: into.lostEvents + p.lostEvents,
+    growthProbe: into.growthProbe && p.growthProbe,
+  };
+}
+
+function mergeHost(into: HostHistoryPoint, p: HostHistoryPoint): HostHistoryPoint {
+  return { ...p, intervalMs: into.intervalMs + p.intervalMs };
+}
+
+export class LeakTracker {
+  readonly windowMs: number;
+  private readonly spacingMs: number;
+  private readonly maxPoints: number;
+  private readonly maxIds: number;
+  private readonly forgetAfterMs: number;
+  private readonly topSlabCaches: number;
+  private readonly tracks = new Map<string, Track<VmHistoryPoint>>();
+  private readonly host = newTrack<HostHistoryPoint>();
+  private slab: { timeMs: number; caches: SlabCache[] }[] = [];
+
+  constructor(options: LeakTrackerOptions = {}) {
+    this.windowMs = options.leakWindowMs ?? DEFAULT_LEAK_WINDOW_MS;
+    const perWindow = options.pointsPerWindow ?? 120;
+    this.spacingMs = this.windowMs / perWindow;
+    this.maxPoints = perWindow * HISTORY_WINDOWS + 1;
+    this.maxIds = options.maxIds ?? 512;
+    this.forgetAfterMs = options.forgetAfterMs ?? this.windowMs;
+    this.topSlabCaches = options.topSlabCaches ?? 5;
+  }
+
+  /** Ids with a history (for tests and /metrics). */
+  trackedIds(): string[] {
+    return [...this.tracks.keys()];
+  }
+
+  /** Adds the point, or merges it into the last one; true when a point was added. */
+  private append<P extends { timeMs: number }>(track: Track<P>, point: P, merge: (a: P, b: P) => P): boolean {
+    const last = track.points.at(-1);
+    let added = false;
+    if (last && point.timeMs - track.openedMs < this.spacingMs) {
+      track.points[track.points.length - 1] = merge(last, point);
+    } else {
+      added = true;
+      track.points.push(point);
+      track.openedMs = point.timeMs;
+    }
+    const oldest = point.timeMs - HISTORY_WINDOWS * this.windowMs;
+    while (track.points.length > this.maxPoints || (track.points[0] && track.points[0].timeMs < oldest)) track.points.shift();
+    track.lastSeenMs = point.timeMs;
+    return added;
+  }
+
+  private trackOf(id: string): Track<VmHistoryPoint> {
+    let track = this.tracks.get(id);
+    if (!track) {
+      if (this.tracks.size >= this.maxIds) {
+        const stalest = [...this.tracks].sort((a, b) => a[1].lastSeenMs - b[1].lastSeenMs)[0];
+        if (stalest) this.tracks.delete(stalest[0]);
+      }
+      track = newTrack();
+      this.tracks.set(id, track);
+    }
+    return track;
+  }
+
+  /** Remembers verdicts; extends `since` back to when the verdict first turned; says
+   * whether this finding is news (turned to leak or suspect, or suspect to leak). */
+  private settle<P>(track: Track<P>, finding: Finding): boolean {
+    // not judged this time (a gap, a burst of lost events): nothing turned
+    if (finding.verdict === 'insufficient-data' && track.verdicts.has(finding.detector)) return false;
+    const before = track.verdicts.get(finding.detector);
+    track.verdicts.set(finding.detector, finding.verdict);
+    if (!flagged(finding.verdict)) {
+      track.onsetMs.delete(finding.detector);
+      return false;
+    }
+    const onset = Math.min(track.onsetMs.get(finding.detector) ?? finding.sinceMs, finding.sinceMs);
+    track.onsetMs.set(finding.detector, onset);
+    finding.sinceMs = onset;
+    return !flagged(before) || (before === 'suspect' && finding.verdict === 'leak');
+  }
+
+  observe(snapshot: Snapshot, slabCaches: SlabCache[] | null = null): LeakResult {
+    const now = snapshot.timeMs;
+    const window = { windowMs: this.windowMs };
+    const byId = new Map<string, RowVerdict>();
+    const events: FaultlineEvent[] = [];
+
+    for (const row of snapshot.vms) {
+      const track = this.trackOf(row.id);
+      // the detectors judge points: between two, the last verdict stands
+      if (!this.append(track, vmPoint(row, snapshot), mergeVm) && track.last) {
+        byId.set(row.id, track.last);
+        continue;
+      }
+      const context = contextOf(row, snapshot, lostEventsSince(track.points, now - this.windowMs));
+      const main = row.kind === 'vm' ? detectQemuOwn(track.points, context, window) : detectProcessGrowth(track.points, context, window);
+      const mapping = detectMappingGrowth(track.points, context, window);
+      const findings = row.kind === 'vm'
+        ? [main, detectGuestGrowth(track.points, context, window), detectBalloon(track.points, context, window), mapping]
+        : [main, mapping];
+      for (const f of findings) if (this.settle(track, f)) events.push(findingEvent(snapshot, row, f));
+      const decisive = flagged(mapping.verdict) && RANK[mapping.verdict] > RANK[main.verdict] ? mapping : main;
+      track.last = {
+        leak: { verdict: decisive.verdict, growthBytesPerSec: decisive.growthBytesPerSec, windowMs: decisive.windowMs, fit: decisive.fit },
+        findings,
+      };
+      byId.set(row.id, track.last);
+    }
+
+    const hostAdded = this.append(this.host, hostPoint(snapshot), mergeHost);
+    if (slabCaches) this.slab.push({ timeMs: now, caches: slabCaches });
+    this.slab = this.slab.filter((s) => s.timeMs >= now - this.windowMs);
+    let kernel = this.host.lastHost;
+    if (hostAdded || !kernel) {
+      const firstSlab = this.slab[0];
+      const lastSlab = this.slab.at(-1);
+      const topCaches = firstSlab && lastSlab && firstSlab !== lastSlab ? slabGrowth(firstSlab.caches, lastSlab.caches, this.topSlabCaches) : [];
+      kernel = detectKernelMemory(this.host.points, { topCaches }, window);
+      this.host.lastHost = kernel;
+      if (this.settle(this.host, kernel)) events.push(makeEvent('leak-finding', now, { message: kernel.message, group: kernel.detector }));
+    }
+
+    for (const [id, track] of this.tracks) if (now - track.lastSeenMs > this.forgetAfterMs) this.tracks.delete(id);
+    return { byId, hostFindings: [kernel], events };
+  }
+
+  /** The snapshot with each row's leak verdict and findings filled in and the new
+   * leak-finding events appended: what the collector hands on. */
+  annotate(snapshot: Snapshot, slabCaches: SlabCache[] | null = null): Snapshot {
+    const result = this.observe(snapshot, slabCaches);
+    return {
+      ...snapshot,
+      vms: snapshot.vms.map((v) => ({ ...v, ...(result.byId.get(v.id) ?? {}) })),
+      events: [...snapshot.events, ...result.events],
+    };
+  }
+}
+
+function findingEvent(snapshot: Snapshot, row: VmSnapshot, finding: Finding): FaultlineEvent {
+  const who = row.kind === 'vm' ? `VM ${row.name}` : `${row.comm}`;
+  return makeEvent('leak-finding', snapshot.timeMs, {
+    pid: row.pid,
+    vmId: row.id,
+    comm: row.comm,
+    group: finding.detector,
+    message: `${who} (pid ${row.pid}) ${finding.verdict}: ${finding.message}`,
+  });
+}
