@@ -49,7 +49,7 @@ async function main(): Promise<void> {
   children.push(leaker);
   await new Promise<void>((resolve) => createInterface({ input: leaker.stdout! }).once('line', () => resolve()));
 
-  const record = startRecord(['-o', out, '--force', '--interval', '1s', '--duration', '60s', '--long-stall', '1ms', '--top', '0', '--pid', String(leaker.pid)]);
+  const record = startRecord(['-o', out, '--force', '--interval', '1s', '--duration', '60s', '--long-stall', '1ms', '--top', '0', '--leak-window', '20s', '--pid', String(leaker.pid)]);
   await record.waitFor((all) => all.length > 0, 90_000, 'the first snapshot');
   const t0 = Date.now();
   const at = async (seconds: number): Promise<void> => sleep(Math.max(0, t0 + seconds * 1000 - Date.now()));
