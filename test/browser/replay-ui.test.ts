@@ -55,17 +55,24 @@ test('replay: scrubbing back shows the earlier RSS', { skip, timeout: 60_000 }, 
   const { page, errors } = await run.newPage();
   await page.goto(url);
   await waitForStats(page, (s) => s.mode === 'replay' && s.snapshots >= 1, 15_000, 'the recording loaded');
-  const scrubTo = async (timeMs: number, seq: number): Promise<number> => {
+  const scrubTo = async (timeMs: number, seq: number, expected: number): Promise<number> => {
     await page.locator('.scrubber').evaluate((input: HTMLInputElement, value: number) => {
       input.value = String(value);
       input.dispatchEvent(new Event('input', { bubbles: true }));
     }, timeMs - startMs);
     await waitForStats(page, (s) => s.seq === seq, 10_000, `the snapshot seq ${seq}`);
+    // the table is redrawn on the next animation frame: give it a moment to settle
     const cell = page.locator(`#vm-table tr[data-id="${leakerId}"] td`).nth(3);
-    return bytesOf((await cell.textContent()) ?? '');
+    let shown = Number.NaN;
+    for (let i = 0; i < 50; i++) {
+      shown = bytesOf((await cell.textContent()) ?? '');
+      if (Math.abs(shown - expected) / expected < 0.02) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return shown;
   };
-  const lateShown = await scrubTo(late.timeMs, late.seq);
-  const earlyShown = await scrubTo(early.timeMs, early.seq);
+  const lateShown = await scrubTo(late.timeMs, late.seq, rssOf(late));
+  const earlyShown = await scrubTo(early.timeMs, early.seq, rssOf(early));
   assert.ok(Math.abs(lateShown - rssOf(late)) / rssOf(late) < 0.02, `late RSS shown ${lateShown}, recorded ${rssOf(late)}`);
   assert.ok(Math.abs(earlyShown - rssOf(early)) / rssOf(early) < 0.02, `early RSS shown ${earlyShown}, recorded ${rssOf(early)}`);
   assert.ok(earlyShown < lateShown / 4, 'scrubbing back shows the earlier, smaller RSS');
