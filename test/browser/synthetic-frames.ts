@@ -2,6 +2,7 @@
 // few host processes, made up (deterministically, from a seed) in the shapes of
 // src/model/snapshot.ts. Not a capture: the real-guest tests are in live-ui.test.ts.
 import type { FaultlineEvent, Hotspot, Meta, Snapshot, VmSnapshot } from '../../src/model/snapshot.js';
+import { mulberry32 } from '../harness/seeded-random.js';
 
 const MiB = 2 ** 20;
 const GiB = 2 ** 30;
@@ -9,17 +10,6 @@ export const XSS_NAME = '<img src=x onerror=alert(1)>';
 export const XSS_PATH = '/var/lib/images/<script>alert(2)</script>.qcow2';
 export const XSS_COMM = '<b>bold</b>';
 
-/** mulberry32: small, seeded, good enough for test data. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function syntheticMeta(mode: 'live' | 'replay', startTimeMs: number, endTimeMs = 0, intervalMs = 1000): Meta {
   return {
@@ -75,7 +65,7 @@ function event(type: FaultlineEvent['type'], timeMs: number, vm: VmSnapshot | nu
 }
 
 export function syntheticSnapshot(host: SyntheticHost, seq: number, timeMs: number, intervalMs = 1000): Snapshot {
-  const rand = prng(host.seed * 1_000_003 + seq);
+  const rand = mulberry32(host.seed * 1_000_003 + seq);
   const vms = Array.from({ length: host.vmCount + host.processCount }, (_, i) => vmRow(host, i, seq, rand));
   const events: FaultlineEvent[] = [];
   if (seq === 1) events.push(event('vm-start', timeMs, vms[3]!, `VM ${XSS_NAME} appeared`));

@@ -2,20 +2,10 @@
 // Gaussian noise (Box-Muller) with rare upward spikes (a transient allocation caught
 // by the poll), and the shapes of docs/heuristics.md. Made up, hence "synthetic".
 import type { HostHistoryPoint, VmHistoryPoint } from '../../src/detect/history.js';
+import { mulberry32 } from '../harness/seeded-random.js';
 
 export const MiB = 2 ** 20;
 export const KiB = 1024;
-
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Noise of standard deviation `sigma`, plus a spike of +5 sigma on 2% of samples. */
 export function noiseSource(seed: number, sigma: number): () => number {

@@ -3,12 +3,12 @@
 // it cannot restart, faultline exits non-zero with bpftrace's last stderr line.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { kernelGate } from '../harness/kernel-gate.js';
 import { cliCommand, REPO_ROOT, startLive, type LiveRun } from '../harness/faultline-live.js';
-import { parseProcStat } from '../../src/host/proc-stat.js';
+import { childrenOf } from '../harness/processes.js';
 
 const skip = kernelGate();
 let live: LiveRun | null = null;
@@ -16,16 +16,7 @@ after(async () => {
   await live?.stop();
 });
 
-function bpftraceChildren(ppid: number): number[] {
-  return readdirSync('/proc').filter((n) => /^\d+$/.test(n)).flatMap((n) => {
-    try {
-      const s = parseProcStat(readFileSync(`/proc/${n}/stat`, 'utf8'));
-      return s && s.ppid === ppid && s.comm === 'bpftrace' ? [s.pid] : [];
-    } catch {
-      return [];
-    }
-  });
-}
+const bpftraceChildren = (ppid: number): number[] => childrenOf(ppid).filter((c) => c.comm === 'bpftrace').map((c) => c.pid);
 
 test('a killed bpftrace is restarted and the session goes on', { skip, timeout: 120_000 }, async () => {
   live = startLive(['--interval', '500ms', '--groups', 'faults', '--restart-delay', '300ms']);

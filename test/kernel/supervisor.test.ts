@@ -3,40 +3,16 @@
 // And `faultline doctor` attaches every group for real.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { kernelGate } from '../harness/kernel-gate.js';
 import { cliCommand, REPO_ROOT, startLive, type LiveRun } from '../harness/faultline-live.js';
-import { parseProcStat } from '../../src/host/proc-stat.js';
+import { childrenOf, isAlive } from '../harness/processes.js';
 
 const skip = kernelGate();
 let live: LiveRun | null = null;
 after(async () => {
   await live?.stop();
 });
-
-function childrenOf(ppid: number): Array<{ pid: number; comm: string }> {
-  const out = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = parseProcStat(readFileSync(`/proc/${name}/stat`, 'utf8'));
-      if (stat?.ppid === ppid) out.push({ pid: stat.pid, comm: stat.comm });
-    } catch {
-      // gone
-    }
-  }
-  return out;
-}
-
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 test('SIGKILL faultline: its bpftrace processes die with it', { skip, timeout: 90_000 }, async () => {
   live = startLive(['--interval', '500ms', '--groups', 'faults,reclaim']);
@@ -45,8 +21,8 @@ test('SIGKILL faultline: its bpftrace processes die with it', { skip, timeout: 9
   assert.equal(probes.length, 2, `expected 2 bpftrace children, got ${JSON.stringify(childrenOf(live.pid))}`);
   process.kill(live.pid, 'SIGKILL');
   const deadline = Date.now() + 5000;
-  while (Date.now() < deadline && probes.some((p) => alive(p.pid))) await new Promise((r) => setTimeout(r, 50));
-  const survivors = probes.filter((p) => alive(p.pid));
+  while (Date.now() < deadline && probes.some((p) => isAlive(p.pid))) await new Promise((r) => setTimeout(r, 50));
+  const survivors = probes.filter((p) => isAlive(p.pid));
   for (const p of survivors) process.kill(p.pid, 'SIGKILL');
   assert.deepEqual(survivors, [], 'bpftrace outlived faultline');
 });
@@ -67,9 +43,9 @@ test('SIGTERM: faultline detaches and exits 0 within a few seconds, with a final
   const t0 = Date.now();
   process.kill(live.pid, 'SIGTERM');
   const deadline = Date.now() + 8000;
-  while (Date.now() < deadline && alive(live.pid)) await new Promise((r) => setTimeout(r, 50));
+  while (Date.now() < deadline && isAlive(live.pid)) await new Promise((r) => setTimeout(r, 50));
   const result = await live.stop();
   assert.deepEqual(result, { code: 0, signal: null });
   assert.ok(Date.now() - t0 < 8000, `took ${Date.now() - t0} ms`);
-  assert.deepEqual(probes.filter((p) => alive(p.pid)), [], 'bpftrace left running');
+  assert.deepEqual(probes.filter((p) => isAlive(p.pid)), [], 'bpftrace left running');
 });

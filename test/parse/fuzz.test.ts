@@ -7,17 +7,8 @@ import assert from 'node:assert/strict';
 import { parseBpftraceLine } from '../../src/parse/bpftrace-json.js';
 import { ProbeBatcher } from '../../src/parse/probe-batch.js';
 import { foldBatches } from '../../src/aggregate/probe-counters.js';
+import { mulberry32 } from '../harness/seeded-random.js';
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const VALID = [
   '{"type": "map", "data": {"@fault_user": {"123": 5, "456": 7}}}',
@@ -51,7 +42,7 @@ function mutate(line: string, r: () => number): string {
 }
 
 test('4000 generated lines: never throws, every accepted record is well-formed', () => {
-  const r = rng(20261126);
+  const r = mulberry32(20261126);
   const batcher = new ProbeBatcher('fuzz');
   let accepted = 0;
   let rejected = 0;

@@ -7,16 +7,9 @@ import { fileURLToPath } from 'node:url';
 import { BpftraceRunner, isHarmlessStderr } from '../../src/probe/bpftrace-runner.js';
 import { FaultlineError } from '../../src/model/errors.js';
 import type { ProbeBatch } from '../../src/parse/probe-batch.js';
+import { isAlive } from '../harness/processes.js';
 
 const fake = (name: string): string => fileURLToPath(new URL(`../fixtures/fake-bpftrace/${name}`, import.meta.url));
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 test('batches per tick, lost events and bad lines counted, exit dump flushed on stop', async () => {
   const batches: ProbeBatch[] = [];
@@ -25,7 +18,7 @@ test('batches per tick, lost events and bad lines counted, exit dump flushed on 
   const pid = runner.pid!;
   for (let i = 0; i < 100 && batches.length < 2; i++) await new Promise((r) => setTimeout(r, 20));
   await runner.stop();
-  assert.equal(alive(pid), false);
+  assert.equal(isAlive(pid), false);
   assert.equal(batches.length, 3);
   assert.deepEqual(batches[0]!.maps.get('@fault_user'), [{ key: [42], value: 10 }, { key: [43], value: 5 }]);
   assert.equal(batches[1]!.lostEvents, 17);
@@ -53,7 +46,7 @@ test('a child that ignores SIGINT is killed after the bounded wait', async () =>
   const pid = runner.pid!;
   const t0 = Date.now();
   await runner.stop(600);
-  assert.equal(alive(pid), false);
+  assert.equal(isAlive(pid), false);
   assert.ok(Date.now() - t0 < 3000, `stop took ${Date.now() - t0} ms`);
 });
 

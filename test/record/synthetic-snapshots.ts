@@ -13,7 +13,7 @@ import type { FaultlineEvent, Snapshot } from '../../src/model/snapshot.js';
 import { buildSnapshot, type TrackedProcess } from '../../src/aggregate/build-snapshot.js';
 import { emptyPidCounters, type PidCounters, type ProbeTotals } from '../../src/aggregate/probe-counters.js';
 import { makeEvent } from '../../src/aggregate/events.js';
-import { mulberry32 } from '../detect/synthetic.js';
+import { mulberry32 } from '../harness/seeded-random.js';
 
 const MiB = 2 ** 20;
 const GiB = 2 ** 30;

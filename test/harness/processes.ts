@@ -1,0 +1,27 @@
+// Looking at real processes from tests: is a pid alive, who are a process's children.
+import { readdirSync, readFileSync } from 'node:fs';
+import { parseProcStat } from '../../src/host/proc-stat.js';
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Direct children of `ppid`, from /proc. */
+export function childrenOf(ppid: number): Array<{ pid: number; comm: string }> {
+  const out = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = parseProcStat(readFileSync(`/proc/${name}/stat`, 'utf8'));
+      if (stat?.ppid === ppid) out.push({ pid: stat.pid, comm: stat.comm });
+    } catch {
+      // gone
+    }
+  }
+  return out;
+}
