@@ -1,5 +1,5 @@
-// Runs the real CLI, `faultline live --json ...`, as a child process and collects its
-// snapshots. stop() sends one SIGINT (the CLI stops bpftrace and flushes) with a
+// Runs the real CLI, `faultline live --json ...` (or `record --json`), as a child
+// process and collects its snapshots. stop() sends one SIGINT (the CLI stops bpftrace and flushes) with a
 // bounded wait, then SIGKILL; every started CLI is killed by pid at exit if a test
 // forgets.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -25,10 +25,17 @@ export interface LiveRun {
   /** Resolves with the first snapshot that satisfies `predicate`. */
   waitFor(predicate: (s: Snapshot, all: Snapshot[]) => boolean, timeoutMs: number, what: string): Promise<Snapshot>;
   stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
+/** `faultline live --json ARGS`. */
 export function startLive(args: string[]): LiveRun {
-  const [command, argv] = cliCommand(['live', '--json', ...args]);
+  return startCli(['live', '--json', ...args]);
+}
+
+/** Any subcommand that prints snapshots as JSON lines (live --json, record --json). */
+export function startCli(args: string[]): LiveRun {
+  const [command, argv] = cliCommand(args);
   const child = spawn(command, argv, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
   const snapshots: Snapshot[] = [];
@@ -52,6 +59,7 @@ export function startLive(args: string[]): LiveRun {
   return {
     snapshots,
     stderr,
+    exited,
     pid: child.pid!,
     waitFor(predicate, timeoutMs, what) {
       return new Promise((resolve, reject) => {
