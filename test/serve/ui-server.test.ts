@@ -140,3 +140,17 @@ test('a client that never reads is skipped, then dropped; memory stays bounded',
   fast.ws.close();
   slow.ws.terminate();
 });
+
+test('200 clients at once all get their frames; one more is refused (503), nobody else notices', async () => {
+  const { server, port } = await serve(null);
+  const clients = Array.from({ length: 200 }, () => connect(port));
+  const outcomes = await Promise.all(clients.map((c) => c.outcome));
+  assert.equal(outcomes.filter((o) => o.opened).length, 200);
+  const extra = connect(port);
+  assert.deepEqual(await extra.outcome, { opened: false, status: 503 });
+  await until(() => clients.every((c) => c.frames.length >= 2), 10_000);
+  server.broadcast({ meta: META });
+  await until(() => clients.every((c) => c.frames.length >= 3), 10_000);
+  assert.equal(clients.filter((c) => c.frames.length >= 3).length, 200);
+  for (const c of clients) c.ws.close();
+});
