@@ -51,7 +51,7 @@ await Promise.all(runners.map((r) => r.start()));
 
 const meta: Meta = {
   formatVersion: 1, hostname: 'soak-synthetic', kernel: 'synthetic', bpftraceVersion: '0.17.0', probeGroups: [...PROBE_GROUPS],
-  intervalMs: INTERVAL_MS, startTimeMs: Date.now(), faultlineVersion: 'bench', mode: 'live', endTimeMs: 0, historyMs: 15 * 60_000,
+  intervalMs: INTERVAL_MS, startTimeMs: Date.now(), faultlineVersion: 'bench', mode: 'live', endTimeMs: 0, historyMs: 15 * 60_000, deepLeaks: false,
 };
 const source = new LiveFrameSource(meta, 900);
 const server = new UiServer({ listen: { host: '127.0.0.1', port: 0 }, token: null, source });

@@ -9,7 +9,7 @@ import { buildLeakReport } from '../leaks/leak-report.js';
 import { renderLeakReport } from '../leaks/render-leaks.js';
 import { pprofGzip } from '../leaks/pprof.js';
 import { LEAKS_TABLE_LIMIT, traceLeaks } from '../leaks/run-leaks.js';
-import { frameText } from '../leaks/stack.js';
+import { leakReportJson } from '../serve/leaks-route.js';
 import { parseDurationMs, parsePid } from './options.js';
 
 export const LEAKS_HELP = `Usage: sudo faultline leaks --pid PID [options]
@@ -93,8 +93,7 @@ export async function runLeaks(argv: string[]): Promise<number> {
       log(`faultline: wrote ${values.pprof} (go tool pprof -top ${values.pprof})`);
     }
     if (values.json) {
-      const sites = report.sites.map((s) => ({ ...s, stack: s.frames.map(frameText) }));
-      process.stdout.write(`${JSON.stringify({ ...report, sites })}\n`);
+      process.stdout.write(`${JSON.stringify(leakReportJson(report))}\n`);
     } else {
       process.stdout.write(renderLeakReport(report));
     }

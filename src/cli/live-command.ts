@@ -5,12 +5,13 @@ import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { LiveSession } from '../collect/live-session.js';
 import type { Snapshot } from '../model/snapshot.js';
-import type { FaultlineError } from '../model/errors.js';
+import { FaultlineError } from '../model/errors.js';
 import { parseDurationMs } from './options.js';
 import { renderSnapshotText } from './render-text.js';
 import { SESSION_FLAGS, SESSION_HELP, sessionOptions, snapshotJsonLine, stopOnSignals } from './session-flags.js';
 import { UiServer } from '../serve/ui-server.js';
 import { LiveFrameSource } from '../serve/live-source.js';
+import { bpftraceDeepTrace, leaksRoute, type LeaksRoute } from '../serve/leaks-route.js';
 import { checkListenAccess, parseListen } from '../serve/access.js';
 import { RecordEncoder, RecordingFile, RecordingWriter } from '../record/writer.js';
 
@@ -24,6 +25,9 @@ Options:
   --listen HOST:PORT  where the UI listens (default 127.0.0.1:7070); a non-loopback
                       address needs --token
   --token TOKEN       required by the UI, its websocket and /metrics; "auto" makes one
+  --allow-leaks       offer deep leak mode (faultline leaks) in the UI; needs --token:
+                      anyone with the token can make faultline attach uprobes to a
+                      process for up to 60 s
   --history DUR       chart history kept for clients that connect later (default 15m)
   --record FILE       also write every snapshot to FILE, a .flt recording (as
                       'faultline record' does); a write error stops the recording,
@@ -48,6 +52,7 @@ export async function runLive(argv: string[]): Promise<number> {
       token: { type: 'string' },
       history: { type: 'string', default: '15m' },
       record: { type: 'string' },
+      'allow-leaks': { type: 'boolean', default: false },
     },
     strict: true,
   });
@@ -71,10 +76,18 @@ export async function runLive(argv: string[]): Promise<number> {
   const token = values.token === 'auto' ? randomBytes(18).toString('base64url') : (values.token ?? null);
   const historyMs = parseDurationMs('--history', values.history);
   if (serveUi) checkListenAccess(listen, token); // refused before the probes attach
+  const allowLeaks = values['allow-leaks'] && serveUi;
+  if (values['allow-leaks'] && !token) {
+    throw new FaultlineError('E_NEEDS_TOKEN', '--allow-leaks needs --token',
+      'anyone who can reach the UI could attach uprobes to a process: add --token SECRET, or --token auto to generate one');
+  }
+  if (values['allow-leaks'] && !serveUi) {
+    throw new FaultlineError('E_USAGE', '--allow-leaks offers deep leak mode in the UI, and --json without --listen serves no UI', 'add --listen HOST:PORT, or drop --allow-leaks');
+  }
   // a recording path that cannot be written fails now, not after attaching
   const recordFile = values.record ? await RecordingFile.create(values.record) : null;
 
-  let ui: { server: UiServer; source: LiveFrameSource } | null = null;
+  let ui: { server: UiServer; source: LiveFrameSource; leaks: LeaksRoute | null } | null = null;
   let recorder: RecordingWriter | null = null;
   const write = (snapshot: Snapshot): void => {
     if (ui) {
@@ -109,8 +122,10 @@ export async function runLive(argv: string[]): Promise<number> {
       log(`faultline: recording to ${values.record}`);
     }
     if (serveUi) {
-      const source = new LiveFrameSource({ ...meta, historyMs }, Math.ceil(historyMs / intervalMs));
-      ui = { server: new UiServer({ listen, token, source }), source };
+      const source = new LiveFrameSource({ ...meta, historyMs, deepLeaks: allowLeaks }, Math.ceil(historyMs / intervalMs));
+      const leaks = allowLeaks ? leaksRoute({ latest: () => source.latestSnapshot, trace: bpftraceDeepTrace(values.bpftrace, log), log }) : null;
+      const postRoutes = leaks ? { '/api/leaks': leaks.handle } : undefined;
+      ui = { server: new UiServer({ listen, token, source, postRoutes }), source, leaks };
       log(`faultline: UI at ${await ui.server.start()}`);
     }
     if (!values.json) log(`faultline: tracing every ${intervalMs} ms${durationMs ? ` for ${durationMs / 1000} s` : ''}; Ctrl-C to stop`);
@@ -120,6 +135,7 @@ export async function runLive(argv: string[]): Promise<number> {
   } finally {
     await session.stop();
     await recorder?.close();
+    ui?.leaks?.abort();
     await ui?.server.close();
     detachSignals();
   }

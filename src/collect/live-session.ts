@@ -99,6 +99,7 @@ export class LiveSession {
       mode: 'live',
       endTimeMs: 0,
       historyMs: 0,
+      deepLeaks: false,
     };
     this.schedule(Date.now() + this.options.intervalMs);
     return this.meta!;

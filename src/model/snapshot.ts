@@ -299,6 +299,8 @@ export interface Meta {
   endTimeMs: number;
   /** Live: how much chart history the server keeps; 0 when not serving. */
   historyMs: number;
+  /** Live: the server offers deep leak mode (POST /api/leaks, `live --allow-leaks`). */
+  deepLeaks: boolean;
 }
 
 export interface HostSeries {

@@ -20,6 +20,10 @@ export class LiveFrameSource implements FrameSource {
     if (this.recentEvents.length > this.maxEvents) this.recentEvents.splice(0, this.recentEvents.length - this.maxEvents);
   }
 
+  get latestSnapshot(): Snapshot | null {
+    return this.latest;
+  }
+
   greeting(): Frame[] {
     const frames: Frame[] = [{ meta: this.meta }, { history: this.history.toHistory() }];
     // events older than the latest snapshot, so the timeline is not empty either

@@ -79,7 +79,7 @@ export class ReplaySource implements FrameSource {
   greeting(): Frame[] {
     if (!this.meta || !this.history) throw new Error('ReplaySource.load() first');
     const frames: Frame[] = [
-      { meta: { ...this.meta, mode: 'replay', endTimeMs: this.index.at(-1)?.timeMs ?? this.meta.startTimeMs } },
+      { meta: { ...this.meta, mode: 'replay', deepLeaks: false, endTimeMs: this.index.at(-1)?.timeMs ?? this.meta.startTimeMs } },
       { history: this.history.toHistory() },
     ];
     for (const event of this.events) frames.push({ event });

@@ -1,6 +1,8 @@
 // HTTP + websocket server for the UI: static files from an allow-list, binary
 // protobuf Frames over /ws, and extra routes (/metrics). Loopback by default; any
 // other bind needs a token. Checks Host, Origin and token before a client gets data.
+// POST routes (postRoutes: deep leak mode) need a token, the Host check, a same-origin
+// Origin when one is sent, and a JSON body of at most MAX_POST_BODY_BYTES.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -24,11 +26,18 @@ export interface UiServerOptions {
   token: string | null;
   source: FrameSource;
   routes?: Record<string, (req: IncomingMessage, res: ServerResponse) => void>;
+  /** POST handlers by path, called with the parsed JSON body; they need a token. */
+  postRoutes?: Record<string, PostHandler>;
   webDir?: string;
   limits?: Partial<HubLimits>;
   /** Largest message a client may send (bytes); bigger ones close its socket. */
   maxClientMessageBytes?: number;
 }
+
+export type PostHandler = (req: IncomingMessage, res: ServerResponse, body: unknown) => void;
+
+/** Largest POST body accepted (bytes); bigger ones get 413. */
+export const MAX_POST_BODY_BYTES = 4096;
 
 const SECURITY_HEADERS = {
   'X-Content-Type-Options': 'nosniff',
@@ -59,6 +68,10 @@ export class UiServer {
 
   constructor(private readonly options: UiServerOptions) {
     checkListenAccess(options.listen, options.token);
+    if (options.postRoutes && Object.keys(options.postRoutes).length > 0 && !options.token) {
+      throw new FaultlineError('E_NEEDS_TOKEN', 'the UI server offers POST routes (deep leak mode) but no --token was given',
+        'add --token SECRET, or --token auto to generate one');
+    }
     this.files = loadStaticFiles(options.webDir);
     this.hub = new ClientHub({ ...DEFAULT_HUB_LIMITS, ...options.limits });
     this.wss = new WebSocketServer({ noServer: true, maxPayload: options.maxClientMessageBytes ?? 4096, perMessageDeflate: false });
@@ -94,11 +107,16 @@ export class UiServer {
       res.writeHead(421, SECURITY_HEADERS).end('wrong Host\n');
       return;
     }
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(405, { ...SECURITY_HEADERS, Allow: 'GET, HEAD' }).end();
+    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    const postRoute = Object.hasOwn(this.options.postRoutes ?? {}, path) ? this.options.postRoutes![path] : undefined;
+    if (postRoute && req.method === 'POST') {
+      this.handlePost(req, res, postRoute);
       return;
     }
-    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    if (postRoute || (req.method !== 'GET' && req.method !== 'HEAD')) {
+      res.writeHead(405, { ...SECURITY_HEADERS, Allow: postRoute ? 'POST' : 'GET, HEAD' }).end();
+      return;
+    }
     const route = this.options.routes?.[path];
     if (route) {
       if (!tokenOk(requestToken(req), this.options.token)) {
@@ -115,6 +133,45 @@ export class UiServer {
     }
     res.writeHead(200, { ...SECURITY_HEADERS, 'Content-Type': file.contentType, 'Cache-Control': 'no-cache' });
     res.end(req.method === 'HEAD' ? undefined : file.body);
+  }
+
+  private handlePost(req: IncomingMessage, res: ServerResponse, handler: PostHandler): void {
+    const answer = (status: number, error: string, extra: Record<string, string> = {}): void => {
+      res.writeHead(status, { ...SECURITY_HEADERS, 'Content-Type': 'application/json', ...extra }).end(`${JSON.stringify({ error })}\n`);
+    };
+    if (!originOk(req.headers.origin, req.headers.host)) return answer(403, 'wrong Origin');
+    if (!tokenOk(requestToken(req), this.options.token)) return answer(401, 'token required');
+    const tooBig = (): void => {
+      // answer, then drop the connection instead of reading the rest
+      answer(413, `body over ${MAX_POST_BODY_BYTES} bytes`, { Connection: 'close' });
+      req.resume();
+      res.on('finish', () => req.destroy());
+    };
+    if (Number(req.headers['content-length'] ?? 0) > MAX_POST_BODY_BYTES) return tooBig();
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let over = false;
+    req.on('data', (chunk: Buffer) => {
+      if (over) return;
+      size += chunk.length;
+      if (size > MAX_POST_BODY_BYTES) {
+        over = true;
+        tooBig();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('error', () => res.destroy());
+    req.on('end', () => {
+      if (over) return;
+      let body: unknown;
+      try {
+        body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      } catch {
+        return answer(400, 'body is not JSON');
+      }
+      handler(req, res, body);
+    });
   }
 
   private handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {

@@ -15,7 +15,7 @@ export function syntheticMeta(mode: 'live' | 'replay', startTimeMs: number, endT
   return {
     formatVersion: 1, hostname: 'synthetic-host', kernel: '6.1.0-synthetic', bpftraceVersion: '0.17.0',
     probeGroups: ['faults', 'kvm', 'reclaim', 'growth'], intervalMs, startTimeMs, faultlineVersion: '0.1.0',
-    mode, endTimeMs, historyMs: 0,
+    mode, endTimeMs, historyMs: 0, deepLeaks: false,
   };
 }
 

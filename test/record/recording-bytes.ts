@@ -10,7 +10,7 @@ export function testMeta(fields: Partial<Meta> = {}): Meta {
   return {
     formatVersion: 1, hostname: 'synthetic-host', kernel: '6.1.0-synthetic', bpftraceVersion: 'v0.17.0',
     probeGroups: ['faults', 'kvm', 'reclaim', 'growth'], intervalMs: 1000, startTimeMs: 1_764_000_000_000,
-    faultlineVersion: '0.1.0', mode: 'live', endTimeMs: 0, historyMs: 0, ...fields,
+    faultlineVersion: '0.1.0', mode: 'live', endTimeMs: 0, historyMs: 0, deepLeaks: false, ...fields,
   };
 }
 

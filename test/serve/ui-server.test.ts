@@ -12,7 +12,7 @@ import type { Frame, Meta } from '../../src/model/snapshot.js';
 
 const META: Meta = {
   formatVersion: 1, hostname: 'h', kernel: 'k', bpftraceVersion: '0.17.0', probeGroups: ['faults'],
-  intervalMs: 1000, startTimeMs: 1, faultlineVersion: 't', mode: 'replay', endTimeMs: 5, historyMs: 0,
+  intervalMs: 1000, startTimeMs: 1, faultlineVersion: 't', mode: 'replay', endTimeMs: 5, historyMs: 0, deepLeaks: false,
 };
 const source: FrameSource = {
   greeting: () => [{ meta: META }, { history: { timeMs: [1, 2], host: { memAvailableBytes: [5, 6], swapUsedBytes: [0, 0], psiMemSomeAvg10: [0, 0], lostEvents: [0, 0], oomKills: [0, 0] }, vms: [] } }],

@@ -155,7 +155,7 @@ function render(): void {
   const oomKillsInWindow = columns.host.oomKills.reduce<number>((sum, v) => sum + (v ?? 0), 0);
   hostBar.update(snapshot, oomKillsInWindow);
   table.update(snapshot, selectedId);
-  detail.update({ snapshot, columns, selectedId, events, markerMs });
+  detail.update({ snapshot, columns, selectedId, events, markerMs, deepLeaks: meta?.deepLeaks === true });
   timeline.render(events, 'all', () => true, markerMs ?? Infinity);
   probes.update(snapshot.probes, meta);
   lastRenderMs = performance.now() - started;

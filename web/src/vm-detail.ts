@@ -4,6 +4,7 @@
 import type { FaultlineEvent, Snapshot, VmSnapshot } from '../../src/model/snapshot.js';
 import { VmCharts } from './charts.js';
 import type { Columns } from './columns.js';
+import { DeepLeaks } from './deep-leaks.js';
 import { byId, setText } from './dom.js';
 import { EventList, type EventLog } from './events.js';
 import { formatBytes, formatHex } from './format.js';
@@ -18,6 +19,8 @@ export interface DetailView {
   events: EventLog;
   /** Replay: the time looked at; null live. */
   markerMs: number | null;
+  /** The server offers deep leak mode (Meta.deepLeaks). */
+  deepLeaks: boolean;
 }
 
 export class VmDetail {
@@ -26,6 +29,7 @@ export class VmDetail {
   readonly mapping: MappingSplit;
   readonly hotspots: HotspotTable;
   private readonly events: EventList;
+  private readonly deep = new DeepLeaks(byId('detail-deep'));
   private readonly title = byId('detail-title');
   private readonly facts = byId('detail-facts');
   private readonly findings = byId('detail-findings');
@@ -45,6 +49,7 @@ export class VmDetail {
     setText(this.title, view.selectedId ? name || view.selectedId : 'Select a VM or process in the table');
     setText(this.facts, vm ? facts(vm) : view.selectedId ? `${view.selectedId} · not in the latest snapshot (exited?)` : '');
     this.showFindings(vm);
+    this.deep.update(vm, view.deepLeaks && view.markerMs === null);
     this.charts.show(view.columns, view.selectedId);
     this.charts.setMarker(view.markerMs);
     this.hotspots.update(vm);
