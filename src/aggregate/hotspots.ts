@@ -3,9 +3,9 @@
 // Pure.
 //
 // Host user faults are sampled in the kernel 1 in 16 pages (probes/faults.bt,
-// SAMPLING); the exact per-pid total is spread over the sampled regions in
-// proportion, so a process's hotspots add up to its exact fault count. EPT faults
-// (KVM) are exact and keyed by guest-physical address.
+// SAMPLING); the pid's user-fault count (@fault_user: 16 per sampled fault, the same
+// sample) is spread over the sampled regions in proportion, so a process's hotspots
+// add up to it. EPT faults (KVM) are exact and keyed by guest-physical address.
 import type { Mapping } from '../model/host.js';
 import type { GuestFaultSource, Hotspot, RegionKind } from '../model/snapshot.js';
 import type { PidCounters } from './probe-counters.js';
@@ -48,26 +48,37 @@ function overlapsGuestRam(guestRam: Mapping | null, start: number): boolean {
   return guestRam !== null && start < guestRam.end && start + REGION_BYTES > guestRam.start;
 }
 
-function userFaultHotspots(counters: PidCounters, ctx: HotspotContext): Hotspot[] {
+interface UserFaultRegion {
+  region: number;
+  startAddress: number;
+  faults: number;
+}
+
+/** Sampled regions scaled to the pid's user-fault count; cheap: nothing is named yet. */
+function userFaultRegions(counters: PidCounters): UserFaultRegion[] {
   let sampled = 0;
   for (const n of counters.regionSamples.values()) sampled += n;
   if (sampled === 0) return [];
   const scale = counters.faultUser / sampled;
+  const out: UserFaultRegion[] = [];
+  for (const [region, n] of counters.regionSamples) out.push({ region, startAddress: region * REGION_BYTES, faults: Math.round(n * scale) });
+  return out;
+}
+
+/** A user-fault region named by the mapping it falls in. */
+function userFaultHotspot(r: UserFaultRegion, ctx: HotspotContext): Hotspot {
   const ramBytes = ctx.guestRam ? ctx.guestRam.end - ctx.guestRam.start : 0;
-  return [...counters.regionSamples].map(([region, n]) => {
-    const startAddress = region * REGION_BYTES;
-    const inGuestRam = overlapsGuestRam(ctx.guestRam, startAddress);
-    const named = regionKindOf(firstOverlap(ctx.mappings, startAddress, startAddress + REGION_BYTES), inGuestRam);
-    const offset = inGuestRam ? Math.max(0, startAddress - ctx.guestRam!.start) : -1;
-    return {
-      ...named,
-      startAddress,
-      guestPhysAddress: inGuestRam ? guestPhysOfRamOffset(ctx.machine, ramBytes, offset) : -1,
-      bytes: REGION_BYTES,
-      faults: Math.round(n * scale),
-      source: 'user-faults' as GuestFaultSource,
-    };
-  });
+  const inGuestRam = overlapsGuestRam(ctx.guestRam, r.startAddress);
+  const named = regionKindOf(firstOverlap(ctx.mappings, r.startAddress, r.startAddress + REGION_BYTES), inGuestRam);
+  const offset = inGuestRam ? Math.max(0, r.startAddress - ctx.guestRam!.start) : -1;
+  return {
+    ...named,
+    startAddress: r.startAddress,
+    guestPhysAddress: inGuestRam ? guestPhysOfRamOffset(ctx.machine, ramBytes, offset) : -1,
+    bytes: REGION_BYTES,
+    faults: r.faults,
+    source: 'user-faults',
+  };
 }
 
 function eptFaultHotspots(counters: PidCounters, ctx: HotspotContext): Hotspot[] {
@@ -88,13 +99,39 @@ function eptFaultHotspots(counters: PidCounters, ctx: HotspotContext): Hotspot[]
   });
 }
 
-/** Top `limit` regions by faults, EPT and host user faults together. */
+/** The `limit` largest by faults (ties: lower address first, then input order), in one
+ * pass with a small sorted array: a VM with thousands of hot regions sorts none of them. */
+export function topByFaults<T extends { faults: number; startAddress: number }>(items: Iterable<T>, limit: number): T[] {
+  const top: T[] = [];
+  const before = (a: T, b: T): boolean => a.faults > b.faults || (a.faults === b.faults && a.startAddress < b.startAddress);
+  if (limit <= 0) return top;
+  for (const item of items) {
+    if (item.faults <= 0) continue;
+    if (top.length === limit) {
+      if (!before(item, top[limit - 1]!)) continue;
+      top.pop();
+    }
+    let i = top.length;
+    top.push(item);
+    while (i > 0 && before(item, top[i - 1]!)) {
+      top[i] = top[i - 1]!;
+      i -= 1;
+    }
+    top[i] = item;
+  }
+  return top;
+}
+
+/** Top `limit` regions by faults, EPT and host user faults together. Only the regions
+ * that make the top are named (mapping lookup), so the cost is one pass over them. */
 export function hotspotsOf(counters: PidCounters | undefined, ctx: HotspotContext): Hotspot[] {
   if (!counters) return [];
-  return [...eptFaultHotspots(counters, ctx), ...userFaultHotspots(counters, ctx)]
-    .filter((h) => h.faults > 0)
-    .sort((a, b) => b.faults - a.faults || a.startAddress - b.startAddress)
-    .slice(0, ctx.limit);
+  type Candidate = { faults: number; startAddress: number; ept?: Hotspot; user?: UserFaultRegion };
+  const candidates: Candidate[] = [
+    ...eptFaultHotspots(counters, ctx).map((h) => ({ faults: h.faults, startAddress: h.startAddress, ept: h })),
+    ...userFaultRegions(counters).map((r) => ({ faults: r.faults, startAddress: r.startAddress, user: r })),
+  ];
+  return topByFaults(candidates, ctx.limit).map((c) => c.ept ?? userFaultHotspot(c.user!, ctx));
 }
 
 /** Faults that populated guest RAM through host user faults (TCG), from all sampled

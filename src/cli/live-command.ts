@@ -10,6 +10,7 @@ import { parseDurationMs } from './options.js';
 import { renderSnapshotText } from './render-text.js';
 import { SESSION_FLAGS, SESSION_HELP, sessionOptions, snapshotJsonLine, stopOnSignals } from './session-flags.js';
 import { UiServer } from '../serve/ui-server.js';
+import { MetricsState, metricsHandler } from '../serve/metrics.js';
 import { LiveFrameSource } from '../serve/live-source.js';
 import { bpftraceDeepTrace, leaksRoute, type LeaksRoute } from '../serve/leaks-route.js';
 import { checkListenAccess, parseListen } from '../serve/access.js';
@@ -89,7 +90,9 @@ export async function runLive(argv: string[]): Promise<number> {
 
   let ui: { server: UiServer; source: LiveFrameSource; leaks: LeaksRoute | null } | null = null;
   let recorder: RecordingWriter | null = null;
+  const metrics = new MetricsState();
   const write = (snapshot: Snapshot): void => {
+    metrics.update(snapshot);
     if (ui) {
       ui.source.push(snapshot);
       ui.server.broadcast({ snapshot });
@@ -125,7 +128,7 @@ export async function runLive(argv: string[]): Promise<number> {
       const source = new LiveFrameSource({ ...meta, historyMs, deepLeaks: allowLeaks }, Math.ceil(historyMs / intervalMs));
       const leaks = allowLeaks ? leaksRoute({ latest: () => source.latestSnapshot, trace: bpftraceDeepTrace(values.bpftrace, log), log }) : null;
       const postRoutes = leaks ? { '/api/leaks': leaks.handle } : undefined;
-      ui = { server: new UiServer({ listen, token, source, postRoutes }), source, leaks };
+      ui = { server: new UiServer({ listen, token, source, postRoutes, routes: { '/metrics': metricsHandler(metrics) } }), source, leaks };
       log(`faultline: UI at ${await ui.server.start()}`);
     }
     if (!values.json) log(`faultline: tracing every ${intervalMs} ms${durationMs ? ` for ${durationMs / 1000} s` : ''}; Ctrl-C to stop`);

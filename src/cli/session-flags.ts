@@ -18,6 +18,7 @@ export const SESSION_FLAGS = {
   'restart-delay': { type: 'string' as const, default: '1s' },
   'probes-dir': { type: 'string' as const },
   'leak-window': { type: 'string' as const },
+  'probe-cost': { type: 'boolean' as const, default: false },
   help: { type: 'boolean' as const, short: 'h', default: false },
 };
 
@@ -32,6 +33,9 @@ export const SESSION_HELP = `  --interval DUR      snapshot interval (default 1s
                       died (default 1s; doubles each try, 5 tries, then exit 1)
   --leak-window DUR   window of the leak detectors (default 10m); shorter only for
                       tests and demos, at least 8 intervals (e.g. 20s)
+  --probe-cost        measure what each probe program costs per event (sets
+                      kernel.bpf_stats_enabled=1 for the session, which adds
+                      ~20-40 ns to every BPF program run; needs bpftool)
   --probes-dir DIR    where the probe programs live (default: probes/ of this
                       package; for testing variants of them)
   --debug             print stack traces on errors`;
@@ -47,6 +51,7 @@ export interface SessionFlagValues {
   'restart-delay': string;
   'probes-dir'?: string;
   'leak-window'?: string;
+  'probe-cost'?: boolean;
 }
 
 export function parseGroups(text: string): ProbeGroup[] {
@@ -84,6 +89,7 @@ export function sessionOptions(
       restartBaseDelayMs: parseDurationMs('--restart-delay', values['restart-delay']),
       probesDir: values['probes-dir'],
       leakWindowMs,
+      probeCost: values['probe-cost'] ?? false,
       ...hooks,
     },
   };

@@ -2,7 +2,7 @@
 // and /sys, and hand everything to the pure snapshot builder. IO lives here and in
 // src/host/; the decisions live in src/aggregate/.
 import type { ProcessStat, VmIdentity, HostMemory } from '../model/host.js';
-import type { FaultlineEvent, GuestFaultSource, ProbeGroupStatus, Snapshot } from '../model/snapshot.js';
+import type { FaultlineEvent, GuestFaultSource, ProbeCost, ProbeGroupStatus, Snapshot } from '../model/snapshot.js';
 import type { ProbeBatch } from '../parse/probe-batch.js';
 import { foldBatches } from '../aggregate/probe-counters.js';
 import type { ProbeEventLine } from '../aggregate/probe-events.js';
@@ -44,6 +44,8 @@ export interface ProbeState {
   groups: ProbeGroupStatus[];
   bpftraceVersion: string;
   badLines: number;
+  /** Per-program BPF cost this interval (--probe-cost), else absent. */
+  costs?: ProbeCost[];
 }
 
 export class Collector {
@@ -197,6 +199,7 @@ export class Collector {
         groups: probes.groups,
         bpftraceVersion: probes.bpftraceVersion,
         badLines: probes.badLines,
+        costs: probes.costs,
       },
       lifecycleEvents: lifecycle,
       // the previous table too: an OOM victim is usually gone by now

@@ -8,6 +8,7 @@ import { ProbeSet } from '../probe/probe-set.js';
 import { PROBE_GROUPS, type ProbeGroup } from '../probe/probe-groups.js';
 import { makeEvent } from '../aggregate/events.js';
 import { Collector } from './collector.js';
+import { BpfStats, ProbeCostReader } from '../probe/probe-cost.js';
 import type { FaultlineError } from '../model/errors.js';
 
 export const FORMAT_VERSION = 1;
@@ -29,6 +30,8 @@ export interface LiveOptions {
   restartBaseDelayMs?: number;
   /** A probe group died and could not be restarted: the session cannot go on. */
   onFatal?: (error: FaultlineError) => void;
+  /** Measure each probe program's cost (kernel.bpf_stats_enabled on for the session). */
+  probeCost?: boolean;
 }
 
 export class LiveSession {
@@ -37,6 +40,9 @@ export class LiveSession {
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
   private ticking: Promise<void> = Promise.resolve();
+  private bpfStats: BpfStats | null = null;
+  private costReader: ProbeCostReader | null = null;
+  private readonly restoreStatsAtExit = (): void => this.bpfStats?.restoreSync();
   meta: Meta | null = null;
 
   constructor(private readonly options: LiveOptions, private readonly onSnapshot: (s: Snapshot) => void) {
@@ -87,6 +93,7 @@ export class LiveSession {
     });
     const statuses = await this.probes.start();
     for (const s of statuses) log(`faultline:   ${s.group.padEnd(8)} ${s.attached ? 'attached' : `NOT attached: ${s.error}`}`);
+    if (this.options.probeCost) await this.startProbeCost(log);
     this.meta = {
       formatVersion: FORMAT_VERSION,
       hostname: hostname(),
@@ -103,6 +110,21 @@ export class LiveSession {
     };
     this.schedule(Date.now() + this.options.intervalMs);
     return this.meta!;
+  }
+
+  /** --probe-cost: bpf_stats on until stop() (or exit), costs read every interval. */
+  private async startProbeCost(log: (line: string) => void): Promise<void> {
+    try {
+      this.bpfStats = new BpfStats();
+      await this.bpfStats.enable();
+      process.once('exit', this.restoreStatsAtExit);
+      this.costReader = new ProbeCostReader();
+      await this.costReader.costs(this.probes?.groupByPid() ?? new Map());
+      log('faultline: probe cost on (kernel.bpf_stats_enabled=1 until faultline exits)');
+    } catch (error) {
+      this.costReader = null;
+      log(`faultline: --probe-cost: cannot read BPF program stats (${String(error)}); needs bpftool and root`);
+    }
   }
 
   private schedule(atMs: number): void {
@@ -130,10 +152,12 @@ export class LiveSession {
   private async emit(): Promise<void> {
     if (!this.probes) return;
     await this.waitForProbeTicks();
+    const costs = this.costReader ? await this.costReader.costs(this.probes.groupByPid()).catch(() => []) : undefined;
     const snapshot = await this.collector.tick({
       groups: this.probes.groups(),
       bpftraceVersion: this.meta?.bpftraceVersion ?? '',
       badLines: this.probes.takeBadLines(),
+      costs,
     });
     this.onSnapshot(snapshot);
   }
@@ -151,6 +175,8 @@ export class LiveSession {
     if (!this.probes) return;
     await this.probes.stop();
     if (this.collector.hasPendingBatches()) await this.emit();
+    await this.bpfStats?.restore();
+    process.removeListener('exit', this.restoreStatsAtExit);
   }
 }
 

@@ -100,7 +100,8 @@ export interface FaultCounts {
   /** From /proc/PID/stat deltas: exact, costs the fault path nothing. */
   minor: number;
   major: number;
-  /** From the faults probe: exceptions:page_fault_user/kernel, filemap faults. */
+  /** From the faults probe: exceptions:page_fault_user/kernel, filemap faults;
+   * estimated from a 1-in-16 page sample (probes/faults.bt, SAMPLING). */
   user: number;
   kernel: number;
   file: number;

@@ -126,6 +126,14 @@ export class ProbeSet {
     return this.runners.map((r) => r.pid).filter((p): p is number => p !== undefined);
   }
 
+  /** The group of each running bpftrace, by pid: per-program costs (src/probe/probe-cost.ts)
+   * find their group through the program's owner. */
+  groupByPid(): Map<number, string> {
+    const groups = new Map<number, string>();
+    for (const r of this.runners) if (r.pid !== undefined) groups.set(r.pid, r.group);
+    return groups;
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     await Promise.all(this.runners.map((r) => r.stop()));

@@ -10,7 +10,9 @@ export type Labels = Record<string, string>;
 export interface Sample {
   /** Suffix after the family name: '', '_bucket', '_sum', '_count'. */
   suffix?: string;
-  labels: Labels;
+  /** Labels, or their text already formatted and escaped (`a="x",b="y"`): a series
+   * that appears in many samples formats its labels once. */
+  labels: Labels | string;
   value: number;
 }
 
@@ -23,7 +25,7 @@ export interface MetricFamily {
 
 /** Label values: backslash, double quote and line feed are escaped. */
 export function escapeLabelValue(value: string): string {
-  return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+  return /["\\\n]/.test(value) ? value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n') : value;
 }
 
 /** HELP text: backslash and line feed are escaped (quotes are not). */
@@ -39,9 +41,14 @@ export function formatValue(value: number): string {
   return String(value);
 }
 
-export function formatLabels(labels: Labels): string {
-  const parts = Object.entries(labels).map(([k, v]) => `${k}="${escapeLabelValue(v)}"`);
-  return parts.length ? `{${parts.join(',')}}` : '';
+/** `a="x",b="y"`, escaped, in the order given. */
+export function labelText(labels: Labels): string {
+  return Object.entries(labels).map(([k, v]) => `${k}="${escapeLabelValue(v)}"`).join(',');
+}
+
+export function formatLabels(labels: Labels | string): string {
+  const text = typeof labels === 'string' ? labels : labelText(labels);
+  return text ? `{${text}}` : '';
 }
 
 export function renderFamily(family: MetricFamily): string {

@@ -5,6 +5,9 @@
 /** Upper bounds in ns: 2^10 (1 us) to 2^34 (17 s), every power of 4: 13 buckets + Inf. */
 export const STALL_BOUNDS_NS: readonly number[] = Array.from({ length: 13 }, (_, i) => 2 ** (10 + 2 * i));
 
+/** The `le` label values, seconds, +Inf last. */
+const LE: readonly string[] = [...STALL_BOUNDS_NS.map((b) => String(b / 1e9)), '+Inf'];
+
 export interface CumulativeHistogram {
   /** Observations per bound (not cumulative here; render() sums), last slot is +Inf. */
   counts: number[];
@@ -37,7 +40,6 @@ export function cumulativeBuckets(h: CumulativeHistogram): { le: string; count: 
   let running = 0;
   return h.counts.map((c, i) => {
     running += c;
-    const bound = STALL_BOUNDS_NS[i];
-    return { le: bound === undefined ? '+Inf' : String(bound / 1e9), count: running };
+    return { le: LE[i]!, count: running };
   });
 }

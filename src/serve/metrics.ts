@@ -10,7 +10,7 @@
 // processes, most recently seen first), so a long run stays bounded.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FaultlineEvent, ProcessKind, Snapshot, VmSnapshot } from '../model/snapshot.js';
-import { renderFamilies, type Labels, type MetricFamily, type MetricType, type Sample } from './metrics-format.js';
+import { labelText, renderFamilies, type MetricFamily, type MetricType, type Sample } from './metrics-format.js';
 import { addBuckets, cumulativeBuckets, emptyHistogram, type CumulativeHistogram } from './metrics-histogram.js';
 
 export const CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
@@ -30,6 +30,8 @@ export interface MetricsOptions {
 interface VmSeries {
   vm: string;
   uuid: string;
+  /** `vm="...",uuid="..."`, escaped once */
+  labels: string;
   kind: ProcessKind;
   source: string;
   vmid: string;
@@ -110,7 +112,7 @@ export class MetricsState {
       let s = this.series.get(key);
       if (!s) {
         s = {
-          vm: row.name, uuid: row.uuid, kind: row.kind, source: row.source, vmid: row.vmid,
+          vm: row.name, uuid: row.uuid, labels: labelText({ vm: row.name, uuid: row.uuid }), kind: row.kind, source: row.source, vmid: row.vmid,
           lastSeenMs: 0, lastSeenUpdate: 0, faults: zeroed(FAULT_TYPES), eptFaults: 0, oomKills: 0,
           stall: emptyHistogram(), rss: zeroed(RSS_KINDS), memoryBytes: 0, leakSuspect: 0,
         };
@@ -197,20 +199,20 @@ export class MetricsState {
   render(): string {
     const all = [...this.series.values()].sort((a, b) => a.vm.localeCompare(b.vm) || a.uuid.localeCompare(b.uuid));
     const current = all.filter((s) => s.lastSeenUpdate === this.updates);
-    const id = (s: VmSeries): Labels => ({ vm: s.vm, uuid: s.uuid });
+    const id = (s: VmSeries): string => s.labels;
     const family = (name: string, type: MetricType, help: string, samples: Sample[]): MetricFamily => ({ name, type, help, samples });
     const perVm = (rows: VmSeries[], value: (s: VmSeries) => number): Sample[] => rows.map((s) => ({ labels: id(s), value: value(s) }));
     const families: MetricFamily[] = [
       family('faultline_vm_info', 'gauge', 'A VM (kind="vm", a QEMU process) or host process faultline reports; always 1. Join on vm, uuid.',
-        all.map((s) => ({ labels: { ...id(s), source: s.source, vmid: s.vmid, kind: s.kind }, value: 1 }))),
+        all.map((s) => ({ labels: `${s.labels},${labelText({ source: s.source, vmid: s.vmid, kind: s.kind })}`, value: 1 }))),
       family('faultline_vm_rss_bytes', 'gauge', 'Resident memory by kind: guest_ram (the guest-RAM mapping), own_anon (QEMU\'s own anonymous memory), file, shmem, swap (swapped out), total.',
-        current.flatMap((s) => RSS_KINDS.map((k) => ({ labels: { ...id(s), kind: k }, value: s.rss[k] })))),
+        current.flatMap((s) => RSS_KINDS.map((k) => ({ labels: `${s.labels},kind="${k}"`, value: s.rss[k] })))),
       family('faultline_vm_memory_bytes', 'gauge', 'Configured guest memory (-m or memory backends); 0 for host processes.', perVm(current, (s) => s.memoryBytes)),
       family('faultline_vm_faults_total', 'counter', 'Page faults by type. minor and major are the exact totals from /proc/PID/stat; user, kernel and file are the probe\'s split, estimated from a 1-in-16 page sample; guest_ram are faults that populated guest RAM. Do not sum across types.',
-        all.flatMap((s) => FAULT_TYPES.map((t) => ({ labels: { ...id(s), type: t }, value: s.faults[t] })))),
+        all.flatMap((s) => FAULT_TYPES.map((t) => ({ labels: `${s.labels},type="${t}"`, value: s.faults[t] })))),
       family('faultline_vm_ept_faults_total', 'counter', 'KVM EPT violations (kvm:kvm_page_fault): guest accesses to guest RAM the host had not mapped.', perVm(all, (s) => s.eptFaults)),
       family('faultline_vm_reclaim_stall_seconds', 'histogram', 'Time the VM\'s threads stalled in direct or memcg reclaim, per stall.', all.flatMap((s) => [
-        ...cumulativeBuckets(s.stall).map((b) => ({ suffix: '_bucket', labels: { ...id(s), le: b.le }, value: b.count })),
+        ...cumulativeBuckets(s.stall).map((b) => ({ suffix: '_bucket', labels: `${s.labels},le="${b.le}"`, value: b.count })),
         { suffix: '_sum', labels: id(s), value: s.stall.sumSeconds },
         { suffix: '_count', labels: id(s), value: s.stall.count },
       ])),

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { firstOverlap, guestRamUserFaults, hotspotsOf, REGION_BYTES } from '../../src/aggregate/hotspots.js';
+import { firstOverlap, guestRamUserFaults, hotspotsOf, REGION_BYTES, topByFaults } from '../../src/aggregate/hotspots.js';
 import { emptyPidCounters } from '../../src/aggregate/probe-counters.js';
 import { guestPhysOfRamOffset, machineKindFromArgv, ramOffsetOfGuestPhys } from '../../src/aggregate/guest-phys.js';
 import type { Mapping } from '../../src/model/host.js';
@@ -59,4 +59,9 @@ test('guest-physical layout of pc and q35 around the PCI hole', () => {
   assert.equal(ramOffsetOfGuestPhys('q35', 8 * GiB, 4 * GiB + 5), 2 * GiB + 5);
   assert.equal(ramOffsetOfGuestPhys('q35', 8 * GiB, 3 * GiB), -1); // PCI hole
   assert.equal(ramOffsetOfGuestPhys('pc', 8 * GiB, 10 * GiB), -1); // beyond RAM
+});
+
+test('topByFaults keeps the largest, ties by lower address, skips zero', () => {
+  assert.deepEqual(topByFaults([{ faults: 1, startAddress: 5 }, { faults: 3, startAddress: 9 }, { faults: 3, startAddress: 2 }, { faults: 0, startAddress: 1 }], 2).map((x) => x.startAddress), [2, 9]);
+  assert.deepEqual(topByFaults([{ faults: 0, startAddress: 1 }], 3), []);
 });

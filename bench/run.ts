@@ -1,0 +1,49 @@
+// `npm run bench [-- WHICH] [--runs N] [--probes-dir DIR] [--compare-probes DIR]
+//                  [--intervals N] [--hotspot-keys N] [--json FILE]`
+//   WHICH: probe-cost (kernel side; root), collector (user side), variants (ideas for
+//   the user-fault program; root), all = probe-cost + collector (default).
+// --compare-probes DIR also runs the probes in DIR (e.g. an older probes/, from git
+// show) side by side. Prints tables on stdout, progress on stderr; --json also writes
+// the raw results.
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { benchProbeCost, benchVariants, DEFAULT_PROBES_DIR } from './probe-cost.js';
+import { benchCollector } from './collector.js';
+
+const { values, positionals } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '3' },
+    'probes-dir': { type: 'string', default: DEFAULT_PROBES_DIR },
+    'compare-probes': { type: 'string' },
+    json: { type: 'string' },
+    intervals: { type: 'string', default: '10' },
+    'hotspot-keys': { type: 'string', default: '10000' },
+  },
+  allowPositionals: true,
+});
+const which = positionals[0] ?? 'all';
+const runs = Number(values.runs);
+const log = (line: string): void => void process.stderr.write(`${line}\n`);
+const size = { anonMiB: 256, rounds: 8, kernelMiB: 32, fileMiB: 32 };
+const results: Record<string, unknown> = {};
+const isRoot = process.getuid?.() === 0;
+
+if (which === 'probe-cost' || which === 'all') {
+  if (!isRoot) log('probe-cost: skipped (needs root for bpftrace, bpftool and kernel.bpf_stats_enabled)');
+  else {
+    const report = await benchProbeCost({ runs, probesDir: values['probes-dir'], compareDir: values['compare-probes'], size, log });
+    console.log(`${report.text}\n`);
+    results.probeCost = report;
+  }
+}
+if (which === 'variants') {
+  const text = await benchVariants({ runs, probesDir: values['probes-dir'], size, log });
+  console.log(`${text}\n`);
+  results.variants = text;
+}
+if (which === 'collector' || which === 'all') {
+  const report = await benchCollector({ intervals: Number(values.intervals), hotspotKeys: Number(values['hotspot-keys']), log });
+  console.log(`${report.text}\n`);
+  results.collector = report;
+}
+if (values.json) writeFileSync(values.json, `${JSON.stringify(results, null, 2)}\n`);
