@@ -1,7 +1,7 @@
 // The live source's middle: each interval, drain the probes' batches, read /proc
 // and /sys, and hand everything to the pure snapshot builder. IO lives here and in
 // src/host/; the decisions live in src/aggregate/.
-import type { ProcessStat, VmIdentity, HostMemory } from '../model/host.js';
+import type { ProcessDetail, ProcessStat, VmIdentity, HostMemory } from '../model/host.js';
 import type { FaultlineEvent, GuestFaultSource, ProbeCost, ProbeGroupStatus, Snapshot } from '../model/snapshot.js';
 import type { ProbeBatch } from '../parse/probe-batch.js';
 import { foldBatches } from '../aggregate/probe-counters.js';
@@ -16,6 +16,7 @@ import { readHostMemory, vmstatDelta } from '../host/host-memory.js';
 import { guestFaultSourceOf, readThreadNames } from '../host/vcpu-threads.js';
 import { LeakTracker } from '../detect/run-detectors.js';
 import { SlabinfoReader } from '../detect/slabinfo.js';
+import { carriedGuestRam, choosePageWalks, type WalkedValues } from './page-walks.js';
 
 export interface CollectorOptions {
   intervalMs: number;
@@ -27,6 +28,9 @@ export interface CollectorOptions {
   hotspotLimit?: number;
   /** numa_maps walks page tables: read it every this many intervals. */
   numaEveryIntervals?: number;
+  /** Processes whose page tables (smaps, smaps_rollup) are walked per interval; the
+   * rest carry their guest-RAM bytes forward (src/collect/page-walks.ts). Default 8. */
+  pageWalksPerInterval?: number;
   /** The leak detectors' window (src/detect/); default 10 min. */
   leakWindowMs?: number;
   /** /proc/slabinfo (for kernel-memory findings) is read every this many intervals. */
@@ -59,6 +63,7 @@ export class Collector {
   private readonly cgroupRoot: string;
   private readonly now: () => number;
   private readonly leaks: LeakTracker;
+  private lastWalk = new Map<string, WalkedValues>();
   private readonly slabinfo: SlabinfoReader;
 
   constructor(private readonly options: CollectorOptions) {
@@ -130,6 +135,22 @@ export class Collector {
     return source;
   }
 
+  /** Remembers a walked process's page-table values, or fills a skipped one's in. */
+  private withPageWalk(id: string, detail: ProcessDetail | null, memoryBytes: number): ProcessDetail | null {
+    if (!detail) return null;
+    const anonShmemBytes = detail.status.anonBytes + detail.status.shmemBytes;
+    if (detail.guestRamResidentBytes >= 0) {
+      this.lastWalk.set(id, { seq: this.seq, guestRamResidentBytes: detail.guestRamResidentBytes, anonHugeBytes: detail.anonHugeBytes, anonShmemBytes });
+      return detail;
+    }
+    const last = this.lastWalk.get(id);
+    return {
+      ...detail,
+      guestRamResidentBytes: last && detail.guestRam ? carriedGuestRam(last, anonShmemBytes, memoryBytes) : 0,
+      anonHugeBytes: last?.anonHugeBytes ?? 0,
+    };
+  }
+
   async tick(probes: ProbeState): Promise<Snapshot> {
     const timeMs = this.now();
     const batches = this.batches;
@@ -161,15 +182,16 @@ export class Collector {
     const statByPid = new Map([...this.prevStats.values(), ...stats].map((s) => [s.pid, s]));
     const alive = new Set(stats.map((s) => s.pid));
     const readNuma = this.seq % (this.options.numaEveryIntervals ?? 10) === 0;
+    const walks = choosePageWalks(chosen.map((pid) => processId(statByPid.get(pid) ?? goneProcess(pid, totals.events))), this.lastWalk, this.options.pageWalksPerInterval ?? 8);
     const processes = (
       await Promise.all(
         chosen.map(async (pid): Promise<TrackedProcess | null> => {
           const stat = statByPid.get(pid) ?? goneProcess(pid, totals.events);
           const vm = vmByPid.get(pid);
-          const detail = alive.has(pid)
-            ? await readProcessDetail(this.procRoot, this.cgroupRoot, stat, { memoryBytes: vm?.identity.memoryBytes ?? 0, readNuma })
-            : null;
           const id = processId(stat);
+          const detail = alive.has(pid)
+            ? this.withPageWalk(id, await readProcessDetail(this.procRoot, this.cgroupRoot, stat, { memoryBytes: vm?.identity.memoryBytes ?? 0, readNuma, readPageWalks: walks.has(id) }), vm?.identity.memoryBytes ?? 0)
+            : null;
           return {
             id,
             pid,
@@ -212,6 +234,8 @@ export class Collector {
     this.seq += 1;
     this.prevStats = new Map(stats.map((s) => [processId(s), s]));
     this.prevHost = host;
+    const live = new Set(stats.map((s) => processId(s)));
+    for (const id of this.lastWalk.keys()) if (!live.has(id)) this.lastWalk.delete(id);
     return judged;
   }
 }

@@ -23,6 +23,9 @@ export interface DetailOptions {
   /** The VM's guest memory size (0 for processes): the guest-RAM mapping has exactly this size. */
   memoryBytes: number;
   readNuma: boolean;
+  /** Read smaps/smaps_rollup (they walk page tables: costly for big VMs). When false,
+   * guestRamResidentBytes and anonHugeBytes are -1 (not read). Default true. */
+  readPageWalks?: boolean;
 }
 
 /** argv from a NUL-separated cmdline; [] for kernel threads and zombies. */
@@ -57,7 +60,7 @@ export async function readProcessDetail(
     readTextOrNull(`${dir}/cmdline`),
     readTextOrNull(`${dir}/status`),
     readTextOrNull(`${dir}/maps`),
-    readTextOrNull(`${dir}/smaps_rollup`),
+    opts.readPageWalks === false ? Promise.resolve(null) : readTextOrNull(`${dir}/smaps_rollup`),
     ksmMergedPages(dir),
     opts.readNuma ? readTextOrNull(`${dir}/numa_maps`) : Promise.resolve(null),
     readTextOrNull(`${dir}/cgroup`),
@@ -66,7 +69,8 @@ export async function readProcessDetail(
 
   const mappings = parseMaps(maps ?? '');
   const guestRam = findGuestRam(mappings, opts.memoryBytes);
-  const smaps = guestRam ? await readTextOrNull(`${dir}/smaps`) : null;
+  const walk = opts.readPageWalks !== false;
+  const smaps = guestRam && walk ? await readTextOrNull(`${dir}/smaps`) : null;
   const cgroupPaths = parseProcCgroup(cgroupText ?? '');
   const cgroup = await readCgroupMemory(cgroupRoot, cgroupPaths.memoryPath, cgroupPaths.unifiedPath);
 
@@ -80,8 +84,8 @@ export async function readProcessDetail(
     status: parseProcStatus(status),
     mappings,
     guestRam,
-    guestRamResidentBytes: guestRam && smaps ? residentBytesOfMapping(smaps, guestRam.start) : 0,
-    anonHugeBytes: parseSmapsRollup(rollup ?? '').anonHugeBytes,
+    guestRamResidentBytes: !walk ? -1 : guestRam && smaps ? residentBytesOfMapping(smaps, guestRam.start) : 0,
+    anonHugeBytes: walk ? parseSmapsRollup(rollup ?? '').anonHugeBytes : -1,
     ksmMergedPages: ksmPages,
     numa: numaMaps === null ? [] : parseNumaMaps(numaMaps),
     cgroup,
