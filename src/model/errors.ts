@@ -6,6 +6,7 @@
 export type ErrorCode =
   | 'E_NOT_ROOT'
   | 'E_NO_BPFTRACE'
+  | 'E_OLD_BPFTRACE'
   | 'E_NO_TRACEFS'
   | 'E_LOCKDOWN'
   | 'E_PROBE_ATTACH'

@@ -68,6 +68,11 @@ export function blockingProblem(checks: HostChecks): FaultlineError | null {
     return new FaultlineError('E_NO_BPFTRACE', 'bpftrace is not installed',
       'install it: sudo apt-get install bpftrace   (Debian/Ubuntu; Fedora: sudo dnf install bpftrace), or pass --bpftrace PATH');
   }
+  const v = checks.bpftraceVersion;
+  if (v && v.major === 0 && v.minor < 17) {
+    return new FaultlineError('E_OLD_BPFTRACE', `bpftrace ${v.text} is too old: faultline needs 0.17 or newer`,
+      'install a newer bpftrace (Debian 12 and Ubuntu 24.04 ship 0.17+), or pass --bpftrace PATH to one');
+  }
   if (!checks.isRoot) {
     return new FaultlineError('E_NOT_ROOT', 'faultline needs root to attach kernel probes',
       'run it as root: sudo faultline live   (from a checkout: sudo npm start)');

@@ -196,6 +196,7 @@ export class UiServer {
       } catch {
         return;
       }
+      if (typeof message !== 'object' || message === null) return; // "null", numbers, strings
       const m = message as { type?: unknown; timeMs?: unknown };
       if (m.type === 'seek' && typeof m.timeMs === 'number' && Number.isFinite(m.timeMs) && this.options.source.seek) {
         void Promise.resolve(this.options.source.seek(m.timeMs)).then(

@@ -154,3 +154,18 @@ test('200 clients at once all get their frames; one more is refused (503), nobod
   assert.equal(clients.filter((c) => c.frames.length >= 3).length, 200);
   for (const c of clients) c.ws.close();
 });
+
+test('malformed client messages are ignored: the socket stays and keeps getting frames', async () => {
+  const { server, port } = await serve(null);
+  const c = connect(port);
+  await c.outcome;
+  for (const junk of ['not json', '{"type":"seek","timeMs":"soon"}', '{"type":"seek","timeMs":1e400}', '{"__proto__":{"x":1}}', '[]', 'null']) c.ws.send(junk);
+  c.ws.send(Buffer.from([0xff, 0x00, 0x13]));
+  await until(() => c.frames.length >= 2);
+  const before = c.frames.length;
+  server.broadcast({ meta: META });
+  await until(() => c.frames.length > before);
+  assert.equal(c.ws.readyState, WebSocket.OPEN);
+  assert.equal(({} as Record<string, unknown>).x, undefined);
+  c.ws.close();
+});
