@@ -1,5 +1,5 @@
-// MetricsState: the exact Prometheus text for made-up snapshots (SYNTHETIC: built
-// here field by field), counters that add up intervals, gauges of the latest
+// MetricsState: the exact Prometheus text for made-up snapshots (SYNTHETIC: rows from
+// test/detect/snapshots.ts with the fields each test sets), counters that add up intervals, gauges of the latest
 // snapshot only, the stall histogram, escaping, and series that go away.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -7,25 +7,17 @@ import { MetricsState } from '../../src/serve/metrics.js';
 import { boundIndex, STALL_BOUNDS_NS } from '../../src/serve/metrics-histogram.js';
 import { escapeLabelValue } from '../../src/serve/metrics-format.js';
 import type { FaultlineEvent, ProbeGroupStatus, Snapshot, VmSnapshot } from '../../src/model/snapshot.js';
+import { vmRow as baseRow } from '../detect/snapshots.js';
 
 const MiB = 2 ** 20;
 
 function vmRow(name: string, fields: Partial<VmSnapshot> = {}): VmSnapshot {
-  return {
-    id: `100@1`, kind: 'vm', name, uuid: '', pid: 100, startTimeTicks: 1, source: 'libvirt', vmid: '', comm: 'qemu-system-x86',
-    memoryBytes: 512 * MiB,
+  return baseRow({
+    id: `100@1`, kind: 'vm', name, pid: 100, source: 'libvirt', comm: 'qemu-system-x86', memoryBytes: 512 * MiB,
     rss: { totalBytes: 300 * MiB, anonBytes: 280 * MiB, fileBytes: 20 * MiB, shmemBytes: 0, swapBytes: 0, guestRamBytes: 256 * MiB, ownAnonBytes: 24 * MiB, anonHugeBytes: 0 },
     faults: { minor: 0, major: 0, user: 0, kernel: 0, file: 0, guestRam: 0, guestRamSource: 'kvm' },
-    kvm: { eptFaults: 0, asyncPf: 0, asyncPfNotPresent: 0, asyncPfReady: 0, mmuNotifier: 0, mmuNotifierBytes: 0, exits: [], map4k: 0, map2m: 0, map1g: 0 },
-    reclaim: { stalls: 0, stallNs: 0, directStalls: 0, memcgStalls: 0, maxStallNs: 0, stallHistogram: [], pagesReclaimed: 0, compactionStalls: 0, compactionNs: 0 },
-    growth: { mmapBytes: 0, munmapBytes: 0, brkBytes: 0, madviseFreeBytes: 0, balloonBytes: 0 },
-    hotspots: [], ksmMergedPages: 0, numa: [],
-    cgroup: { path: '', limitBytes: 0, usageBytes: 0, oomKills: 0, limitHits: 0 },
-    guestRamStart: 0, guestRamEnd: 0,
-    leak: { verdict: '', growthBytesPerSec: 0, windowMs: 0, fit: 0 },
-    findings: [],
     ...fields,
-  };
+  });
 }
 
 function group(name: string, fields: Partial<ProbeGroupStatus> = {}): ProbeGroupStatus {
