@@ -60,11 +60,15 @@ export class VmDetail {
   }
 
   private showFindings(vm: VmSnapshot | null): void {
-    const messages = vm ? vm.findings.map((f) => `${f.verdict}: ${f.message}`) : [];
+    // leak and suspect first; the box is alarming only when one of those is there
+    const rank = (verdict: string): number => (verdict === 'leak' ? 0 : verdict === 'suspect' ? 1 : 2);
+    const findings = vm ? [...vm.findings].sort((a, b) => rank(a.verdict) - rank(b.verdict)) : [];
+    const messages = findings.map((f) => `${f.verdict}: ${f.message}`);
     if (vm && !messages.length && (vm.leak.verdict === 'leak' || vm.leak.verdict === 'suspect')) {
       messages.push(`${vm.leak.verdict}: growing ${formatBytes(vm.leak.growthBytesPerSec)}/s`);
     }
     setText(this.findings, messages.join('\n'));
+    this.findings.classList.toggle('calm', !findings.some((f) => rank(f.verdict) < 2) && !(vm && rank(vm.leak.verdict) < 2));
     this.findings.hidden = messages.length === 0;
   }
 }
