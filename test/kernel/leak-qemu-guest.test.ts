@@ -17,12 +17,13 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { kernelGate } from '../harness/kernel-gate.js';
 import { startGuest, type Guest } from '../harness/qemu-guest.js';
 import { cliCommand, REPO_ROOT, startLive, type LiveRun } from '../harness/faultline-live.js';
 import { LeakTracker } from '../../src/detect/run-detectors.js';
 import type { Finding, Snapshot, VmSnapshot } from '../../src/model/snapshot.js';
+import { removeCgroup } from '../harness/memcg.js';
 
 const MiB = 2 ** 20;
 const WINDOW_MS = 10_000;
@@ -35,13 +36,7 @@ let live: LiveRun | null = null;
 after(async () => {
   await guest?.stop();
   await live?.stop();
-  for (let i = 0; i < 50 && existsSync(CGROUP); i++) {
-    try {
-      rmdirSync(CGROUP);
-    } catch {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
+  await removeCgroup(CGROUP);
 });
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

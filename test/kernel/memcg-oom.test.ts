@@ -4,10 +4,11 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { kernelGate } from '../harness/kernel-gate.js';
 import { compiledProgram } from '../harness/c-program.js';
 import { startLive, type LiveRun } from '../harness/faultline-live.js';
+import { removeCgroup } from '../harness/memcg.js';
 
 const skip = kernelGate();
 const CGROUP = `/sys/fs/cgroup/memory/faultline-test-${process.pid}`;
@@ -17,13 +18,7 @@ let hog: ChildProcess | null = null;
 after(async () => {
   if (hog?.exitCode === null && hog.signalCode === null) hog.kill('SIGKILL');
   await live?.stop();
-  for (let i = 0; i < 50 && existsSync(CGROUP); i++) {
-    try {
-      rmdirSync(CGROUP);
-    } catch {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
+  await removeCgroup(CGROUP);
 });
 
 test('memcg limit: reclaim stalls for the pid and an oom-kill event with its pid', { skip, timeout: 120_000 }, async (t) => {
