@@ -12,7 +12,6 @@ import { compiledProgram } from '../harness/c-program.js';
 import { BpftraceRunner } from '../../src/probe/bpftrace-runner.js';
 import { probeEnv, readBpftraceVersion } from '../../src/probe/bpftrace-version.js';
 import { probeArgs, probeFile } from '../../src/probe/probe-groups.js';
-import { SESSION_HELP } from '../../src/cli/session-flags.js';
 import { startLive, type LiveRun } from '../harness/faultline-live.js';
 import {
   BPF_STATS_SYSCTL, BpfStats, ProbeCostReader, parsePerfShow, parseProgShow, probeCosts, type CostSample,
@@ -108,9 +107,7 @@ test('the faults probe costs a plausible ns per event while a process faults; bp
   assert.ok(user.nsPerEvent > 5 && user.nsPerEvent < 20_000, `implausible ${user.nsPerEvent} ns per user fault`);
 });
 
-const wired = SESSION_HELP.includes('--probe-cost') ? false : 'SKIPPED: --probe-cost is not wired into faultline live yet';
-
-test('faultline live --probe-cost puts each program\'s cost in the snapshots, and bpf_stats back at exit', { skip: skip || wired, timeout: 120_000 }, async () => {
+test('faultline live --probe-cost puts each program\'s cost in the snapshots, and bpf_stats back at exit', { skip, timeout: 120_000 }, async () => {
   const statsAtStart = readFileSync(BPF_STATS_SYSCTL, 'utf8').trim();
   live = startLive(['--interval', '1s', '--groups', 'faults', '--probe-cost']);
   // something on the host always faults: wait for a snapshot whose costs show it
