@@ -2,7 +2,6 @@
 // interval, shown in the live web UI (default), as JSON lines (--json) or a short
 // table (--text), and optionally written to a recording (--record). Wiring only.
 import { parseArgs } from 'node:util';
-import { randomBytes } from 'node:crypto';
 import { LiveSession } from '../collect/live-session.js';
 import type { Snapshot } from '../model/snapshot.js';
 import { FaultlineError } from '../model/errors.js';
@@ -13,7 +12,7 @@ import { UiServer } from '../serve/ui-server.js';
 import { MetricsState, metricsHandler } from '../serve/metrics.js';
 import { LiveFrameSource } from '../serve/live-source.js';
 import { bpftraceDeepTrace, leaksRoute, type LeaksRoute } from '../serve/leaks-route.js';
-import { checkListenAccess, parseListen } from '../serve/access.js';
+import { checkListenAccess, parseListen, resolveToken } from '../serve/access.js';
 import { RecordEncoder, RecordingFile, RecordingWriter } from '../record/writer.js';
 
 export const LIVE_HELP = `Usage: sudo faultline live [options]
@@ -74,7 +73,7 @@ export async function runLive(argv: string[]): Promise<number> {
   });
   const serveUi = !values.json || values.listen !== undefined;
   const listen = parseListen(values.listen ?? '127.0.0.1:7070');
-  const token = values.token === 'auto' ? randomBytes(18).toString('base64url') : (values.token ?? null);
+  const token = resolveToken(values.token);
   const historyMs = parseDurationMs('--history', values.history);
   if (serveUi) checkListenAccess(listen, token); // refused before the probes attach
   const allowLeaks = values['allow-leaks'] && serveUi;

@@ -2,11 +2,10 @@
 // scrubber. Without FILE it opens the sample recording shipped in samples/, so the
 // tool can be seen working without root or bpftrace. Wiring only.
 import { parseArgs } from 'node:util';
-import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { ReplaySource } from '../serve/replay-source.js';
 import { UiServer } from '../serve/ui-server.js';
-import { checkListenAccess, parseListen } from '../serve/access.js';
+import { checkListenAccess, parseListen, resolveToken } from '../serve/access.js';
 import { describeDamage } from '../record/reader.js';
 import { parseDurationMs } from './options.js';
 
@@ -45,7 +44,7 @@ export async function runReplay(argv: string[]): Promise<number> {
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
   const path = positionals[0] ?? SAMPLE_RECORDING;
   const listen = parseListen(values.listen);
-  const token = values.token === 'auto' ? randomBytes(18).toString('base64url') : (values.token ?? null);
+  const token = resolveToken(values.token);
   checkListenAccess(listen, token);
   if (!positionals[0]) log(`faultline: no recording given: replaying the sample ${path}`);
   const source = new ReplaySource(path);

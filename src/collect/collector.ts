@@ -159,19 +159,17 @@ export class Collector {
     const stats = await readProcessStats(this.procRoot);
     const lifecycle = [...this.pendingEvents.splice(0), ...(await this.trackVms(stats, timeMs, false))];
 
-    const faultDeltaByPid = new Map<number, number>();
     const deltas = new Map<number, { minor: number; major: number }>();
     for (const s of stats) {
       const prev = this.prevStats.get(processId(s));
       const minor = prev ? Math.max(0, s.minflt - prev.minflt) : s.minflt;
       const major = prev ? Math.max(0, s.majflt - prev.majflt) : s.majflt;
       deltas.set(s.pid, { minor, major });
-      faultDeltaByPid.set(s.pid, minor + major);
     }
     const vmByPid = new Map([...this.vms].map(([id, vm]) => [vm.pid, { id, ...vm }]));
     const chosen = selectProcesses({
       stats,
-      faultDeltaByPid,
+      faultDeltaByPid: new Map([...deltas].map(([pid, d]) => [pid, d.minor + d.major])),
       vmPids: new Set(vmByPid.keys()),
       pinnedPids: new Set(this.options.pinnedPids ?? []),
       totals,
@@ -182,11 +180,13 @@ export class Collector {
     const statByPid = new Map([...this.prevStats.values(), ...stats].map((s) => [s.pid, s]));
     const alive = new Set(stats.map((s) => s.pid));
     const readNuma = this.seq % (this.options.numaEveryIntervals ?? 10) === 0;
-    const walks = choosePageWalks(chosen.map((pid) => processId(statByPid.get(pid) ?? goneProcess(pid, totals.events))), this.lastWalk, this.options.pageWalksPerInterval ?? 8);
+    const chosenStats = chosen.map((pid) => statByPid.get(pid) ?? goneProcess(pid, totals.events));
+    // only live processes have page tables to walk: the dead take no budget
+    const walks = choosePageWalks(chosenStats.filter((s) => alive.has(s.pid)).map(processId), this.lastWalk, this.options.pageWalksPerInterval ?? 8);
     const processes = (
       await Promise.all(
-        chosen.map(async (pid): Promise<TrackedProcess | null> => {
-          const stat = statByPid.get(pid) ?? goneProcess(pid, totals.events);
+        chosenStats.map(async (stat): Promise<TrackedProcess | null> => {
+          const pid = stat.pid;
           const vm = vmByPid.get(pid);
           const id = processId(stat);
           const detail = alive.has(pid)
@@ -225,7 +225,7 @@ export class Collector {
       },
       lifecycleEvents: lifecycle,
       // the previous table too: an OOM victim is usually gone by now
-      pidIndex: new Map([...this.prevStats.values(), ...stats].map((s) => [s.pid, { id: processId(s), comm: s.comm }])),
+      pidIndex: new Map([...statByPid].map(([pid, s]) => [pid, { id: processId(s), comm: s.comm }])),
       hotspotLimit: this.options.hotspotLimit ?? 8,
     });
     // leak verdicts and findings on each row, leak-finding events when one turns
@@ -234,8 +234,7 @@ export class Collector {
     this.seq += 1;
     this.prevStats = new Map(stats.map((s) => [processId(s), s]));
     this.prevHost = host;
-    const live = new Set(stats.map((s) => processId(s)));
-    for (const id of this.lastWalk.keys()) if (!live.has(id)) this.lastWalk.delete(id);
+    for (const id of this.lastWalk.keys()) if (!this.prevStats.has(id)) this.lastWalk.delete(id);
     return judged;
   }
 }

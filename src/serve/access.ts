@@ -4,7 +4,7 @@
 // - A browser's Origin must be this server's own origin (stops cross-site websocket
 //   hijacking); clients that send no Origin (curl, scripts) are allowed.
 // - The token, when set, must match, compared in constant time.
-import { timingSafeEqual } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
 import { FaultlineError } from '../model/errors.js';
 
@@ -60,4 +60,9 @@ export function checkListenAccess(listen: ListenAddress, token: string | null): 
     throw new FaultlineError('E_NEEDS_TOKEN', `--listen ${listen.host} is not a loopback address and no --token was given`,
       'anyone who can reach the port would see this host: add --token SECRET, or --token auto to generate one');
   }
+}
+
+/** --token: none, a given secret, or "auto" for a random one. */
+export function resolveToken(flag: string | undefined): string | null {
+  return flag === 'auto' ? randomBytes(18).toString('base64url') : (flag ?? null);
 }
