@@ -1,7 +1,8 @@
 // `npm run bench [-- WHICH] [--runs N] [--probes-dir DIR] [--compare-probes DIR]
-//                  [--intervals N] [--hotspot-keys N] [--json FILE]`
+//                  [--intervals N] [--warmup N] [--hotspot-keys N] [--json FILE]`
 //   WHICH: probe-cost (kernel side; root), collector (user side), variants (ideas for
-//   the user-fault program; root), all = probe-cost + collector (default).
+//   the user-fault program; root), all = probe-cost + collector (default),
+//   live-latency (print -> websocket in a real live session; root; [--baseline REF]).
 // --compare-probes DIR also runs the probes in DIR (e.g. an older probes/, from git
 // show) side by side. Prints tables on stdout, progress on stderr; --json also writes
 // the raw results.
@@ -9,6 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { benchProbeCost, benchVariants, DEFAULT_PROBES_DIR } from './probe-cost.js';
 import { benchCollector } from './collector.js';
+import { benchLiveLatency } from './live-latency.js';
 
 const { values, positionals } = parseArgs({
   options: {
@@ -16,8 +18,11 @@ const { values, positionals } = parseArgs({
     'probes-dir': { type: 'string', default: DEFAULT_PROBES_DIR },
     'compare-probes': { type: 'string' },
     json: { type: 'string' },
-    intervals: { type: 'string', default: '10' },
+    // collector: a 60-interval window after 180 warm-up intervals (bench/collector.ts)
+    intervals: { type: 'string' },
+    warmup: { type: 'string' },
     'hotspot-keys': { type: 'string', default: '10000' },
+    baseline: { type: 'string' },
   },
   allowPositionals: true,
 });
@@ -42,8 +47,14 @@ if (which === 'variants') {
   results.variants = text;
 }
 if (which === 'collector' || which === 'all') {
-  const report = await benchCollector({ intervals: Number(values.intervals), hotspotKeys: Number(values['hotspot-keys']), log });
+  const report = await benchCollector({ intervals: Number(values.intervals ?? 60), warmup: values.warmup === undefined ? undefined : Number(values.warmup), runs, hotspotKeys: Number(values['hotspot-keys']), log });
   console.log(`${report.text}\n`);
   results.collector = report;
+}
+if (which === 'live-latency') {
+  const intervals = Number(values.intervals ?? 20);
+  const report = await benchLiveLatency({ intervals, runs, baseline: values.baseline, log });
+  console.log(`${report.text}\n`);
+  results.liveLatency = report;
 }
 if (values.json) writeFileSync(values.json, `${JSON.stringify(results, null, 2)}\n`);

@@ -2,12 +2,16 @@
 // with 20 websocket clients and recording on. bpftrace is replaced by
 // bench/fake-bpftrace.mjs printing one interval of high map sizes (10,000 hotspot
 // keys) per second, read by the real BpftraceRunners; the real parser, aggregator,
-// leak tracker, UI server, websocket clients and recorder do the rest.
+// leak tracker, UI server, websocket clients and recorder do the rest. VMs come and
+// go: every minute --churn of them exit and as many new ones start (new pids, names
+// and uuids, in the probe output too), so an hour sees 100 + 60 x churn VMs, and
+// memory stays flat only if exited VMs are dropped (history, leak tracker).
 // Prints a table: frames made vs frames read back from the recording, RSS over time
-// (start, half-way, end, max), client lag (snapshots behind the newest) and the
-// event-loop delay. A benchmark, not a test: nothing is asserted.
-//   node --import tsx bench/soak.ts [--minutes 10] [--vms 100] [--clients 20]
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+// (start, half-way, end, max), VMs seen vs VMs still held, client lag (snapshots
+// behind the newest) and the event-loop delay. A benchmark, not a test: nothing is
+// asserted.
+//   node --import tsx bench/soak.ts [--minutes 10] [--vms 100] [--clients 20] [--churn 5]
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,22 +29,34 @@ import { UiServer } from '../src/serve/ui-server.js';
 import { decodeFrame } from '../src/proto/codec.js';
 import { RecordEncoder, RecordingFile, RecordingWriter } from '../src/record/writer.js';
 import { openRecording } from '../src/record/reader.js';
-import type { Meta, Snapshot } from '../src/model/snapshot.js';
+import type { History, Meta, Snapshot } from '../src/model/snapshot.js';
 import { syntheticVms, trackedProcesses } from './lib/synthetic-host.js';
 import { syntheticIntervalOutput } from './lib/synthetic-probe-output.js';
 import { fixed, formatTable } from './lib/stats.js';
 
-const { values } = parseArgs({ options: { minutes: { type: 'string', default: '10' }, vms: { type: 'string', default: '100' }, clients: { type: 'string', default: '20' } } });
+const { values } = parseArgs({ options: { minutes: { type: 'string', default: '10' }, vms: { type: 'string', default: '100' }, clients: { type: 'string', default: '20' }, churn: { type: 'string', default: '5' } } });
 const minutes = Number(values.minutes);
 const vmCount = Number(values.vms);
 const clientCount = Number(values.clients);
+const churnPerMinute = Number(values.churn);
 const MiB = 2 ** 20;
 const INTERVAL_MS = 1000;
 
 const dir = mkdtempSync(join(tmpdir(), 'faultline-soak-'));
-const vms = syntheticVms(vmCount);
-for (const [group, text] of Object.entries(syntheticIntervalOutput(vms, 10_000))) writeFileSync(join(dir, `${group}.ndjson`), text);
-const rows = trackedProcesses(vms);
+const pool = syntheticVms(vmCount + churnPerMinute * Math.ceil(minutes));
+const poolRows = trackedProcesses(pool);
+/** The VMs running in minute m: a window sliding by --churn each minute. */
+const firstVmOfMinute = (m: number): number => m * churnPerMinute;
+/** What fake-bpftrace prints from now on (it reads the files at every print; the
+ * rename makes each switch whole). */
+function writeProbeOutput(m: number): void {
+  const running = pool.slice(firstVmOfMinute(m), firstVmOfMinute(m) + vmCount);
+  for (const [group, text] of Object.entries(syntheticIntervalOutput(running, 5_000))) {
+    writeFileSync(join(dir, `${group}.ndjson.new`), text);
+    renameSync(join(dir, `${group}.ndjson.new`), join(dir, `${group}.ndjson`));
+  }
+}
+writeProbeOutput(0);
 
 let batches: ProbeBatch[] = [];
 const runners = PROBE_GROUPS.map((group) => new BpftraceRunner({
@@ -83,6 +99,9 @@ const totalIntervals = Math.round((minutes * 60_000) / INTERVAL_MS);
 const t0 = Date.now();
 for (let seq = 0; seq < totalIntervals; seq++) {
   await new Promise((r) => setTimeout(r, t0 + (seq + 1) * INTERVAL_MS - Date.now()));
+  const minute = Math.floor(seq / 60);
+  if (seq > 0 && seq % 60 === 0) writeProbeOutput(minute);
+  const rows = poolRows.slice(firstVmOfMinute(minute), firstVmOfMinute(minute) + vmCount);
   const totals = foldBatches(batches);
   batches = [];
   const processes = rows.map((p, i) => ({
@@ -106,6 +125,8 @@ for (let seq = 0; seq < totalIntervals; seq++) {
   if (seq % 60 === 0) process.stderr.write(`soak: ${seq}/${totalIntervals} intervals, RSS ${fixed(process.memoryUsage().rss / MiB)} MiB\n`);
 }
 await new Promise((r) => setTimeout(r, 2 * INTERVAL_MS));
+const greetingHistory = source.greeting().find((f): f is { history: History } => 'history' in f)!.history;
+const vmsSeen = Math.min(pool.length, firstVmOfMinute(Math.floor((made - 1) / 60)) + vmCount);
 const finalLag = Math.max(...clients.map((c) => made - 1 - c.state.lastSeq));
 await writer.close();
 for (const c of clients) c.ws.close();
@@ -119,9 +140,11 @@ for await (const _ of reader.snapshots()) readBack += 1;
 rmSync(dir, { recursive: true, force: true });
 
 const half = rssMiB[Math.floor(rssMiB.length / 2)] ?? 0;
-console.log(`\nfaultline soak: ${vmCount} synthetic VMs, 10,000 hotspot keys per interval, ${clientCount} websocket clients, recording on, ${minutes} min at 1 s (${new Date().toISOString().slice(0, 10)})`);
+console.log(`\nfaultline soak: ${vmCount} synthetic VMs (${churnPerMinute} exit and ${churnPerMinute} start every minute), 10,000 hotspot keys per interval, ${clientCount} websocket clients, recording on, ${minutes} min at 1 s (${new Date().toISOString().slice(0, 10)})`);
 console.log(formatTable(['measure', 'value'], [
   ['snapshots made', made],
+  ['VMs seen (started over the run) / running at the end', `${vmsSeen} / ${vmCount}`],
+  ['VM series held in the UI history (15 min) / in the leak tracker at the end', `${greetingHistory.vms.length} / ${leaks.trackedIds().length}`],
   ['snapshots read back from the recording', readBack],
   ['recording write errors', writeErrors],
   ['RSS start / half-way / end (MiB)', `${fixed(rssMiB[0] ?? 0)} / ${fixed(half)} / ${fixed(rssMiB.at(-1) ?? 0)}`],

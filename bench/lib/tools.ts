@@ -9,8 +9,14 @@ const TICKS_PER_SEC = 100; // USER_HZ on Linux x86-64
 
 /** user+system CPU of a process so far, ms (from /proc/PID/stat). */
 export function cpuMs(pid: number): number {
+  return cpuMsOfStatFile(`/proc/${pid}/stat`);
+}
+
+/** user+system CPU so far, ms, from a stat file of a process or a thread
+ * (/proc/self/task/TID/stat); NaN when it is gone. */
+export function cpuMsOfStatFile(path: string): number {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(path, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SEC;
   } catch {

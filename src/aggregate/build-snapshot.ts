@@ -2,7 +2,7 @@
 // does the reading and hands everything in.
 import type { HostMemory, ProcessDetail, VmIdentity } from '../model/host.js';
 import type {
-  FaultlineEvent, GuestFaultSource, HostStats, KvmStats, ProbeStatus, ReclaimStats,
+  FaultlineEvent, GuestFaultSource, HostStats, KvmExitCount, KvmStats, ProbeStatus, ReclaimStats,
   Snapshot, VmSnapshot, VmstatDelta,
 } from '../model/snapshot.js';
 import { emptyPidCounters, type PidCounters, type ProbeTotals } from './probe-counters.js';
@@ -43,6 +43,20 @@ export interface IntervalInput {
 
 const MADV_FREEING = new Set([4, 8, 9, 20, 21]);
 
+/** The `limit` most frequent exit reasons, most first, ties in map order (as a stable
+ * sort would give), without sorting or copying every reason. */
+function topExits(exits: Map<number, number>, limit: number): KvmExitCount[] {
+  const top: KvmExitCount[] = [];
+  exits.forEach((count, reason) => {
+    if (top.length === limit && !(count > top[limit - 1]!.count)) return;
+    if (top.length === limit) top.pop();
+    let i = top.length;
+    while (i > 0 && count > top[i - 1]!.count) i -= 1;
+    top.splice(i, 0, { reason, count });
+  });
+  return top;
+}
+
 function kvmStats(c: PidCounters, notifier: { calls: number; bytes: number } | undefined): KvmStats {
   const asyncPf = (kind: number): number => c.asyncPf.get(kind) ?? 0;
   return {
@@ -52,7 +66,7 @@ function kvmStats(c: PidCounters, notifier: { calls: number; bytes: number } | u
     asyncPfReady: asyncPf(2),
     mmuNotifier: notifier?.calls ?? 0,
     mmuNotifierBytes: notifier?.bytes ?? 0,
-    exits: [...c.kvmExits].map(([reason, count]) => ({ reason, count })).sort((a, b) => b.count - a.count).slice(0, 8),
+    exits: topExits(c.kvmExits, 8),
     map4k: c.kvmLevels.get(1) ?? 0,
     map2m: c.kvmLevels.get(2) ?? 0,
     map1g: c.kvmLevels.get(3) ?? 0,

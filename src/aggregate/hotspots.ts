@@ -48,90 +48,94 @@ function overlapsGuestRam(guestRam: Mapping | null, start: number): boolean {
   return guestRam !== null && start < guestRam.end && start + REGION_BYTES > guestRam.start;
 }
 
-interface UserFaultRegion {
-  region: number;
-  startAddress: number;
+/** A region that may make the top: enough to rank it, named only if it does. */
+interface Candidate {
   faults: number;
-}
-
-/** Sampled regions scaled to the pid's user-fault count; cheap: nothing is named yet. */
-function userFaultRegions(counters: PidCounters): UserFaultRegion[] {
-  let sampled = 0;
-  for (const n of counters.regionSamples.values()) sampled += n;
-  if (sampled === 0) return [];
-  const scale = counters.faultUser / sampled;
-  const out: UserFaultRegion[] = [];
-  for (const [region, n] of counters.regionSamples) out.push({ region, startAddress: region * REGION_BYTES, faults: Math.round(n * scale) });
-  return out;
+  startAddress: number;
+  /** the map key: a guest-physical region for EPT faults, a host-virtual one for user faults */
+  region: number;
+  source: GuestFaultSource;
 }
 
 /** A user-fault region named by the mapping it falls in. */
-function userFaultHotspot(r: UserFaultRegion, ctx: HotspotContext): Hotspot {
-  const ramBytes = ctx.guestRam ? ctx.guestRam.end - ctx.guestRam.start : 0;
-  const inGuestRam = overlapsGuestRam(ctx.guestRam, r.startAddress);
-  const named = regionKindOf(firstOverlap(ctx.mappings, r.startAddress, r.startAddress + REGION_BYTES), inGuestRam);
-  const offset = inGuestRam ? Math.max(0, r.startAddress - ctx.guestRam!.start) : -1;
+function userFaultHotspot(c: Candidate, ctx: HotspotContext): Hotspot {
+  const ram = ctx.guestRam;
+  const inGuestRam = overlapsGuestRam(ram, c.startAddress);
+  const named = regionKindOf(firstOverlap(ctx.mappings, c.startAddress, c.startAddress + REGION_BYTES), inGuestRam);
+  const offset = inGuestRam ? Math.max(0, c.startAddress - ram!.start) : -1;
   return {
-    ...named,
-    startAddress: r.startAddress,
-    guestPhysAddress: inGuestRam ? guestPhysOfRamOffset(ctx.machine, ramBytes, offset) : -1,
+    region: named.region,
+    mapping: named.mapping,
+    startAddress: c.startAddress,
+    guestPhysAddress: inGuestRam ? guestPhysOfRamOffset(ctx.machine, ram!.end - ram!.start, offset) : -1,
     bytes: REGION_BYTES,
-    faults: r.faults,
+    faults: c.faults,
     source: 'user-faults',
   };
 }
 
-function eptFaultHotspots(counters: PidCounters, ctx: HotspotContext): Hotspot[] {
-  const ram = ctx.guestRam;
-  const ramBytes = ram ? ram.end - ram.start : 0;
-  return [...counters.kvmRegions].map(([region, faults]) => {
-    const guestPhysAddress = region * REGION_BYTES;
-    const offset = ram ? ramOffsetOfGuestPhys(ctx.machine, ramBytes, guestPhysAddress) : -1;
-    return {
-      region: 'guest-ram' as RegionKind,
-      mapping: '',
-      startAddress: ram && offset >= 0 ? ram.start + offset : 0,
-      guestPhysAddress,
-      bytes: REGION_BYTES,
-      faults,
-      source: 'kvm' as GuestFaultSource,
-    };
-  });
+function eptFaultHotspot(c: Candidate): Hotspot {
+  return { region: 'guest-ram', mapping: '', startAddress: c.startAddress, guestPhysAddress: c.region * REGION_BYTES, bytes: REGION_BYTES, faults: c.faults, source: 'kvm' };
+}
+
+/** Whether an item ranks before another: more faults, then the lower address. */
+function ranksBefore(faults: number, startAddress: number, other: { faults: number; startAddress: number }): boolean {
+  return faults > other.faults || (faults === other.faults && startAddress < other.startAddress);
+}
+
+/** Whether `top` (full at `limit`) would take an item: asked before the item is made. */
+function wouldTake(top: { faults: number; startAddress: number }[], limit: number, faults: number, startAddress: number): boolean {
+  if (faults <= 0 || limit <= 0) return false;
+  return top.length < limit || ranksBefore(faults, startAddress, top[limit - 1]!);
+}
+
+/** Inserts into the sorted `top`, after its equals (input order breaks ties), dropping the last when over `limit`. */
+function insertRanked<T extends { faults: number; startAddress: number }>(top: T[], item: T, limit: number): void {
+  if (top.length === limit) top.pop();
+  let i = top.length;
+  top.push(item);
+  while (i > 0 && ranksBefore(item.faults, item.startAddress, top[i - 1]!)) {
+    top[i] = top[i - 1]!;
+    i -= 1;
+  }
+  top[i] = item;
 }
 
 /** The `limit` largest by faults (ties: lower address first, then input order), in one
  * pass with a small sorted array: a VM with thousands of hot regions sorts none of them. */
 export function topByFaults<T extends { faults: number; startAddress: number }>(items: Iterable<T>, limit: number): T[] {
   const top: T[] = [];
-  const before = (a: T, b: T): boolean => a.faults > b.faults || (a.faults === b.faults && a.startAddress < b.startAddress);
-  if (limit <= 0) return top;
-  for (const item of items) {
-    if (item.faults <= 0) continue;
-    if (top.length === limit) {
-      if (!before(item, top[limit - 1]!)) continue;
-      top.pop();
-    }
-    let i = top.length;
-    top.push(item);
-    while (i > 0 && before(item, top[i - 1]!)) {
-      top[i] = top[i - 1]!;
-      i -= 1;
-    }
-    top[i] = item;
-  }
+  for (const item of items) if (wouldTake(top, limit, item.faults, item.startAddress)) insertRanked(top, item, limit);
   return top;
 }
 
-/** Top `limit` regions by faults, EPT and host user faults together. Only the regions
- * that make the top are named (mapping lookup), so the cost is one pass over them. */
+/** Top `limit` regions by faults, EPT faults first then host user faults (scaled from
+ * the sample), ranked as topByFaults does. One pass over each map; a region becomes an
+ * object only when it makes the top so far, and only the final top is named (mapping
+ * lookup), so thousands of regions per VM allocate next to nothing. */
 export function hotspotsOf(counters: PidCounters | undefined, ctx: HotspotContext): Hotspot[] {
   if (!counters) return [];
-  type Candidate = { faults: number; startAddress: number; ept?: Hotspot; user?: UserFaultRegion };
-  const candidates: Candidate[] = [
-    ...eptFaultHotspots(counters, ctx).map((h) => ({ faults: h.faults, startAddress: h.startAddress, ept: h })),
-    ...userFaultRegions(counters).map((r) => ({ faults: r.faults, startAddress: r.startAddress, user: r })),
-  ];
-  return topByFaults(candidates, ctx.limit).map((c) => c.ept ?? userFaultHotspot(c.user!, ctx));
+  const { limit } = ctx;
+  const top: Candidate[] = [];
+  const ram = ctx.guestRam;
+  const ramBytes = ram ? ram.end - ram.start : 0;
+  counters.kvmRegions.forEach((faults, region) => {
+    const offset = ram ? ramOffsetOfGuestPhys(ctx.machine, ramBytes, region * REGION_BYTES) : -1;
+    const startAddress = ram && offset >= 0 ? ram.start + offset : 0;
+    if (wouldTake(top, limit, faults, startAddress)) insertRanked(top, { faults, startAddress, region, source: 'kvm' }, limit);
+  });
+  let sampled = 0;
+  for (const n of counters.regionSamples.values()) sampled += n;
+  if (sampled > 0) {
+    // the pid's user-fault count spread over the sampled regions in proportion
+    const scale = counters.faultUser / sampled;
+    counters.regionSamples.forEach((n, region) => {
+      const faults = Math.round(n * scale);
+      const startAddress = region * REGION_BYTES;
+      if (wouldTake(top, limit, faults, startAddress)) insertRanked(top, { faults, startAddress, region, source: 'user-faults' }, limit);
+    });
+  }
+  return top.map((c) => (c.source === 'kvm' ? eptFaultHotspot(c) : userFaultHotspot(c, ctx)));
 }
 
 /** Faults that populated guest RAM through host user faults (TCG), from all sampled

@@ -1,7 +1,7 @@
 // Folds the interval batches of every probe group into counters per pid and for the
 // host. Pure. Map names and keys are the probes' contract (probes/*.bt, MAPS).
 import type { ProbeBatch } from '../parse/probe-batch.js';
-import type { MapEntry } from '../parse/bpftrace-json.js';
+import { mapTableSum, type MapTable } from '../parse/map-table.js';
 import { parseProbeEventLine, type ProbeEventLine } from './probe-events.js';
 
 export interface PidCounters {
@@ -105,8 +105,41 @@ function addTo<K>(map: Map<K, number>, key: K, value: number): void {
   map.set(key, (map.get(key) ?? 0) + value);
 }
 
-function scalar(entries: MapEntry[] | undefined): number {
-  return entries?.reduce((sum, e) => sum + e.value, 0) ?? 0;
+/** Adds one printed map into the per-pid counters (or the MMU-notifier regions). Reads
+ * the table's flat arrays in place: a region map has thousands of entries. A key
+ * shorter than the map's contract reads its missing parts as 0. */
+function foldMap(
+  name: string,
+  table: MapTable,
+  pidCounters: (pid: number) => PidCounters,
+  notifier: Map<string, MmuNotifierRegion>,
+): void {
+  const { keyWidth: width, keys, values } = table;
+  const first = (i: number): number => (width > 0 ? keys[i * width]! : 0);
+  const second = (i: number): number => (width > 1 ? keys[i * width + 1]! : 0);
+  const sumField = PID_SUMS[name];
+  const maxField = PID_MAXES[name];
+  const keyedField = PID_KEYED[name];
+  const n = values.length;
+  if (sumField) for (let i = 0; i < n; i++) pidCounters(first(i))[sumField] += values[i]!;
+  else if (maxField) {
+    for (let i = 0; i < n; i++) {
+      const c = pidCounters(first(i));
+      c[maxField] = Math.max(c[maxField], values[i]!);
+    }
+  } else if (keyedField) for (let i = 0; i < n; i++) addTo(pidCounters(first(i))[keyedField], second(i), values[i]!);
+  else if (name === '@madvise_bytes') {
+    const third = (i: number): number => (width > 2 ? keys[i * width + 2]! : 0);
+    for (let i = 0; i < n; i++) addTo(pidCounters(first(i)).madviseBytes, `${second(i)}:${third(i)}`, values[i]!);
+  } else if (name === '@kvm_mmu_notifier' || name === '@kvm_mmu_notifier_bytes') {
+    for (let i = 0; i < n; i++) {
+      const id = `${first(i)}:${second(i)}`;
+      const region = notifier.get(id) ?? { kind: first(i), region: second(i), calls: 0, bytes: 0 };
+      if (name === '@kvm_mmu_notifier') region.calls += values[i]!;
+      else region.bytes += values[i]!;
+      notifier.set(id, region);
+    }
+  }
 }
 
 export function foldBatches(batches: ProbeBatch[]): ProbeTotals {
@@ -123,28 +156,10 @@ export function foldBatches(batches: ProbeBatch[]): ProbeTotals {
 
   for (const batch of batches) {
     if (batch.lostEvents > 0) addTo(totals.lostByGroup, batch.group, batch.lostEvents);
-    for (const [name, entries] of batch.maps) {
-      const sumField = PID_SUMS[name];
-      const maxField = PID_MAXES[name];
-      const keyedField = PID_KEYED[name];
-      for (const { key, value } of entries) {
-        const [first = 0, second = 0] = key;
-        if (sumField) pidCounters(first)[sumField] += value;
-        else if (maxField) pidCounters(first)[maxField] = Math.max(pidCounters(first)[maxField], value);
-        else if (keyedField) addTo(pidCounters(first)[keyedField], second, value);
-        else if (name === '@madvise_bytes') addTo(pidCounters(first).madviseBytes, `${second}:${key[2] ?? 0}`, value);
-        else if (name === '@kvm_mmu_notifier' || name === '@kvm_mmu_notifier_bytes') {
-          const id = `${first}:${second}`;
-          const region = notifier.get(id) ?? { kind: first, region: second, calls: 0, bytes: 0 };
-          if (name === '@kvm_mmu_notifier') region.calls += value;
-          else region.bytes += value;
-          notifier.set(id, region);
-        }
-      }
-    }
-    totals.kswapdWakes += scalar(batch.maps.get('@kswapd_wake'));
-    totals.kswapdRunNs += scalar(batch.maps.get('@kswapd_run_ns'));
-    totals.lruPagesReclaimed += scalar(batch.maps.get('@lru_pages_reclaimed'));
+    for (const [name, table] of batch.maps) foldMap(name, table, pidCounters, notifier);
+    totals.kswapdWakes += mapTableSum(batch.maps.get('@kswapd_wake'));
+    totals.kswapdRunNs += mapTableSum(batch.maps.get('@kswapd_run_ns'));
+    totals.lruPagesReclaimed += mapTableSum(batch.maps.get('@lru_pages_reclaimed'));
     for (const { key, buckets } of batch.hists.get('@reclaim_stall_hist_ns') ?? []) {
       const hist = pidCounters(key[0] ?? 0).stallHistogram;
       for (const b of buckets) if (b.count > 0) addTo(hist, Math.max(0, b.min), b.count);

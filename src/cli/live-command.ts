@@ -37,8 +37,9 @@ Options:
   --text              print a short table per interval on stdout
 ${SESSION_HELP}
 
-The first snapshot comes one interval after the probes attached. Counts are per
-interval.
+The probes print on shared interval boundaries of the monotonic clock; a snapshot
+goes out when every group delivered (at most 250 ms after the boundary). The first
+comes 0.5-1.5 intervals after the probes attached. Counts are per interval.
 `;
 
 export async function runLive(argv: string[]): Promise<number> {

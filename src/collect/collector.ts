@@ -18,6 +18,9 @@ import { LeakTracker } from '../detect/run-detectors.js';
 import { SlabinfoReader } from '../detect/slabinfo.js';
 import { carriedGuestRam, choosePageWalks, type WalkedValues } from './page-walks.js';
 
+/** /proc/PID/stat counts RSS in pages of this size (x86-64). */
+const PAGE_BYTES = 4096;
+
 export interface CollectorOptions {
   intervalMs: number;
   procRoot?: string;
@@ -28,9 +31,12 @@ export interface CollectorOptions {
   hotspotLimit?: number;
   /** numa_maps walks page tables: read it every this many intervals. */
   numaEveryIntervals?: number;
-  /** Processes whose page tables (smaps, smaps_rollup) are walked per interval; the
-   * rest carry their guest-RAM bytes forward (src/collect/page-walks.ts). Default 8. */
+  /** At most this many processes get a page-table walk (smaps for a VM, else
+   * smaps_rollup) per interval; the rest carry their guest-RAM bytes forward
+   * (src/collect/page-walks.ts). Default 8. */
   pageWalksPerInterval?: number;
+  /** ...and at most this many ms of their estimated CPU (one walk always). Default 50. */
+  pageWalkMsPerInterval?: number;
   /** The leak detectors' window (src/detect/); default 10 min. */
   leakWindowMs?: number;
   /** /proc/slabinfo (for kernel-memory findings) is read every this many intervals. */
@@ -64,6 +70,8 @@ export class Collector {
   private readonly now: () => number;
   private readonly leaks: LeakTracker;
   private lastWalk = new Map<string, WalkedValues>();
+  /** argv by `${id} ${comm}` (an exec changes comm), read once per process. */
+  private argvOf = new Map<string, string[]>();
   private readonly slabinfo: SlabinfoReader;
 
   constructor(private readonly options: CollectorOptions) {
@@ -72,11 +80,6 @@ export class Collector {
     this.now = options.now ?? Date.now;
     this.leaks = new LeakTracker({ leakWindowMs: options.leakWindowMs });
     this.slabinfo = new SlabinfoReader(this.procRoot);
-  }
-
-  /** Groups that delivered a whole interval since the last snapshot. */
-  groupsWithCompleteBatch(): Set<string> {
-    return new Set(this.batches.filter((b) => b.complete).map((b) => b.group));
   }
 
   hasPendingBatches(): boolean {
@@ -135,6 +138,13 @@ export class Collector {
     return source;
   }
 
+  private async readDetail(stat: ProcessStat, id: string, memoryBytes: number, readNuma: boolean, readPageWalks: boolean): Promise<ProcessDetail | null> {
+    const argvKey = `${id} ${stat.comm}`;
+    const detail = await readProcessDetail(this.procRoot, this.cgroupRoot, stat, { memoryBytes, readNuma, readPageWalks, knownArgv: this.argvOf.get(argvKey) });
+    if (detail) this.argvOf.set(argvKey, detail.argv);
+    return detail;
+  }
+
   /** Remembers a walked process's page-table values, or fills a skipped one's in. */
   private withPageWalk(id: string, detail: ProcessDetail | null, memoryBytes: number): ProcessDetail | null {
     if (!detail) return null;
@@ -182,7 +192,11 @@ export class Collector {
     const readNuma = this.seq % (this.options.numaEveryIntervals ?? 10) === 0;
     const chosenStats = chosen.map((pid) => statByPid.get(pid) ?? goneProcess(pid, totals.events));
     // only live processes have page tables to walk: the dead take no budget
-    const walks = choosePageWalks(chosenStats.filter((s) => alive.has(s.pid)).map(processId), this.lastWalk, this.options.pageWalksPerInterval ?? 8);
+    const walks = choosePageWalks(
+      chosenStats.filter((s) => alive.has(s.pid)).map((s) => ({ id: processId(s), residentBytes: s.rssPages * PAGE_BYTES })),
+      this.lastWalk,
+      { maxWalks: this.options.pageWalksPerInterval ?? 8, maxCostMs: this.options.pageWalkMsPerInterval ?? 50 },
+    );
     const processes = (
       await Promise.all(
         chosenStats.map(async (stat): Promise<TrackedProcess | null> => {
@@ -190,7 +204,7 @@ export class Collector {
           const vm = vmByPid.get(pid);
           const id = processId(stat);
           const detail = alive.has(pid)
-            ? this.withPageWalk(id, await readProcessDetail(this.procRoot, this.cgroupRoot, stat, { memoryBytes: vm?.identity.memoryBytes ?? 0, readNuma, readPageWalks: walks.has(id) }), vm?.identity.memoryBytes ?? 0)
+            ? this.withPageWalk(id, await this.readDetail(stat, id, vm?.identity.memoryBytes ?? 0, readNuma, walks.has(id)), vm?.identity.memoryBytes ?? 0)
             : null;
           return {
             id,
@@ -235,6 +249,7 @@ export class Collector {
     this.prevStats = new Map(stats.map((s) => [processId(s), s]));
     this.prevHost = host;
     for (const id of this.lastWalk.keys()) if (!this.prevStats.has(id)) this.lastWalk.delete(id);
+    for (const key of this.argvOf.keys()) if (!this.prevStats.has(key.slice(0, key.indexOf(' ')))) this.argvOf.delete(key);
     return judged;
   }
 }

@@ -10,6 +10,8 @@ import { makeEvent } from '../aggregate/events.js';
 import { Collector } from './collector.js';
 import { BpfStats, ProbeCostReader } from '../probe/probe-cost.js';
 import type { FaultlineError } from '../model/errors.js';
+import type { ProbeBatch } from '../parse/probe-batch.js';
+import { boundaryIndexAt, decideTick, firstBoundaryIndex } from './tick-wait.js';
 
 export const FORMAT_VERSION = 1;
 export const FAULTLINE_VERSION = '0.1.0';
@@ -37,8 +39,11 @@ export interface LiveOptions {
 export class LiveSession {
   private probes: ProbeSet | null = null;
   private collector: Collector;
-  private timer: NodeJS.Timeout | null = null;
   private stopped = false;
+  /** The latest boundary each group delivered a complete batch for (src/collect/tick-wait.ts). */
+  private readonly deliveredIndex = new Map<string, number>();
+  /** Ends the current wait early: a batch arrived, or stop(). */
+  private wake: (() => void) | null = null;
   private ticking: Promise<void> = Promise.resolve();
   private bpfStats: BpfStats | null = null;
   private costReader: ProbeCostReader | null = null;
@@ -54,7 +59,8 @@ export class LiveSession {
     });
   }
 
-  /** Resolves once the probes are attached; the first snapshot follows one interval later. */
+  /** Resolves once the probes are attached; the first snapshot follows 0.5-1.5 intervals
+   * later, at a boundary of the probes' clock (src/collect/tick-wait.ts). */
   async start(): Promise<Meta> {
     const log = this.options.log ?? (() => {});
     const checks = await checkHost(this.options.bpftrace);
@@ -71,7 +77,7 @@ export class LiveSession {
       bpftracePath: checks.bpftracePath!,
       bpftraceVersion: checks.bpftraceVersion,
       probesDir: this.options.probesDir,
-      onBatch: (batch) => this.collector.addBatch(batch),
+      onBatch: (batch) => this.onBatch(batch),
       onGroupExit: (error) => {
         const group = error.message.match(/"(\w+)"/)?.[1] ?? '';
         const detail = error.evidence.length ? `: ${error.evidence.at(-1)}` : '';
@@ -108,7 +114,7 @@ export class LiveSession {
       historyMs: 0,
       deepLeaks: false,
     };
-    this.schedule(Date.now() + this.options.intervalMs);
+    this.ticking = this.run(firstBoundaryIndex(monotonicNs(), this.options.intervalMs));
     return this.meta!;
   }
 
@@ -127,31 +133,51 @@ export class LiveSession {
     }
   }
 
-  private schedule(atMs: number): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.ticking = this.emit().catch((error) => this.options.log?.(`faultline: snapshot failed: ${String(error)}`));
-      // the next tick is due one interval after this one was due: no drift
-      this.ticking.then(() => this.schedule(Math.max(atMs + this.options.intervalMs, Date.now())));
-    }, Math.max(0, atMs - Date.now()));
+  private onBatch(batch: ProbeBatch): void {
+    this.collector.addBatch(batch);
+    if (!batch.complete) return;
+    // probes without the clock in their tick line (an older probes dir) deliver
+    // for the boundary that last passed
+    const index = batch.intervalIndex ?? boundaryIndexAt(monotonicNs(), this.options.intervalMs);
+    this.deliveredIndex.set(batch.group, Math.max(index, this.deliveredIndex.get(batch.group) ?? -Infinity));
+    this.wake?.();
   }
 
-  /** bpftrace ticks on its own clock, started when it attached: give every attached
-   * group up to half an interval to deliver its batch, so a snapshot and the probes
-   * cover the same interval. */
-  private async waitForProbeTicks(): Promise<void> {
-    const attached = this.probes?.groups().filter((g) => g.attached).map((g) => g.group) ?? [];
-    const deadline = Date.now() + this.options.intervalMs / 2;
-    while (Date.now() < deadline && !this.stopped) {
-      const delivered = this.collector.groupsWithCompleteBatch();
-      if (attached.every((g) => delivered.has(g))) return;
-      await new Promise((resolve) => setTimeout(resolve, 5));
+  /** One snapshot per boundary of the probes' shared clock, until stop(). */
+  private async run(firstIndex: number): Promise<void> {
+    const { intervalMs } = this.options;
+    for (let index = firstIndex; !this.stopped; ) {
+      await this.waitForBoundary(index);
+      if (this.stopped) return;
+      await this.emit().catch((error) => this.options.log?.(`faultline: snapshot failed: ${String(error)}`));
+      // a snapshot that took longer than an interval skips to the latest boundary:
+      // the batches in between fold into it rather than queueing up
+      index = Math.max(index + 1, boundaryIndexAt(monotonicNs(), intervalMs));
+    }
+  }
+
+  /** Until every attached group delivered its batch for the boundary, or the deadline. */
+  private async waitForBoundary(boundaryIndex: number): Promise<void> {
+    for (;;) {
+      if (this.stopped) return;
+      const attachedGroups = this.probes?.groups().filter((g) => g.attached).map((g) => g.group) ?? [];
+      const decision = decideTick({
+        boundaryIndex, intervalMs: this.options.intervalMs, attachedGroups, deliveredIndex: this.deliveredIndex, nowNs: monotonicNs(),
+      });
+      if (decision.emit) return;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => this.wake?.(), Math.ceil((decision.untilNs - monotonicNs()) / 1e6));
+        this.wake = () => {
+          clearTimeout(timer);
+          this.wake = null;
+          resolve();
+        };
+      });
     }
   }
 
   private async emit(): Promise<void> {
     if (!this.probes) return;
-    await this.waitForProbeTicks();
     const costs = this.costReader ? await this.costReader.costs(this.probes.groupByPid()).catch(() => []) : undefined;
     const snapshot = await this.collector.tick({
       groups: this.probes.groups(),
@@ -170,7 +196,7 @@ export class LiveSession {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
+    this.wake?.();
     await this.ticking;
     if (!this.probes) return;
     await this.probes.stop();
@@ -180,4 +206,8 @@ export class LiveSession {
   }
 }
 
-
+/** CLOCK_MONOTONIC in ns, the clock of bpftrace's nsecs. A double: exact to 2 ns for
+ * 200 days of uptime, plenty for ms-sized intervals. */
+function monotonicNs(): number {
+  return Number(process.hrtime.bigint());
+}

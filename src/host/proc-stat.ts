@@ -7,7 +7,7 @@
 // (a process can name itself "a) b"), so split at the LAST ')'.
 import { readdir } from 'node:fs/promises';
 import type { ProcessStat } from '../model/host.js';
-import { isNoDataError, readTextOrNull } from './read-proc-file.js';
+import { isNoDataError, readCounterTextOrNull, readTextOrNull } from './read-proc-file.js';
 
 // Indexes into the fields after ")": proc(5) field number minus 3.
 const STATE = 0; // field 3
@@ -54,7 +54,14 @@ export async function readProcessStats(procRoot = '/proc'): Promise<ProcessStat[
     if (isNoDataError(err)) return [];
     throw err;
   }
-  const pids = names.filter((n) => /^\d+$/.test(n)).map(Number);
-  const stats = await Promise.all(pids.map((pid) => readProcessStat(procRoot, pid)));
-  return stats.filter((s): s is ProcessStat => s !== null).sort((a, b) => a.pid - b.pid);
+  // one synchronous read per process, no promise each: this runs every interval for
+  // every process on the host (src/host/read-proc-file.ts says why synchronous)
+  const stats: ProcessStat[] = [];
+  for (const name of names) {
+    if (!/^\d+$/.test(name)) continue;
+    const text = readCounterTextOrNull(`${procRoot}/${name}/stat`);
+    const stat = text === null ? null : parseProcStat(text);
+    if (stat) stats.push(stat);
+  }
+  return stats.sort((a, b) => a.pid - b.pid);
 }

@@ -6,9 +6,10 @@
 // and we return null. (A pid cannot be reused while its process lives, so the same
 // start time at the end means every file came from the process we meant.)
 //
-// Files: cmdline, status, maps, smaps_rollup (rss by kind, THP), ksm_stat, cgroup
-// (+ its memory files), numa_maps only when asked (it walks page tables), smaps only
-// when guest RAM was found (also a page-table walk, for the guest RAM's resident bytes).
+// Files: cmdline, status, maps, ksm_stat, cgroup (+ its memory files), numa_maps only
+// when asked (it walks page tables), and one page-table walk when asked: smaps for a
+// VM whose guest RAM was found (guest RAM's resident bytes, and THP), else
+// smaps_rollup (THP).
 import type { ProcessDetail, ProcessStat } from '../model/host.js';
 import { parseProcCgroup } from './cgroup-path.js';
 import { readCgroupMemory } from './cgroup-memory.js';
@@ -16,8 +17,8 @@ import { parseKsmStat, parseNumaMaps } from './ksm-numa.js';
 import { findGuestRam, parseMaps } from './proc-maps.js';
 import { readProcessStat } from './proc-stat.js';
 import { parseProcStatus } from './proc-status.js';
-import { readTextOrNull } from './read-proc-file.js';
-import { parseSmapsRollup, residentBytesOfMapping } from './smaps.js';
+import { readLockedTextOrNull, readTextOrNull } from './read-proc-file.js';
+import { anonHugeBytesOfSmaps, parseSmapsRollup, residentBytesOfMapping } from './smaps.js';
 
 export interface DetailOptions {
   /** The VM's guest memory size (0 for processes): the guest-RAM mapping has exactly this size. */
@@ -26,6 +27,10 @@ export interface DetailOptions {
   /** Read smaps/smaps_rollup (they walk page tables: costly for big VMs). When false,
    * guestRamResidentBytes and anonHugeBytes are -1 (not read). Default true. */
   readPageWalks?: boolean;
+  /** The argv read at an earlier interval, if the caller kept it: cmdline takes the
+   * process's mmap lock and a thread-pool read (~0.3 ms of CPU), for a value that does
+   * not change while the process lives (unless it execs: the caller keys it by comm). */
+  knownArgv?: string[];
 }
 
 /** argv from a NUL-separated cmdline; [] for kernel threads and zombies. */
@@ -57,12 +62,13 @@ export async function readProcessDetail(
 ): Promise<ProcessDetail | null> {
   const dir = `${procRoot}/${stat.pid}`;
   const [cmdline, status, maps, rollup, ksmPages, numaMaps, cgroupText] = await Promise.all([
-    readTextOrNull(`${dir}/cmdline`),
+    opts.knownArgv ? Promise.resolve('') : readLockedTextOrNull(`${dir}/cmdline`),
     readTextOrNull(`${dir}/status`),
-    readTextOrNull(`${dir}/maps`),
-    opts.readPageWalks === false ? Promise.resolve(null) : readTextOrNull(`${dir}/smaps_rollup`),
+    readLockedTextOrNull(`${dir}/maps`),
+    // a VM's AnonHugePages come from its smaps below (one page-table walk, not two)
+    opts.readPageWalks === false || opts.memoryBytes > 0 ? Promise.resolve(null) : readLockedTextOrNull(`${dir}/smaps_rollup`),
     ksmMergedPages(dir),
-    opts.readNuma ? readTextOrNull(`${dir}/numa_maps`) : Promise.resolve(null),
+    opts.readNuma ? readLockedTextOrNull(`${dir}/numa_maps`) : Promise.resolve(null),
     readTextOrNull(`${dir}/cgroup`),
   ]);
   if (cmdline === null || status === null) return null;
@@ -70,7 +76,9 @@ export async function readProcessDetail(
   const mappings = parseMaps(maps ?? '');
   const guestRam = findGuestRam(mappings, opts.memoryBytes);
   const walk = opts.readPageWalks !== false;
-  const smaps = guestRam && walk ? await readTextOrNull(`${dir}/smaps`) : null;
+  const smaps = guestRam && walk ? await readLockedTextOrNull(`${dir}/smaps`) : null;
+  // a VM whose guest RAM was not found has no smaps read: its rollup then
+  const rollupText = walk && smaps === null && rollup === null ? await readLockedTextOrNull(`${dir}/smaps_rollup`) : rollup;
   const cgroupPaths = parseProcCgroup(cgroupText ?? '');
   const cgroup = await readCgroupMemory(cgroupRoot, cgroupPaths.memoryPath, cgroupPaths.unifiedPath);
 
@@ -80,12 +88,12 @@ export async function readProcessDetail(
   return {
     pid: stat.pid,
     startTimeTicks: stat.startTimeTicks,
-    argv: parseCmdline(cmdline),
+    argv: opts.knownArgv ?? parseCmdline(cmdline),
     status: parseProcStatus(status),
     mappings,
     guestRam,
     guestRamResidentBytes: !walk ? -1 : guestRam && smaps ? residentBytesOfMapping(smaps, guestRam.start) : 0,
-    anonHugeBytes: walk ? parseSmapsRollup(rollup ?? '').anonHugeBytes : -1,
+    anonHugeBytes: !walk ? -1 : smaps !== null ? anonHugeBytesOfSmaps(smaps) : parseSmapsRollup(rollupText ?? '').anonHugeBytes,
     ksmMergedPages: ksmPages,
     numa: numaMaps === null ? [] : parseNumaMaps(numaMaps),
     cgroup,

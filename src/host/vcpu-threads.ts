@@ -3,8 +3,9 @@
 // libvirt and Proxmox pass). Under KVM a guest's first touch of a page is an EPT
 // violation handled in the kernel (kvm:kvm_page_fault); under TCG the vCPU thread
 // writes guest RAM from user mode, so it shows as host user faults.
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import type { GuestFaultSource } from '../model/snapshot.js';
+import { readCounterTextOrNull } from './read-proc-file.js';
 
 export function guestFaultSourceOf(threadNames: string[], argv: string[]): GuestFaultSource {
   if (threadNames.some((n) => /^CPU \d+\/KVM$/.test(n))) return 'kvm';
@@ -17,9 +18,7 @@ export function guestFaultSourceOf(threadNames: string[], argv: string[]): Guest
 export async function readThreadNames(procRoot: string, pid: number): Promise<string[]> {
   try {
     const tids = await readdir(`${procRoot}/${pid}/task`);
-    const names = await Promise.all(
-      tids.map((tid) => readFile(`${procRoot}/${pid}/task/${tid}/comm`, 'utf8').then((s) => s.trim(), () => '')),
-    );
+    const names = tids.map((tid) => readCounterTextOrNull(`${procRoot}/${pid}/task/${tid}/comm`)?.trim() ?? '');
     return names.filter((n) => n !== '');
   } catch {
     return [];

@@ -2,7 +2,7 @@
 // /proc/PID/maps. probes/leaks.bt needs its range to tell libc's own mmap calls
 // (malloc's big blocks) from the program's. parse is pure; read does the IO.
 import { parseMaps } from '../host/proc-maps.js';
-import { readTextOrNull } from '../host/read-proc-file.js';
+import { readLockedTextOrNull, readTextOrNull } from '../host/read-proc-file.js';
 
 export interface LibcText {
   path: string;
@@ -19,7 +19,7 @@ export function libcTextOf(mapsText: string): LibcText | null {
 
 /** null when the process is gone; { libc: null } when it has no glibc (static, musl). */
 export async function readLibcText(procRoot: string, pid: number): Promise<{ libc: LibcText | null; comm: string } | null> {
-  const [maps, comm] = await Promise.all([readTextOrNull(`${procRoot}/${pid}/maps`), readTextOrNull(`${procRoot}/${pid}/comm`)]);
+  const [maps, comm] = await Promise.all([readLockedTextOrNull(`${procRoot}/${pid}/maps`), readTextOrNull(`${procRoot}/${pid}/comm`)]);
   if (maps === null) return null;
   return { libc: libcTextOf(maps), comm: (comm ?? '').trim() };
 }

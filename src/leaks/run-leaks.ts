@@ -10,7 +10,7 @@ import { execa } from 'execa';
 import { FaultlineError } from '../model/errors.js';
 import type { Mapping } from '../model/host.js';
 import { parseMaps } from '../host/proc-maps.js';
-import { readTextOrNull } from '../host/read-proc-file.js';
+import { readLockedTextOrNull, readTextOrNull } from '../host/read-proc-file.js';
 import { probeEnv, type BpftraceVersion } from '../probe/bpftrace-version.js';
 import { isHarmlessStderr } from '../probe/bpftrace-runner.js';
 import { libcTextOf } from './libc-text.js';
@@ -55,7 +55,7 @@ const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
 
 export async function traceLeaks(o: LeaksRunOptions): Promise<LeaksRun> {
   const procRoot = o.procRoot ?? '/proc';
-  const maps = await readTextOrNull(`${procRoot}/${o.pid}/maps`);
+  const maps = await readLockedTextOrNull(`${procRoot}/${o.pid}/maps`);
   if (maps === null) throw new FaultlineError('E_NO_PROCESS', `--pid ${o.pid}: no such process`, 'pass the pid of a running process');
   const comm = ((await readTextOrNull(`${procRoot}/${o.pid}/comm`)) ?? '').trim();
   const libc = libcTextOf(maps);
@@ -112,7 +112,7 @@ export async function traceLeaks(o: LeaksRunOptions): Promise<LeaksRun> {
   await Promise.race([sleep(o.durationMs, over.signal), watch, exited]);
   over.abort();
   if (processGone) o.log?.(`faultline: pid ${o.pid} exited; reporting what was outstanding`);
-  const mappings = parseMaps((await readTextOrNull(`${procRoot}/${o.pid}/maps`)) ?? maps);
+  const mappings = parseMaps((await readLockedTextOrNull(`${procRoot}/${o.pid}/maps`)) ?? maps);
   child.kill('SIGINT');
   // printing the maps symbolizes every kept stack: give it time
   const printWait = new AbortController();

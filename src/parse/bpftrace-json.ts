@@ -10,11 +10,13 @@
 // - `lost_events` as {"data": {"events": N}} and (0.24+) with a top-level `count`;
 // - unknown types (time, join, errorf, runtime_error...) are `other`, never fatal.
 // Our probes key maps by numbers only, so a key that is not numbers is a bad record.
+// Map records come as MapTables (flat arrays, src/parse/map-table.ts); the lines that
+// carry almost all of the volume take a scanner that skips JSON.parse
+// (src/parse/map-line-scanner.ts), everything else is parsed here.
+import { mapTableOf, type MapEntry, type MapTable } from './map-table.js';
+import { scanMapLine } from './map-line-scanner.js';
 
-export interface MapEntry {
-  key: number[];
-  value: number;
-}
+export type { MapEntry, MapTable } from './map-table.js';
 
 export interface HistBucketRecord {
   /** Lower bound; the negative bucket (no `min` in the JSON) gets -Infinity. */
@@ -29,7 +31,7 @@ export interface HistEntry {
 }
 
 export type BpftraceRecord =
-  | { type: 'map'; name: string; entries: MapEntry[] }
+  | { type: 'map'; name: string; table: MapTable }
   | { type: 'hist'; name: string; entries: HistEntry[] }
   | { type: 'printf'; text: string }
   | { type: 'lost'; events: number }
@@ -88,11 +90,11 @@ function parseMapValue(name: string, value: unknown): BpftraceRecord | string {
   if (!isObject(value)) {
     const scalar = toNumber(value);
     if (Number.isNaN(scalar)) return `map ${name}: value is not a number`;
-    return { type: 'map', name, entries: [{ key: [], value: scalar }] };
+    return { type: 'map', name, table: { keyWidth: 0, keys: [], values: [scalar] } };
   }
   // stats() prints {"count","average","total"} for a scalar map
   if ('total' in value && 'count' in value && 'average' in value) {
-    return { type: 'map', name, entries: [{ key: [], value: toNumber(value.total) }] };
+    return { type: 'map', name, table: { keyWidth: 0, keys: [], values: [toNumber(value.total)] } };
   }
   const entries: MapEntry[] = [];
   // for-in, not Object.entries: a region map has thousands of keys, and the [key,
@@ -105,7 +107,8 @@ function parseMapValue(name: string, value: unknown): BpftraceRecord | string {
     if (key === null || Number.isNaN(number)) return `map ${name}: key "${rawKey.slice(0, 40)}" or its value is not numeric`;
     entries.push({ key, value: number });
   }
-  return { type: 'map', name, entries };
+  const table = mapTableOf(entries);
+  return table ? { type: 'map', name, table } : `map ${name}: keys of different lengths`;
 }
 
 function parseBuckets(raw: unknown): HistBucketRecord[] | null {
@@ -153,6 +156,13 @@ function parseMaps(
 }
 
 export function parseBpftraceLine(line: string): LineResult {
+  const scanned = scanMapLine(line);
+  if (scanned) return { ok: true, records: scanned.map(({ name, table }) => ({ type: 'map', name, table })) };
+  return parseJsonLine(line);
+}
+
+/** Any line, through JSON.parse (the scanner's reference: they agree where both accept). */
+export function parseJsonLine(line: string): LineResult {
   const text = line.trim();
   if (text === '') return SKIP;
   let message: unknown;

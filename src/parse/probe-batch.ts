@@ -3,17 +3,23 @@
 // between two ticks is one batch. `faultline_ready GROUP` marks "attached". Rare
 // events (printf lines) land in the batch they arrived in. At exit bpftrace dumps
 // the maps again (what accumulated since the last tick): `flush()` returns it.
-import type { BpftraceRecord, HistEntry, MapEntry } from './bpftrace-json.js';
+import type { BpftraceRecord, HistEntry, MapTable } from './bpftrace-json.js';
 
 export interface ProbeBatch {
   group: string;
-  maps: Map<string, MapEntry[]>;
+  maps: Map<string, MapTable>;
   hists: Map<string, HistEntry[]>;
   /** printf lines other than ready/tick, without the trailing newline. */
   lines: string[];
   lostEvents: number;
   /** False for the dump at exit (no tick ended it). */
   complete: boolean;
+  /** From `faultline_tick GROUP INDEX NSECS` (probes/README.md): the batch ends at
+   * intervalIndex x INTERVAL_MS of CLOCK_MONOTONIC. Absent from older probes. */
+  intervalIndex?: number;
+  /** CLOCK_MONOTONIC ns (bpftrace's nsecs, Node's process.hrtime) when the tick was
+   * printed; a double, exact to 2 ns for 200 days of uptime. */
+  tickNs?: number;
 }
 
 export type BatchOutput = { kind: 'ready' } | { kind: 'batch'; batch: ProbeBatch };
@@ -34,7 +40,7 @@ export class ProbeBatcher {
   push(record: BpftraceRecord): BatchOutput | null {
     switch (record.type) {
       case 'map':
-        this.current.maps.set(record.name, record.entries);
+        this.current.maps.set(record.name, record.table);
         break;
       case 'hist':
         this.current.hists.set(record.name, record.entries);
@@ -46,7 +52,7 @@ export class ProbeBatcher {
         for (const line of record.text.split('\n')) {
           if (line === '') continue;
           if (line.startsWith('faultline_ready')) return { kind: 'ready' };
-          if (line.startsWith('faultline_tick')) return { kind: 'batch', batch: this.take(true) };
+          if (line.startsWith('faultline_tick')) return { kind: 'batch', batch: { ...this.take(true), ...tickClock(line) } };
           this.current.lines.push(line);
         }
         break;
@@ -69,4 +75,11 @@ export class ProbeBatcher {
     this.touched = false;
     return batch;
   }
+}
+
+/** INDEX and NSECS of a tick line; nothing when they are missing or not numbers. */
+export function tickClock(line: string): Pick<ProbeBatch, 'intervalIndex' | 'tickNs'> {
+  const [, , index, ns] = line.split(' ');
+  if (!index || !ns || !/^\d+$/.test(index) || !/^\d+$/.test(ns)) return {};
+  return { intervalIndex: Number(index), tickNs: Number(ns) };
 }

@@ -53,13 +53,15 @@ export function formatLabels(labels: Labels | string): string {
 
 export function renderFamily(family: MetricFamily): string {
   if (family.samples.length === 0) return '';
-  const lines = [`# HELP ${family.name} ${escapeHelp(family.help)}`, `# TYPE ${family.name} ${family.type}`];
-  for (const s of family.samples) {
-    lines.push(`${family.name}${s.suffix ?? ''}${formatLabels(s.labels)} ${formatValue(s.value)}`);
-  }
-  return `${lines.join('\n')}\n`;
+  let text = `# HELP ${family.name} ${escapeHelp(family.help)}\n# TYPE ${family.name} ${family.type}\n`;
+  for (const s of family.samples) text += `${family.name}${s.suffix ?? ''}${formatLabels(s.labels)} ${formatValue(s.value)}\n`;
+  return text;
 }
 
+/** Appended with += (V8 keeps a rope and flattens it once, when the body is sent),
+ * not lines joined per family and again for the whole: 100 VMs are ~3,500 lines. */
 export function renderFamilies(families: MetricFamily[]): string {
-  return families.map(renderFamily).join('');
+  let text = '';
+  for (const family of families) text += renderFamily(family);
+  return text;
 }

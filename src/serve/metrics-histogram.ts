@@ -6,7 +6,7 @@
 export const STALL_BOUNDS_NS: readonly number[] = Array.from({ length: 13 }, (_, i) => 2 ** (10 + 2 * i));
 
 /** The `le` label values, seconds, +Inf last. */
-const LE: readonly string[] = [...STALL_BOUNDS_NS.map((b) => String(b / 1e9)), '+Inf'];
+export const STALL_LE: readonly string[] = [...STALL_BOUNDS_NS.map((b) => String(b / 1e9)), '+Inf'];
 
 export interface CumulativeHistogram {
   /** Observations per bound (not cumulative here; render() sums), last slot is +Inf. */
@@ -35,11 +35,8 @@ export function addBuckets(h: CumulativeHistogram, buckets: { lowNs: number; cou
   h.sumSeconds += sumNs / 1e9;
 }
 
-/** `le` label values (seconds) and cumulative counts, +Inf last. */
-export function cumulativeBuckets(h: CumulativeHistogram): { le: string; count: number }[] {
+/** Cumulative counts, one per STALL_LE label value, +Inf last. */
+export function cumulativeCounts(h: CumulativeHistogram): number[] {
   let running = 0;
-  return h.counts.map((c, i) => {
-    running += c;
-    return { le: LE[i]!, count: running };
-  });
+  return h.counts.map((c) => (running += c));
 }

@@ -11,7 +11,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FaultlineEvent, ProcessKind, Snapshot, VmSnapshot } from '../model/snapshot.js';
 import { labelText, renderFamilies, type MetricFamily, type MetricType, type Sample } from './metrics-format.js';
-import { addBuckets, cumulativeBuckets, emptyHistogram, type CumulativeHistogram } from './metrics-histogram.js';
+import { addBuckets, cumulativeCounts, emptyHistogram, STALL_LE, type CumulativeHistogram } from './metrics-histogram.js';
 
 export const CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
@@ -32,6 +32,11 @@ interface VmSeries {
   uuid: string;
   /** `vm="...",uuid="..."`, escaped once */
   labels: string;
+  /** the labels with kind=, type= and le= appended, per RSS_KINDS, FAULT_TYPES and
+   * stall bucket: made once per series, not per sample and scrape */
+  rssLabels: string[];
+  faultLabels: string[];
+  bucketLabels: string[];
   kind: ProcessKind;
   source: string;
   vmid: string;
@@ -65,20 +70,24 @@ function zeroed<K extends string>(keys: readonly K[]): Record<K, number> {
   return Object.fromEntries(keys.map((k) => [k, 0])) as Record<K, number>;
 }
 
-function rssOf(row: VmSnapshot): Record<RssKind, number> {
-  return {
-    guest_ram: row.rss.guestRamBytes,
-    own_anon: row.rss.ownAnonBytes,
-    file: row.rss.fileBytes,
-    shmem: row.rss.shmemBytes,
-    swap: row.rss.swapBytes,
-    total: row.rss.totalBytes,
-  };
+/** Adds a row's resident bytes to a series' (in place: update runs every interval). */
+function addRss(rss: Record<RssKind, number>, row: VmSnapshot): void {
+  rss.guest_ram += row.rss.guestRamBytes;
+  rss.own_anon += row.rss.ownAnonBytes;
+  rss.file += row.rss.fileBytes;
+  rss.shmem += row.rss.shmemBytes;
+  rss.swap += row.rss.swapBytes;
+  rss.total += row.rss.totalBytes;
 }
 
-function faultsOf(row: VmSnapshot): Record<FaultType, number> {
+function addFaults(faults: Record<FaultType, number>, row: VmSnapshot): void {
   const f = row.faults;
-  return { minor: f.minor, major: f.major, user: f.user, kernel: f.kernel, file: f.file, guest_ram: f.guestRam };
+  faults.minor += f.minor;
+  faults.major += f.major;
+  faults.user += f.user;
+  faults.kernel += f.kernel;
+  faults.file += f.file;
+  faults.guest_ram += f.guestRam;
 }
 
 /** A running total that may restart from 0 (a restarted probe): add what it grew. */
@@ -111,8 +120,12 @@ export class MetricsState {
       const key = `${row.name}\u0000${row.uuid}`;
       let s = this.series.get(key);
       if (!s) {
+        const labels = labelText({ vm: row.name, uuid: row.uuid });
         s = {
-          vm: row.name, uuid: row.uuid, labels: labelText({ vm: row.name, uuid: row.uuid }), kind: row.kind, source: row.source, vmid: row.vmid,
+          vm: row.name, uuid: row.uuid, labels, kind: row.kind, source: row.source, vmid: row.vmid,
+          rssLabels: RSS_KINDS.map((k) => `${labels},kind="${k}"`),
+          faultLabels: FAULT_TYPES.map((t) => `${labels},type="${t}"`),
+          bucketLabels: STALL_LE.map((le) => `${labels},le="${le}"`),
           lastSeenMs: 0, lastSeenUpdate: 0, faults: zeroed(FAULT_TYPES), eptFaults: 0, oomKills: 0,
           stall: emptyHistogram(), rss: zeroed(RSS_KINDS), memoryBytes: 0, leakSuspect: 0,
         };
@@ -121,17 +134,19 @@ export class MetricsState {
       // several rows with one label set (host processes of the same name): gauges add up
       if (!fresh.has(key)) {
         fresh.add(key);
-        s.rss = zeroed(RSS_KINDS);
+        for (const k of RSS_KINDS) s.rss[k] = 0;
         s.memoryBytes = 0;
         s.leakSuspect = 0;
       }
-      Object.assign(s, { kind: row.kind, source: row.source, vmid: row.vmid, lastSeenMs: snapshot.timeMs, lastSeenUpdate: this.updates });
-      const rss = rssOf(row);
-      for (const k of RSS_KINDS) s.rss[k] += rss[k];
+      s.kind = row.kind;
+      s.source = row.source;
+      s.vmid = row.vmid;
+      s.lastSeenMs = snapshot.timeMs;
+      s.lastSeenUpdate = this.updates;
+      addRss(s.rss, row);
       s.memoryBytes += row.memoryBytes;
       if (row.leak.verdict === 'leak' || row.leak.verdict === 'suspect') s.leakSuspect = 1;
-      const faults = faultsOf(row);
-      for (const t of FAULT_TYPES) s.faults[t] += faults[t];
+      addFaults(s.faults, row);
       s.eptFaults += row.kvm.eptFaults;
       addBuckets(s.stall, row.reclaim.stallHistogram, row.reclaim.stallNs);
       this.keyById.set(row.id, key);
@@ -206,13 +221,13 @@ export class MetricsState {
       family('faultline_vm_info', 'gauge', 'A VM (kind="vm", a QEMU process) or host process faultline reports; always 1. Join on vm, uuid.',
         all.map((s) => ({ labels: `${s.labels},${labelText({ source: s.source, vmid: s.vmid, kind: s.kind })}`, value: 1 }))),
       family('faultline_vm_rss_bytes', 'gauge', 'Resident memory by kind: guest_ram (the guest-RAM mapping), own_anon (QEMU\'s own anonymous memory), file, shmem, swap (swapped out), total.',
-        current.flatMap((s) => RSS_KINDS.map((k) => ({ labels: `${s.labels},kind="${k}"`, value: s.rss[k] })))),
+        current.flatMap((s) => RSS_KINDS.map((k, i) => ({ labels: s.rssLabels[i]!, value: s.rss[k] })))),
       family('faultline_vm_memory_bytes', 'gauge', 'Configured guest memory (-m or memory backends); 0 for host processes.', perVm(current, (s) => s.memoryBytes)),
       family('faultline_vm_faults_total', 'counter', 'Page faults by type. minor and major are the exact totals from /proc/PID/stat; user, kernel and file are the probe\'s split, estimated from a 1-in-16 page sample; guest_ram are faults that populated guest RAM. Do not sum across types.',
-        all.flatMap((s) => FAULT_TYPES.map((t) => ({ labels: `${s.labels},type="${t}"`, value: s.faults[t] })))),
+        all.flatMap((s) => FAULT_TYPES.map((t, i) => ({ labels: s.faultLabels[i]!, value: s.faults[t] })))),
       family('faultline_vm_ept_faults_total', 'counter', 'KVM EPT violations (kvm:kvm_page_fault): guest accesses to guest RAM the host had not mapped.', perVm(all, (s) => s.eptFaults)),
       family('faultline_vm_reclaim_stall_seconds', 'histogram', 'Time the VM\'s threads stalled in direct or memcg reclaim, per stall.', all.flatMap((s) => [
-        ...cumulativeBuckets(s.stall).map((b) => ({ suffix: '_bucket', labels: `${s.labels},le="${b.le}"`, value: b.count })),
+        ...cumulativeCounts(s.stall).map((count, i) => ({ suffix: '_bucket', labels: s.bucketLabels[i]!, value: count })),
         { suffix: '_sum', labels: id(s), value: s.stall.sumSeconds },
         { suffix: '_count', labels: id(s), value: s.stall.count },
       ])),

@@ -4,6 +4,7 @@ import { firstOverlap, guestRamUserFaults, hotspotsOf, REGION_BYTES, topByFaults
 import { emptyPidCounters } from '../../src/aggregate/probe-counters.js';
 import { guestPhysOfRamOffset, machineKindFromArgv, ramOffsetOfGuestPhys } from '../../src/aggregate/guest-phys.js';
 import type { Mapping } from '../../src/model/host.js';
+import { mulberry32 } from '../harness/seeded-random.js';
 
 const MiB = 2 ** 20;
 const GiB = 2 ** 30;
@@ -64,4 +65,28 @@ test('guest-physical layout of pc and q35 around the PCI hole', () => {
 test('topByFaults keeps the largest, ties by lower address, skips zero', () => {
   assert.deepEqual(topByFaults([{ faults: 1, startAddress: 5 }, { faults: 3, startAddress: 9 }, { faults: 3, startAddress: 2 }, { faults: 0, startAddress: 1 }], 2).map((x) => x.startAddress), [2, 9]);
   assert.deepEqual(topByFaults([{ faults: 0, startAddress: 1 }], 3), []);
+});
+
+test('hotspotsOf with a limit is the head of the full ranking, ties in map order (seeded random regions)', () => {
+  const rand = mulberry32(6);
+  const pick = (n: number): number => Math.floor(rand() * n);
+  for (let round = 0; round < 300; round++) {
+    const c = emptyPidCounters();
+    c.faultUser = pick(3000);
+    // few distinct counts, so ties in faults and in address (EPT faults outside RAM start at 0) are common
+    for (let i = pick(40); i > 0; i--) c.regionSamples.set(RAM.start / REGION_BYTES + pick(300) - 20, pick(4));
+    for (let i = pick(40); i > 0; i--) c.kvmRegions.set(pick(rand() < 0.3 ? 4096 : 300), pick(5));
+    const ctx = { mappings: MAPPINGS, guestRam: rand() < 0.8 ? RAM : null, machine: 'q35' as const, limit: 1000 };
+    const all = hotspotsOf(c, ctx);
+    const sampled = [...c.regionSamples.values()].reduce((a, b) => a + b, 0);
+    const userFaults = [...c.regionSamples.values()].map((n) => Math.round(n * (c.faultUser / sampled)));
+    const positive = [...c.kvmRegions.values(), ...userFaults].filter((n) => n > 0).length;
+    assert.equal(all.length, positive);
+    for (let i = 1; i < all.length; i++) {
+      const [a, b] = [all[i - 1]!, all[i]!];
+      assert.ok(a.faults > b.faults || (a.faults === b.faults && a.startAddress <= b.startAddress), `round ${round}: ${i} out of order`);
+      if (a.faults === b.faults && a.startAddress === b.startAddress && a.source !== b.source) assert.equal(a.source, 'kvm'); // EPT regions come first
+    }
+    for (const limit of [0, 1, 3, 8]) assert.deepEqual(hotspotsOf(c, { ...ctx, limit }), all.slice(0, limit), `round ${round}, limit ${limit}`);
+  }
 });

@@ -10,8 +10,8 @@ test('VMs, pinned pids and stalled pids always; then the busiest by faults; neve
   const totals = foldBatches([{
     group: 'x', complete: true, lines: [], lostEvents: 0, hists: new Map(),
     maps: new Map([
-      ['@fault_user', [{ key: [10], value: 500 }, { key: [11], value: 50 }, { key: [3], value: 9999 }]],
-      ['@reclaim_memcg_count', [{ key: [12], value: 1 }]],
+      ['@fault_user', { keyWidth: 1, keys: [10, 11, 3], values: [500, 50, 9999] }],
+      ['@reclaim_memcg_count', { keyWidth: 1, keys: [12], values: [1] }],
     ]),
   }]);
   const chosen = selectProcesses({

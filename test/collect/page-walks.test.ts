@@ -1,15 +1,32 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { carriedGuestRam, choosePageWalks, type WalkedValues } from '../../src/collect/page-walks.js';
+import { carriedGuestRam, choosePageWalks, walkCostMs, type WalkedValues } from '../../src/collect/page-walks.js';
 
 const MiB = 2 ** 20;
 const walked = (seq: number, guestRam = 100 * MiB, anonShmem = 150 * MiB): WalkedValues => ({ seq, guestRamResidentBytes: guestRam, anonHugeBytes: 0, anonShmemBytes: anonShmem });
 
-test('page walks: never-walked first, then the longest ago, within the budget', () => {
+const small = (id: string) => ({ id, residentBytes: 64 * MiB });
+
+test('page walks: never-walked first, then the longest ago, within the count', () => {
   const last = new Map([['a', walked(5)], ['b', walked(2)], ['c', walked(9)]]);
-  assert.deepEqual([...choosePageWalks(['a', 'b', 'c', 'new'], last, 2)], ['new', 'b']);
-  assert.deepEqual([...choosePageWalks(['a', 'b', 'c'], last, 8)].sort(), ['a', 'b', 'c']);
-  assert.equal(choosePageWalks(['a', 'b'], last, 0).size, 0);
+  const roomy = (maxWalks: number) => ({ maxWalks, maxCostMs: 1000 });
+  assert.deepEqual([...choosePageWalks(['a', 'b', 'c', 'new'].map(small), last, roomy(2))], ['new', 'b']);
+  assert.deepEqual([...choosePageWalks(['a', 'b', 'c'].map(small), last, roomy(8))].sort(), ['a', 'b', 'c']);
+  assert.equal(choosePageWalks(['a', 'b'].map(small), last, roomy(0)).size, 0);
+});
+
+test('page walks: within the estimated cost; one walk always, so a huge VM gets its turn', () => {
+  const GiB = 1024 * MiB;
+  assert.ok(Math.abs(walkCostMs(512 * MiB) - 6.7) < 0.1, 'a 512 MiB walk is ~6.7 ms (measured 6.7-7.4)');
+  const vms = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'].map((id) => ({ id, residentBytes: 512 * MiB }));
+  // 8 VMs of 512 MiB, 50 ms: 7 fit (46.6 ms), the 8th would make 53
+  assert.equal(choosePageWalks(vms, new Map(), { maxWalks: 8, maxCostMs: 50 }).size, 7);
+  const huge = [{ id: 'big', residentBytes: 16 * GiB }, ...vms];
+  // 16 GiB costs ~213 ms: alone over budget, walked alone, never with others
+  assert.deepEqual([...choosePageWalks(huge, new Map(), { maxWalks: 8, maxCostMs: 50 })], ['big']);
+  // once walked it goes to the back, and the small ones get their turn
+  const last = new Map([['big', walked(1)]]);
+  assert.ok(!choosePageWalks(huge, last, { maxWalks: 8, maxCostMs: 50 }).has('big'));
 });
 
 test('guest RAM between walks follows anon + shmem RSS, within [0, VM size]', () => {

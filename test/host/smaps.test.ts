@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseSmapsRollup, residentBytesOfMapping } from '../../src/host/smaps.js';
+import { anonHugeBytesOfSmaps, parseSmapsRollup, residentBytesOfMapping } from '../../src/host/smaps.js';
 import { FIXTURES_DIR } from '../fixtures/proc/synthetic-cmdlines.js';
 
 const read = (path: string): string => readFileSync(join(FIXTURES_DIR, path), 'utf8');
@@ -50,4 +50,12 @@ test('a block without an Rss line does not borrow the next block\'s', () => {
   const smaps = '00001000-00002000 rw-p 00000000 00:00 0\nSize: 4 kB\n00003000-00004000 rw-p 00000000 00:00 0\nRss: 4 kB\n';
   assert.equal(residentBytesOfMapping(smaps, 0x1000), 0);
   assert.equal(residentBytesOfMapping(smaps, 0x3000), 4096);
+});
+
+test('AnonHugePages of a whole smaps equals its smaps_rollup (QEMU with THP; sleep without)', () => {
+  const rollupOf = (dir: string): number => parseSmapsRollup(read(`${dir}/smaps_rollup`)).anonHugeBytes;
+  assert.equal(anonHugeBytesOfSmaps(read('synthetic-libvirt/1234/smaps')), rollupOf('synthetic-libvirt/1234'));
+  assert.ok(rollupOf('synthetic-libvirt/1234') > 0);
+  assert.equal(anonHugeBytesOfSmaps(read('real-debian12-sleep/5678/smaps')), rollupOf('real-debian12-sleep/5678'));
+  assert.equal(anonHugeBytesOfSmaps(''), 0);
 });

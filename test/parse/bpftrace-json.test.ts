@@ -1,11 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseBpftraceLine, parseKey, toNumber } from '../../src/parse/bpftrace-json.js';
+import { mapEntries } from '../../src/parse/map-table.js';
 
+/** The line's records, map tables shown as one {key, value} per entry. */
 const records = (line: string) => {
   const r = parseBpftraceLine(line);
   assert.ok(r.ok, `expected ${line} to parse`);
-  return r.records;
+  return r.records.map((rec) => (rec.type === 'map' ? { type: rec.type, name: rec.name, entries: mapEntries(rec.table) } : rec));
 };
 
 test('0.17 tuple-key map, scalar map and printf (lines captured from bpftrace 0.17.0)', () => {

@@ -58,7 +58,11 @@ test('4000 generated lines: never throws, every accepted record is well-formed',
     }
     accepted += 1;
     for (const rec of result.records) {
-      if (rec.type === 'map') for (const e of rec.entries) assert.ok(e.key.every(Number.isFinite) && typeof e.value === 'number' && !Number.isNaN(e.value), line.slice(0, 120));
+      if (rec.type === 'map') {
+        const { keyWidth, keys, values } = rec.table;
+        assert.equal(keys.length, keyWidth * values.length, line.slice(0, 120));
+        assert.ok(keys.every(Number.isFinite) && values.every((v) => typeof v === 'number' && !Number.isNaN(v)), line.slice(0, 120));
+      }
       if (rec.type === 'hist') for (const e of rec.entries) assert.ok(e.buckets.every((b) => Number.isFinite(b.count)));
       if (rec.type === 'lost') assert.ok(Number.isFinite(rec.events));
       batcher.push(rec);

@@ -35,12 +35,12 @@ test('ready, batches ended by ticks, events inside a batch, the exit dump', () =
   if (out[1]!.kind !== 'batch') return;
   const batch = out[1]!.batch;
   assert.equal(batch.complete, true);
-  assert.deepEqual(batch.maps.get('@fault_user'), [{ key: [10], value: 3 }]);
+  assert.deepEqual(batch.maps.get('@fault_user'), { keyWidth: 1, keys: [10], values: [3] });
   assert.deepEqual(batch.lines, ['oom_victim pid=5 anon_kb=1 file_kb=2 shmem_kb=3 uid=0 oom_score_adj=0 comm=a b']);
   assert.equal(batch.lostEvents, 7);
   const last = b.flush();
   assert.ok(last);
   assert.equal(last.complete, false);
-  assert.deepEqual(last.maps.get('@fault_user'), [{ key: [10], value: 1 }]);
+  assert.deepEqual(last.maps.get('@fault_user'), { keyWidth: 1, keys: [10], values: [1] });
   assert.equal(b.flush(), null);
 });

@@ -20,10 +20,10 @@ test('batches per tick, lost events and bad lines counted, exit dump flushed on 
   await runner.stop();
   assert.equal(isAlive(pid), false);
   assert.equal(batches.length, 3);
-  assert.deepEqual(batches[0]!.maps.get('@fault_user'), [{ key: [42], value: 10 }, { key: [43], value: 5 }]);
+  assert.deepEqual(batches[0]!.maps.get('@fault_user'), { keyWidth: 1, keys: [42, 43], values: [10, 5] });
   assert.equal(batches[1]!.lostEvents, 17);
   assert.equal(batches[2]!.complete, false, 'the dump at exit is not a whole interval');
-  assert.deepEqual(batches[2]!.maps.get('@fault_user'), [{ key: [42], value: 1 }]);
+  assert.deepEqual(batches[2]!.maps.get('@fault_user'), { keyWidth: 1, keys: [42], values: [1] });
   assert.equal(runner.lostEvents, 17);
   assert.equal(runner.badLines, 1);
   assert.deepEqual(runner.evidence(), [], 'the RLIMIT_MEMLOCK line is not evidence of anything');

@@ -1,7 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import protobuf from 'protobufjs';
 import { decodeFrame, encodeFrame, frameToJson } from '../../src/proto/codec.js';
-import type { Snapshot, VmSnapshot } from '../../src/model/snapshot.js';
+import type { Frame, Snapshot, VmSnapshot } from '../../src/model/snapshot.js';
+import { FULL_FRAMES, FULL_SNAPSHOT } from './full-frames.js';
 import { makeEvent } from '../../src/aggregate/events.js';
 import { buildSnapshot } from '../../src/aggregate/build-snapshot.js';
 import { foldBatches } from '../../src/aggregate/probe-counters.js';
@@ -47,4 +50,69 @@ test('JSON form has the fields the CLI promises, with numbers for addresses', ()
 test('bytes that are not a Frame are an error, not a crash', () => {
   assert.throws(() => decodeFrame(new Uint8Array([0xff, 0xff, 0xff])));
   assert.throws(() => decodeFrame(new Uint8Array([])), /no meta, snapshot, event or history/);
+});
+
+const FRAME = protobuf.loadSync(fileURLToPath(new URL('../../src/proto/faultline.proto', import.meta.url))).lookupType('faultline.Frame');
+
+/** What encodeFrame did before it skipped fromObject: the reference bytes. */
+function viaFromObject(frame: Frame): Uint8Array {
+  return FRAME.encode(FRAME.fromObject(frame)).finish();
+}
+
+/** Paths of schema fields the object leaves at their default (in a repeated field:
+ * in every element), and of its fields the schema does not have. */
+function defaultFields(type: protobuf.Type, object: Record<string, unknown>, path: string): string[] {
+  const missing: string[] = [];
+  for (const field of type.fieldsArray) {
+    if (field.partOf) continue; // Frame's oneof: one kind per frame
+    const value = object[field.name];
+    const at = `${path}.${field.name}`;
+    const values = field.repeated ? (Array.isArray(value) ? value : []) : [value];
+    const perValue = values.map((v): string[] => {
+      if (!(field.resolvedType instanceof protobuf.Type)) return v === undefined || v === null || v === '' || v === 0 || v === false ? [at] : [];
+      return typeof v === 'object' && v !== null ? defaultFields(field.resolvedType, v as Record<string, unknown>, at) : [at];
+    });
+    missing.push(...(perValue.length === 0 ? [at] : perValue.reduce((a, b) => a.filter((p) => b.includes(p)))));
+  }
+  // and the other way: a model field the schema lacks would be dropped silently
+  for (const key of Object.keys(object)) if (!type.fields[key]) missing.push(`${path}.${key} (not in faultline.proto)`);
+  return missing;
+}
+
+test('the full frames set every field of faultline.proto, and no other', () => {
+  for (const [kind, frame] of FULL_FRAMES) {
+    const type = FRAME.fields[kind]!.resolvedType as protobuf.Type;
+    assert.deepEqual(defaultFields(type, (frame as unknown as Record<string, Record<string, unknown>>)[kind]!, kind), []);
+  }
+});
+
+test('encodeFrame writes the same bytes as encode(fromObject(frame)), for every frame kind', () => {
+  for (const [kind, frame] of FULL_FRAMES) {
+    const copy = structuredClone(frame); // a fresh snapshot: not one encodeFrame has seen
+    assert.deepEqual(Buffer.from(encodeFrame(copy)).toString('hex'), Buffer.from(viaFromObject(copy)).toString('hex'), kind);
+  }
+});
+
+test('out-of-range numbers read back as fromObject converted them', () => {
+  const snapshot = structuredClone(FULL_SNAPSHOT);
+  const vm = snapshot.vms[0]!;
+  vm.memoryBytes = 0.3 * 2 ** 30; // -m 0.3G: a fraction in a uint64
+  vm.pid = 0.5; // uint32 fraction below 1
+  vm.rss.ownAnonBytes = -4096; // negative uint64: fromObject wrote 0
+  vm.rss.swapBytes = Number.NaN;
+  vm.rss.fileBytes = Number.POSITIVE_INFINITY;
+  vm.rss.anonBytes = 2 ** 64;
+  vm.growth.brkBytes = -(2 ** 63) * 2; // sint64 past its range
+  vm.hotspots[0]!.guestPhysAddress = Number.NEGATIVE_INFINITY;
+  vm.numa[0]!.node = -1; // uint32 negative
+  const expected = FRAME.toObject(FRAME.decode(viaFromObject({ snapshot })), { longs: Number, enums: String, defaults: true, arrays: true });
+  assert.deepEqual(decodeFrame(encodeFrame({ snapshot })), { snapshot: expected['snapshot'] });
+  assert.equal((decodeFrame(encodeFrame({ snapshot })) as { snapshot: Snapshot }).snapshot.vms[0]!.rss.ownAnonBytes, 0);
+});
+
+test('a snapshot is encoded once: the websocket and the recorder get the same bytes', () => {
+  const snapshot = structuredClone(FULL_SNAPSHOT);
+  const first = encodeFrame({ snapshot });
+  assert.equal(encodeFrame({ snapshot }), first);
+  assert.notEqual(encodeFrame({ snapshot: structuredClone(snapshot) }), first); // another snapshot: its own bytes
 });
