@@ -10,6 +10,7 @@ import { guestRamUserFaults, hotspotsOf } from './hotspots.js';
 import { attributeMmuNotifier } from './mmu-notifier.js';
 import { machineKindFromArgv } from './guest-phys.js';
 import { probeEvents } from './events.js';
+import { insertTopN } from './top-n.js';
 
 export interface TrackedProcess {
   id: string;
@@ -43,16 +44,15 @@ export interface IntervalInput {
 
 const MADV_FREEING = new Set([4, 8, 9, 20, 21]);
 
+const moreExits = (a: KvmExitCount, b: KvmExitCount): boolean => a.count > b.count;
+
 /** The `limit` most frequent exit reasons, most first, ties in map order (as a stable
  * sort would give), without sorting or copying every reason. */
 function topExits(exits: Map<number, number>, limit: number): KvmExitCount[] {
   const top: KvmExitCount[] = [];
   exits.forEach((count, reason) => {
     if (top.length === limit && !(count > top[limit - 1]!.count)) return;
-    if (top.length === limit) top.pop();
-    let i = top.length;
-    while (i > 0 && count > top[i - 1]!.count) i -= 1;
-    top.splice(i, 0, { reason, count });
+    insertTopN(top, { reason, count }, limit, moreExits);
   });
   return top;
 }

@@ -10,6 +10,7 @@ import type { Mapping } from '../model/host.js';
 import type { GuestFaultSource, Hotspot, RegionKind } from '../model/snapshot.js';
 import type { PidCounters } from './probe-counters.js';
 import { guestPhysOfRamOffset, ramOffsetOfGuestPhys, type MachineKind } from './guest-phys.js';
+import { insertTopN } from './top-n.js';
 
 export const REGION_SHIFT = 21;
 export const REGION_BYTES = 2 ** REGION_SHIFT;
@@ -89,23 +90,14 @@ function wouldTake(top: { faults: number; startAddress: number }[], limit: numbe
   return top.length < limit || ranksBefore(faults, startAddress, top[limit - 1]!);
 }
 
-/** Inserts into the sorted `top`, after its equals (input order breaks ties), dropping the last when over `limit`. */
-function insertRanked<T extends { faults: number; startAddress: number }>(top: T[], item: T, limit: number): void {
-  if (top.length === limit) top.pop();
-  let i = top.length;
-  top.push(item);
-  while (i > 0 && ranksBefore(item.faults, item.startAddress, top[i - 1]!)) {
-    top[i] = top[i - 1]!;
-    i -= 1;
-  }
-  top[i] = item;
-}
+type Ranked = { faults: number; startAddress: number };
+const ranksFirst = (a: Ranked, b: Ranked): boolean => ranksBefore(a.faults, a.startAddress, b);
 
 /** The `limit` largest by faults (ties: lower address first, then input order), in one
  * pass with a small sorted array: a VM with thousands of hot regions sorts none of them. */
 export function topByFaults<T extends { faults: number; startAddress: number }>(items: Iterable<T>, limit: number): T[] {
   const top: T[] = [];
-  for (const item of items) if (wouldTake(top, limit, item.faults, item.startAddress)) insertRanked(top, item, limit);
+  for (const item of items) if (wouldTake(top, limit, item.faults, item.startAddress)) insertTopN(top, item, limit, ranksFirst);
   return top;
 }
 
@@ -122,7 +114,7 @@ export function hotspotsOf(counters: PidCounters | undefined, ctx: HotspotContex
   counters.kvmRegions.forEach((faults, region) => {
     const offset = ram ? ramOffsetOfGuestPhys(ctx.machine, ramBytes, region * REGION_BYTES) : -1;
     const startAddress = ram && offset >= 0 ? ram.start + offset : 0;
-    if (wouldTake(top, limit, faults, startAddress)) insertRanked(top, { faults, startAddress, region, source: 'kvm' }, limit);
+    if (wouldTake(top, limit, faults, startAddress)) insertTopN(top, { faults, startAddress, region, source: 'kvm' }, limit, ranksFirst);
   });
   let sampled = 0;
   for (const n of counters.regionSamples.values()) sampled += n;
@@ -132,7 +124,7 @@ export function hotspotsOf(counters: PidCounters | undefined, ctx: HotspotContex
     counters.regionSamples.forEach((n, region) => {
       const faults = Math.round(n * scale);
       const startAddress = region * REGION_BYTES;
-      if (wouldTake(top, limit, faults, startAddress)) insertRanked(top, { faults, startAddress, region, source: 'user-faults' }, limit);
+      if (wouldTake(top, limit, faults, startAddress)) insertTopN(top, { faults, startAddress, region, source: 'user-faults' }, limit, ranksFirst);
     });
   }
   return top.map((c) => (c.source === 'kvm' ? eptFaultHotspot(c) : userFaultHotspot(c, ctx)));

@@ -7,7 +7,7 @@
 // (a process can name itself "a) b"), so split at the LAST ')'.
 import { readdir } from 'node:fs/promises';
 import type { ProcessStat } from '../model/host.js';
-import { isNoDataError, readCounterTextOrNull, readTextOrNull } from './read-proc-file.js';
+import { isNoDataError, readCounterTextOrNull } from './read-proc-file.js';
 
 // Indexes into the fields after ")": proc(5) field number minus 3.
 const STATE = 0; // field 3
@@ -39,9 +39,11 @@ export function parseProcStat(text: string): ProcessStat | null {
   return numbers.every(Number.isFinite) ? stat : null;
 }
 
-/** One process's stat, or null when it has exited (or the line does not parse). */
-export async function readProcessStat(procRoot: string, pid: number): Promise<ProcessStat | null> {
-  const text = await readTextOrNull(`${procRoot}/${pid}/stat`);
+/** One process's stat, or null when it has exited (or the line does not parse).
+ * Synchronous: it runs every interval for every process on the host, and stat is made
+ * from counters (src/host/read-proc-file.ts says why that is read synchronously). */
+export function readProcessStat(procRoot: string, pid: number | string): ProcessStat | null {
+  const text = readCounterTextOrNull(`${procRoot}/${pid}/stat`);
   return text === null ? null : parseProcStat(text);
 }
 
@@ -54,13 +56,9 @@ export async function readProcessStats(procRoot = '/proc'): Promise<ProcessStat[
     if (isNoDataError(err)) return [];
     throw err;
   }
-  // one synchronous read per process, no promise each: this runs every interval for
-  // every process on the host (src/host/read-proc-file.ts says why synchronous)
   const stats: ProcessStat[] = [];
   for (const name of names) {
-    if (!/^\d+$/.test(name)) continue;
-    const text = readCounterTextOrNull(`${procRoot}/${name}/stat`);
-    const stat = text === null ? null : parseProcStat(text);
+    const stat = /^\d+$/.test(name) ? readProcessStat(procRoot, name) : null;
     if (stat) stats.push(stat);
   }
   return stats.sort((a, b) => a.pid - b.pid);

@@ -82,7 +82,7 @@ export async function readProcessDetail(
   const cgroupPaths = parseProcCgroup(cgroupText ?? '');
   const cgroup = await readCgroupMemory(cgroupRoot, cgroupPaths.memoryPath, cgroupPaths.unifiedPath);
 
-  const after = await readProcessStat(procRoot, stat.pid);
+  const after = readProcessStat(procRoot, stat.pid);
   if (after === null || after.startTimeTicks !== stat.startTimeTicks) return null;
 
   return {

@@ -13,7 +13,7 @@
 // Map records come as MapTables (flat arrays, src/parse/map-table.ts); the lines that
 // carry almost all of the volume take a scanner that skips JSON.parse
 // (src/parse/map-line-scanner.ts), everything else is parsed here.
-import { mapTableOf, type MapEntry, type MapTable } from './map-table.js';
+import { emptyMapTable, type MapTable } from './map-table.js';
 import { scanMapLine } from './map-line-scanner.js';
 
 export type { MapEntry, MapTable } from './map-table.js';
@@ -96,7 +96,8 @@ function parseMapValue(name: string, value: unknown): BpftraceRecord | string {
   if ('total' in value && 'count' in value && 'average' in value) {
     return { type: 'map', name, table: { keyWidth: 0, keys: [], values: [toNumber(value.total)] } };
   }
-  const entries: MapEntry[] = [];
+  const table = emptyMapTable(-1);
+  let mixedWidths = false;
   // for-in, not Object.entries: a region map has thousands of keys, and the [key,
   // value] pairs cost more than the rest of the loop (JSON.parse objects have no
   // inherited enumerable keys)
@@ -105,10 +106,15 @@ function parseMapValue(name: string, value: unknown): BpftraceRecord | string {
     const key = parseKey(rawKey);
     const number = typeof rawValue === 'number' ? (Number.isFinite(rawValue) ? rawValue : Number.NaN) : isObject(rawValue) ? toNumber(rawValue.total) : toNumber(rawValue);
     if (key === null || Number.isNaN(number)) return `map ${name}: key "${rawKey.slice(0, 40)}" or its value is not numeric`;
-    entries.push({ key, value: number });
+    if (table.keyWidth === -1) table.keyWidth = key.length;
+    else if (key.length !== table.keyWidth) mixedWidths = true;
+    for (const k of key) table.keys.push(k);
+    table.values.push(number);
   }
-  const table = mapTableOf(entries);
-  return table ? { type: 'map', name, table } : `map ${name}: keys of different lengths`;
+  if (mixedWidths) return `map ${name}: keys of different lengths`;
+  // an empty map has no key to take a width from
+  if (table.keyWidth === -1) table.keyWidth = 0;
+  return { type: 'map', name, table };
 }
 
 function parseBuckets(raw: unknown): HistBucketRecord[] | null {

@@ -27,17 +27,6 @@ export function mapEntries(table: MapTable): MapEntry[] {
   return values.map((value, i) => ({ key: keys.slice(i * keyWidth, (i + 1) * keyWidth), value }));
 }
 
-/** Null when the keys are not all of one width (bpftrace prints one width per map). */
-export function mapTableOf(entries: readonly MapEntry[]): MapTable | null {
-  const table = emptyMapTable(entries[0]?.key.length ?? 0);
-  for (const { key, value } of entries) {
-    if (key.length !== table.keyWidth) return null;
-    for (const k of key) table.keys.push(k);
-    table.values.push(value);
-  }
-  return table;
-}
-
 /** The sum of every value (a scalar map has one). */
 export function mapTableSum(table: MapTable | undefined): number {
   let sum = 0;
