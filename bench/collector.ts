@@ -96,7 +96,7 @@ function snapshotOf(seq: number, batches: ProbeBatch[], rows: TrackedProcess[], 
   t = performance.now();
   const snapshot = buildSnapshot({
     seq, timeMs: Date.now(), intervalMs: 1000, totals, processes: rows, host: HOST, vmstat: VMSTAT,
-    probes: { attached: [...PROBE_GROUPS], groups: PROBE_GROUPS.map((group) => ({ group, attached: true, error: '', lostEvents: 0, badLines: 0 })), bpftraceVersion: '0.17.0', badLines: 0 },
+    probes: { attached: [...PROBE_GROUPS], groups: PROBE_GROUPS.map((group) => ({ group, attached: true, error: '', lostEvents: 0, badLines: 0, points: [] })), bpftraceVersion: '0.17.0', badLines: 0 },
     lifecycleEvents: [],
     pidIndex: new Map(rows.map((r) => [r.pid, { id: r.id, comm: r.comm }])),
     hotspotLimit: 8,

@@ -11,6 +11,7 @@ import { attributeMmuNotifier } from './mmu-notifier.js';
 import { machineKindFromArgv } from './guest-phys.js';
 import { probeEvents } from './events.js';
 import { insertTopN } from './top-n.js';
+import { exitReasonName, type VirtIsa } from './kvm-exit-names.js';
 
 export interface TrackedProcess {
   id: string;
@@ -40,6 +41,16 @@ export interface IntervalInput {
   /** pid -> id and comm of every live process, to name event subjects. */
   pidIndex: Map<number, { id: string; comm: string }>;
   hotspotLimit: number;
+  /** svm or vmx: which table names the exit reasons ('' when neither). */
+  virtIsa?: VirtIsa;
+}
+
+/** State of a probe point: attached, missing, unused; 'attached' when the group does not
+ * list its points (probes dirs of tests, recordings made before points were optional). */
+function pointState(probes: IntervalInput['probes'], group: string, point: string): string {
+  const g = probes.groups.find((s) => s.group === group);
+  if (!g || !g.attached) return 'missing';
+  return g.points?.find((p) => p.point === point)?.state ?? 'attached';
 }
 
 const MADV_FREEING = new Set([4, 8, 9, 20, 21]);
@@ -48,16 +59,17 @@ const moreExits = (a: KvmExitCount, b: KvmExitCount): boolean => a.count > b.cou
 
 /** The `limit` most frequent exit reasons, most first, ties in map order (as a stable
  * sort would give), without sorting or copying every reason. */
-function topExits(exits: Map<number, number>, limit: number): KvmExitCount[] {
+function topExits(exits: Map<number, number>, limit: number, isa: VirtIsa): KvmExitCount[] {
   const top: KvmExitCount[] = [];
   exits.forEach((count, reason) => {
     if (top.length === limit && !(count > top[limit - 1]!.count)) return;
-    insertTopN(top, { reason, count }, limit, moreExits);
+    insertTopN(top, { reason, name: '', count }, limit, moreExits);
   });
+  for (const e of top) e.name = exitReasonName(isa, e.reason);
   return top;
 }
 
-function kvmStats(c: PidCounters, notifier: { calls: number; bytes: number } | undefined): KvmStats {
+function kvmStats(c: PidCounters, notifier: { calls: number; bytes: number } | undefined, isa: VirtIsa): KvmStats {
   const asyncPf = (kind: number): number => c.asyncPf.get(kind) ?? 0;
   return {
     eptFaults: c.kvmFaults,
@@ -66,7 +78,7 @@ function kvmStats(c: PidCounters, notifier: { calls: number; bytes: number } | u
     asyncPfReady: asyncPf(2),
     mmuNotifier: notifier?.calls ?? 0,
     mmuNotifierBytes: notifier?.bytes ?? 0,
-    exits: topExits(c.kvmExits, 8),
+    exits: topExits(c.kvmExits, 8, isa),
     map4k: c.kvmLevels.get(1) ?? 0,
     map2m: c.kvmLevels.get(2) ?? 0,
     map1g: c.kvmLevels.get(3) ?? 0,
@@ -109,6 +121,8 @@ function vmRow(p: TrackedProcess, c: PidCounters, input: IntervalInput, notifier
   const status = d?.status ?? { rssBytes: 0, anonBytes: 0, fileBytes: 0, shmemBytes: 0, swapBytes: 0 };
   const guestRamBytes = d?.guestRamResidentBytes ?? 0;
   const madvise = madviseBytes(c, guestRam);
+  // on kernels without filemap:mm_filemap_fault the exact major faults stand in
+  const fileFromProbe = pointState(input.probes, 'faults', 'filemap:mm_filemap_fault') === 'attached';
   return {
     id: p.id,
     kind,
@@ -135,11 +149,12 @@ function vmRow(p: TrackedProcess, c: PidCounters, input: IntervalInput, notifier
       major: p.majorFaults,
       user: c.faultUser,
       kernel: c.faultKernel,
-      file: c.faultFile,
+      file: fileFromProbe ? c.faultFile : p.majorFaults,
       guestRam: guestRamFaults,
       guestRamSource: source,
+      fileSource: fileFromProbe ? 'probe' : 'proc-majflt',
     },
-    kvm: kvmStats(c, notifier),
+    kvm: kvmStats(c, notifier, input.virtIsa ?? ''),
     reclaim: reclaimStats(c),
     growth: {
       mmapBytes: c.mmapBytes,

@@ -26,12 +26,21 @@ export function probeEvents(
   for (const e of totals.events) {
     const vmId = pidIndex.get(e.pid)?.id ?? '';
     if (e.type === 'oom_victim') {
+      const comm = e.comm || pidIndex.get(e.pid)?.comm || `pid ${e.pid}`;
+      if (e.anonKb < 0) {
+        // this kernel's mark_victim has the pid only
+        events.push(makeEvent('oom-kill', timeMs, {
+          pid: e.pid, vmId, comm,
+          message: `OOM killer chose ${comm} (pid ${e.pid}); its RSS at the kill is not reported by this kernel`,
+        }));
+        continue;
+      }
       const anon = e.anonKb * KiB;
       const file = e.fileKb * KiB;
       const shmem = e.shmemKb * KiB;
       events.push(makeEvent('oom-kill', timeMs, {
-        pid: e.pid, vmId, comm: e.comm, anonRssBytes: anon, fileRssBytes: file, shmemRssBytes: shmem,
-        message: `OOM killer chose ${e.comm} (pid ${e.pid}): anon ${mib(anon)}, file ${mib(file)}, shmem ${mib(shmem)}`,
+        pid: e.pid, vmId, comm, anonRssBytes: anon, fileRssBytes: file, shmemRssBytes: shmem,
+        message: `OOM killer chose ${comm} (pid ${e.pid}): anon ${mib(anon)}, file ${mib(file)}, shmem ${mib(shmem)}`,
       }));
     } else {
       events.push(makeEvent('reclaim-stall', timeMs, {

@@ -4,6 +4,8 @@
 export interface OomVictimLine {
   type: 'oom_victim';
   pid: number;
+  /** -1 (and comm '') on kernels whose oom:mark_victim has the pid only (before 6.10,
+   * 6.1.130): the victim's RSS is then not known from the event. */
   anonKb: number;
   fileKb: number;
   shmemKb: number;
@@ -53,17 +55,20 @@ export function parseProbeEventLine(line: string): ProbeEventLine | null {
   const { name, values } = fields(line.trimEnd());
   const comm = values.get('comm') ?? '';
   if (name === 'oom_victim') {
+    // the pid-only shape (older kernels) has no other field: unknown, not 0
+    const known = values.has('anon_kb');
+    const value = (key: string): number => (known ? int(values, key) : -1);
     const event: OomVictimLine = {
       type: 'oom_victim',
       pid: int(values, 'pid'),
-      anonKb: int(values, 'anon_kb'),
-      fileKb: int(values, 'file_kb'),
-      shmemKb: int(values, 'shmem_kb'),
-      uid: int(values, 'uid'),
-      oomScoreAdj: int(values, 'oom_score_adj'),
+      anonKb: value('anon_kb'),
+      fileKb: value('file_kb'),
+      shmemKb: value('shmem_kb'),
+      uid: value('uid'),
+      oomScoreAdj: value('oom_score_adj'),
       comm,
     };
-    return Number.isNaN(event.pid) ? null : event;
+    return Number.isNaN(event.pid) || Number.isNaN(event.anonKb) || Number.isNaN(event.fileKb) || Number.isNaN(event.shmemKb) ? null : event;
   }
   if (name === 'reclaim_stall') {
     const kind = values.get('kind');

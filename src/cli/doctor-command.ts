@@ -1,8 +1,8 @@
 // `faultline doctor`: for each probe group, does it attach here, and if not, why.
-import { readFileSync, existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { blockingProblem, checkHost } from '../probe/preflight.js';
-import { PROBE_GROUPS, probeArgs, probeFile, tracepointsIn } from '../probe/probe-groups.js';
+import { PROBE_GROUPS, probeArgs } from '../probe/probe-groups.js';
+import { assembleGroup } from '../probe/assemble-group.js';
 import { BpftraceRunner } from '../probe/bpftrace-runner.js';
 import { probeEnv } from '../probe/bpftrace-version.js';
 import { FaultlineError } from '../model/errors.js';
@@ -10,8 +10,10 @@ import { FaultlineError } from '../model/errors.js';
 const DOCTOR_HELP = `Usage: sudo faultline doctor [--bpftrace PATH]
 
 Checks root, bpftrace and its version, tracefs, BTF and kernel lockdown, then for
-each probe group lists missing tracepoints and tries to attach it for real.
-Exits 0 when every group attaches, 1 otherwise.
+each probe group assembles its program for this kernel (tracepoints the kernel
+lacks are left out: each is listed with what it needs and what stands in for it)
+and tries to attach it for real. Exits 0 when every group attaches, 1 otherwise;
+a group that attaches without some of its tracepoints still counts as attached.
 `;
 
 export async function runDoctor(argv: string[]): Promise<number> {
@@ -35,15 +37,14 @@ export async function runDoctor(argv: string[]): Promise<number> {
   const problem = blockingProblem(checks);
   let failures = 0;
   for (const group of PROBE_GROUPS) {
-    const path = probeFile(group);
-    const missing = checks.tracefsPath
-      ? tracepointsIn(readFileSync(path, 'utf8')).filter((tp) => !existsSync(`${checks.tracefsPath}/events/${tp.replace(':', '/')}`))
-      : [];
+    // the program this kernel gets: blocks whose tracepoints are missing left out
+    const program = checks.tracefsPath ? await assembleGroup(group, checks.tracefsPath) : null;
     let verdict: string;
     if (problem) verdict = `not tried: ${problem.message}`;
+    else if (!program?.text) verdict = 'does not attach: none of its tracepoints are on this kernel';
     else {
       const runner = new BpftraceRunner({
-        group, programPath: path, args: probeArgs(1000, 10_000_000), bpftracePath: checks.bpftracePath!,
+        group, programText: program.text, args: probeArgs(1000, 10_000_000), bpftracePath: checks.bpftracePath!,
         env: probeEnv(checks.bpftraceVersion), attachTimeoutMs: 60_000, onBatch: () => {},
       });
       try {
@@ -57,7 +58,14 @@ export async function runDoctor(argv: string[]): Promise<number> {
     }
     const ok = verdict === 'attaches';
     if (!ok) failures += 1;
-    out(`  ${mark(ok)} group ${group.padEnd(9)} ${verdict}${missing.length ? `; missing tracepoints: ${missing.join(', ')}` : ''}`);
+    const points = program?.points ?? [];
+    const attached = points.filter((p) => p.state === 'attached').length;
+    out(`  ${mark(ok)} group ${group.padEnd(9)} ${verdict}${points.length ? ` (${attached} of ${points.length} tracepoints)` : ''}`);
+    for (const p of points.filter((p) => p.state !== 'attached' || p.reason)) {
+      const label = p.state === 'attached' ? 'partly ' : p.state === 'missing' ? 'missing' : 'unused ';
+      out(`         ${label} ${p.point}: ${p.reason}${p.needs ? `; needs ${p.needs}` : ''}`);
+      if (p.fallback && p.state !== 'attached') out(`                 instead: ${p.fallback}`);
+    }
   }
   if (problem) out(`\nfix first: ${problem.hint}`);
   return failures === 0 ? 0 : 1;

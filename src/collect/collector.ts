@@ -13,6 +13,8 @@ import { readProcessStats } from '../host/proc-stat.js';
 import { discoverVms, diffProcessSets, processId } from '../host/discover-vms.js';
 import { readProcessDetail } from '../host/process-detail.js';
 import { readHostMemory, vmstatDelta } from '../host/host-memory.js';
+import { readVirtIsa } from '../host/virt-isa.js';
+import type { VirtIsa } from '../model/host.js';
 import { guestFaultSourceOf, readThreadNames } from '../host/vcpu-threads.js';
 import { LeakTracker } from '../detect/run-detectors.js';
 import { SlabinfoReader } from '../detect/slabinfo.js';
@@ -73,6 +75,7 @@ export class Collector {
   /** argv by `${id} ${comm}` (an exec changes comm), read once per process. */
   private argvOf = new Map<string, string[]>();
   private readonly slabinfo: SlabinfoReader;
+  private virtIsa: VirtIsa = '';
 
   constructor(private readonly options: CollectorOptions) {
     this.procRoot = options.procRoot ?? '/proc';
@@ -97,6 +100,7 @@ export class Collector {
 
   /** First read of the process table and counters, so the first snapshot has deltas. */
   async prime(): Promise<void> {
+    this.virtIsa = await readVirtIsa(this.procRoot);
     const stats = await readProcessStats(this.procRoot);
     await this.trackVms(stats, this.now(), true);
     this.prevStats = new Map(stats.map((s) => [processId(s), s]));
@@ -241,6 +245,7 @@ export class Collector {
       // the previous table too: an OOM victim is usually gone by now
       pidIndex: new Map([...statByPid].map(([pid, s]) => [pid, { id: processId(s), comm: s.comm }])),
       hotspotLimit: this.options.hotspotLimit ?? 8,
+      virtIsa: this.virtIsa,
     });
     // leak verdicts and findings on each row, leak-finding events when one turns
     const slab = this.seq % (this.options.slabinfoEveryIntervals ?? 10) === 0 ? await this.slabinfo.read() : null;

@@ -77,6 +77,7 @@ export class LiveSession {
       bpftracePath: checks.bpftracePath!,
       bpftraceVersion: checks.bpftraceVersion,
       probesDir: this.options.probesDir,
+      tracefsPath: checks.tracefsPath!,
       onBatch: (batch) => this.onBatch(batch),
       onGroupExit: (error) => {
         const group = error.message.match(/"(\w+)"/)?.[1] ?? '';
@@ -98,7 +99,12 @@ export class LiveSession {
       restartBaseDelayMs: this.options.restartBaseDelayMs,
     });
     const statuses = await this.probes.start();
-    for (const s of statuses) log(`faultline:   ${s.group.padEnd(8)} ${s.attached ? 'attached' : `NOT attached: ${s.error}`}`);
+    for (const s of statuses) {
+      log(`faultline:   ${s.group.padEnd(8)} ${s.attached ? 'attached' : `NOT attached: ${s.error}`}`);
+      for (const p of s.points.filter((p) => p.state === 'missing')) {
+        log(`faultline:            without ${p.point}: ${p.reason}${p.needs ? ` (needs ${p.needs})` : ''}${p.fallback ? `; ${p.fallback}` : ''}`);
+      }
+    }
     if (this.options.probeCost) await this.startProbeCost(log);
     this.meta = {
       formatVersion: FORMAT_VERSION,

@@ -12,7 +12,7 @@ import type { Mapping } from '../model/host.js';
 import { parseMaps } from '../host/proc-maps.js';
 import { readLockedTextOrNull, readTextOrNull } from '../host/read-proc-file.js';
 import { probeEnv, type BpftraceVersion } from '../probe/bpftrace-version.js';
-import { isHarmlessStderr } from '../probe/bpftrace-runner.js';
+import { StderrFilter } from '../probe/bpftrace-stderr.js';
 import { libcTextOf } from './libc-text.js';
 import { parseLeaksOutput, type LeaksOutput } from './parse-leaks.js';
 
@@ -79,8 +79,9 @@ export async function traceLeaks(o: LeaksRunOptions): Promise<LeaksRun> {
     lines.push(line);
     if (line.includes('faultline_ready leaks')) markReady();
   });
+  const stderrFilter = new StderrFilter();
   createInterface({ input: child.stderr! }).on('line', (line) => {
-    if (!isHarmlessStderr(line)) stderr.push(line);
+    if (stderrFilter.keep(line)) stderr.push(line);
     if (stderr.length > 20) stderr.shift();
   });
   const exited = child.then(() => undefined);

@@ -69,3 +69,6 @@ export interface HostMemory {
   psiMemSomeAvg10: number;
   psiMemFullAvg10: number;
 }
+
+/** Hardware virtualization of this host's CPU: AMD SVM, Intel VMX, or neither. */
+export type VirtIsa = 'svm' | 'vmx' | '';

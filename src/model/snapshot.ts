@@ -60,6 +60,27 @@ export interface ProbeGroupStatus {
   error: string;
   lostEvents: number;
   badLines: number;
+  /** Each tracepoint the group's probe file names, and whether it attached here
+   * (src/probe/probe-program.ts); empty from recordings made before points were
+   * optional. */
+  points: PointStatus[];
+}
+
+/** attached; missing (not on this kernel, or a field it reads is not); unused (present,
+ * but the point it works with is missing, so it has nothing to do). */
+export type PointState = 'attached' | 'missing' | 'unused';
+
+export interface PointStatus {
+  /** `GROUP:NAME` of the tracepoint, e.g. `filemap:mm_filemap_fault` */
+  point: string;
+  state: PointState;
+  /** Why it is missing or unused ("not on this kernel", "no field anon_rss on this
+   * kernel"), or for an attached point that fitted only in an older shape, which. */
+  reason: string;
+  /** What it needs, from the probe file's note (e.g. "Linux >= 6.11 (...)"); may be ''. */
+  needs: string;
+  /** What stands in for it when it is missing, from the probe file's note; may be ''. */
+  fallback: string;
 }
 
 export interface ProbeStatus {
@@ -108,10 +129,18 @@ export interface FaultCounts {
   /** Faults that populated guest RAM, from `guestRamSource`. */
   guestRam: number;
   guestRamSource: GuestFaultSource;
+  /** Where `file` comes from: 'probe' (filemap:mm_filemap_fault, sampled) or, on
+   * kernels without that tracepoint (before 6.11), 'proc-majflt' (= `major`, exact). */
+  fileSource: FileFaultSource;
 }
 
+export type FileFaultSource = 'probe' | 'proc-majflt';
+
 export interface KvmExitCount {
+  /** Raw exit_reason: an SVM exit code on AMD, a VMX exit reason on Intel. */
   reason: number;
+  /** The kernel's name for it (src/aggregate/kvm-exit-names.ts): "npf", "EPT_VIOLATION"; "exit N" when unknown. */
+  name: string;
   count: number;
 }
 

@@ -8,6 +8,9 @@
 //   bucket has no `min`;
 // - integers as numbers, or (0.24+) as strings when a double cannot hold them;
 // - `lost_events` as {"data": {"events": N}} and (0.24+) with a top-level `count`;
+// - `helper_error` (0.23+: a BPF helper failed at run time, e.g. a per-CPU map update
+//   that raced another CPU's first insert, "File exists"): the update it was making is
+//   lost, so it counts as one lost event;
 // - unknown types (time, join, errorf, runtime_error...) are `other`, never fatal.
 // Our probes key maps by numbers only, so a key that is not numbers is a bad record.
 // Map records come as MapTables (flat arrays, src/parse/map-table.ts); the lines that
@@ -197,6 +200,8 @@ export function parseJsonLine(line: string): LineResult {
         ? { ok: false, reason: 'lost_events without a count' }
         : { ok: true, records: [{ type: 'lost', events }] };
     }
+    case 'helper_error':
+      return { ok: true, records: [{ type: 'lost', events: 1 }] };
     case 'attached_probes': {
       const probes = isObject(data) ? toNumber(data.probes) : toNumber(message.count);
       return { ok: true, records: [{ type: 'attached', probes: Number.isNaN(probes) ? 0 : probes }] };

@@ -20,6 +20,9 @@ export interface ProbeBatch {
   /** CLOCK_MONOTONIC ns (bpftrace's nsecs, Node's process.hrtime) when the tick was
    * printed; a double, exact to 2 ns for 200 days of uptime. */
   tickNs?: number;
+  /** The last, partial interval, printed by the probe's END at stop
+   * (`faultline_tick GROUP INDEX NSECS final`): it ends before its boundary. */
+  final?: boolean;
 }
 
 export type BatchOutput = { kind: 'ready' } | { kind: 'batch'; batch: ProbeBatch };
@@ -77,9 +80,10 @@ export class ProbeBatcher {
   }
 }
 
-/** INDEX and NSECS of a tick line; nothing when they are missing or not numbers. */
-export function tickClock(line: string): Pick<ProbeBatch, 'intervalIndex' | 'tickNs'> {
-  const [, , index, ns] = line.split(' ');
+/** INDEX and NSECS of a tick line, and whether it is the final one; nothing when they
+ * are missing or not numbers. */
+export function tickClock(line: string): Pick<ProbeBatch, 'intervalIndex' | 'tickNs' | 'final'> {
+  const [, , index, ns, final] = line.split(' ');
   if (!index || !ns || !/^\d+$/.test(index) || !/^\d+$/.test(ns)) return {};
-  return { intervalIndex: Number(index), tickNs: Number(ns) };
+  return final === 'final' ? { intervalIndex: Number(index), tickNs: Number(ns), final: true } : { intervalIndex: Number(index), tickNs: Number(ns) };
 }

@@ -11,10 +11,14 @@ import { execa, type ResultPromise } from 'execa';
 import { parseBpftraceLine } from '../parse/bpftrace-json.js';
 import { ProbeBatcher, type ProbeBatch } from '../parse/probe-batch.js';
 import { FaultlineError } from '../model/errors.js';
+import { StderrFilter } from './bpftrace-stderr.js';
 
 export interface RunnerOptions {
   group: string;
-  programPath: string;
+  /** The program as a file, or as text (`bpftrace -e`: the probe groups' programs are
+   * assembled for the running kernel, src/probe/probe-program.ts). One of the two. */
+  programPath?: string;
+  programText?: string;
   args: string[];
   bpftracePath?: string;
   env?: Record<string, string>;
@@ -26,12 +30,6 @@ export interface RunnerOptions {
 }
 
 const STDERR_LINES_KEPT = 20;
-/** bpftrace prints this at start on hosts with a low memlock limit; it is harmless. */
-const HARMLESS_STDERR = [/couldn't set RLIMIT_MEMLOCK/, /^\s*$/];
-
-export function isHarmlessStderr(line: string): boolean {
-  return HARMLESS_STDERR.some((re) => re.test(line));
-}
 
 function withParentDeathSignal(command: string, args: string[]): [string, string[]] {
   const setpriv = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
@@ -56,15 +54,17 @@ export class BpftraceRunner {
     return this.child?.pid;
   }
 
-  /** The last lines bpftrace wrote to stderr, without the harmless ones. */
+  /** The last lines bpftrace wrote to stderr, without the known harmless warnings
+   * (src/probe/bpftrace-stderr.ts). */
   evidence(): string[] {
-    return this.stderrTail.filter((l) => !isHarmlessStderr(l));
+    return [...this.stderrTail];
   }
 
   /** Starts bpftrace; resolves once every probe is attached (BEGIN ran). */
   async start(): Promise<void> {
-    const { programPath, args, bpftracePath = 'bpftrace', env = {} } = this.options;
-    const [command, argv] = withParentDeathSignal(bpftracePath, ['-f', 'json', programPath, ...args]);
+    const { programPath, programText, args, bpftracePath = 'bpftrace', env = {} } = this.options;
+    const program = programText !== undefined ? ['-e', programText] : [programPath ?? ''];
+    const [command, argv] = withParentDeathSignal(bpftracePath, ['-f', 'json', ...program, ...args]);
     const child = execa(command, argv, {
       buffer: false,
       stdin: 'ignore',
@@ -83,7 +83,9 @@ export class BpftraceRunner {
     });
     let isReady = false;
 
+    const stderrFilter = new StderrFilter();
     createInterface({ input: child.stderr! }).on('line', (line) => {
+      if (!stderrFilter.keep(line)) return;
       this.stderrTail.push(line);
       if (this.stderrTail.length > STDERR_LINES_KEPT) this.stderrTail.shift();
     });

@@ -1,5 +1,5 @@
 // The probe groups and where their programs live. One bpftrace process per group,
-// so a host without KVM (or with a tracepoint missing) loses one group, not all.
+// each assembled for the running kernel from the points it has (probe-program.ts).
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 
@@ -19,13 +19,4 @@ export function probeArgs(intervalMs: number, longStallNs: number): string[] {
     if (!Number.isSafeInteger(value) || value <= 0) throw new Error(`probe ${name} must be a positive integer, got ${value}`);
   }
   return [String(intervalMs), String(longStallNs)];
-}
-
-/** tracepoint:GROUP:NAME attach points named in a probe program (for doctor). */
-export function tracepointsIn(programText: string): string[] {
-  const found = new Set<string>();
-  for (const match of programText.matchAll(/^\s*tracepoint:([a-z0-9_]+):([a-z0-9_]+)/gm)) {
-    found.add(`${match[1]}:${match[2]}`);
-  }
-  return [...found];
 }

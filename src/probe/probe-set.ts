@@ -7,7 +7,9 @@ import type { ProbeGroupStatus } from '../model/snapshot.js';
 import type { ProbeBatch } from '../parse/probe-batch.js';
 import { BpftraceRunner } from './bpftrace-runner.js';
 import { probeEnv, type BpftraceVersion } from './bpftrace-version.js';
-import { probeArgs, probeFile, type ProbeGroup } from './probe-groups.js';
+import { probeArgs, type ProbeGroup } from './probe-groups.js';
+import { assembleGroup, missingPointsText } from './assemble-group.js';
+import type { PointStatus } from './probe-program.js';
 
 export interface ProbeSetOptions {
   groups: readonly ProbeGroup[];
@@ -16,6 +18,8 @@ export interface ProbeSetOptions {
   bpftracePath: string;
   bpftraceVersion: BpftraceVersion | null;
   probesDir?: string;
+  /** Where the kernel's tracepoints are listed (events/GROUP/NAME/format). */
+  tracefsPath: string;
   onBatch: (batch: ProbeBatch) => void;
   onGroupExit: (error: FaultlineError) => void;
   /** A group came back after dying. */
@@ -44,7 +48,7 @@ export class ProbeSet {
           await this.startGroup(group);
         } catch (error) {
           const message = error instanceof FaultlineError ? oneLine(error) : String(error);
-          this.status.set(group, { group, attached: false, error: message, lostEvents: 0, badLines: 0 });
+          this.status.set(group, { ...this.groupStatus(group), attached: false, error: message });
         }
       }),
     );
@@ -59,9 +63,17 @@ export class ProbeSet {
 
   private async startGroup(group: ProbeGroup): Promise<void> {
     const o = this.options;
+    // assembled for this kernel at every start: a module loaded since brings its points
+    const program = await assembleGroup(group, o.tracefsPath, o.probesDir);
+    this.status.set(group, { ...this.groupStatus(group), points: program.points });
+    if (!program.text) {
+      throw new FaultlineError('E_PROBE_ATTACH', `probe group "${group}": none of its tracepoints are on this kernel`,
+        group === 'kvm' ? 'load the kvm module (modprobe kvm_intel or kvm_amd) and start faultline again' : 'run `sudo faultline doctor`',
+        missingPointsText(program));
+    }
     const runner = new BpftraceRunner({
       group,
-      programPath: probeFile(group, o.probesDir),
+      programText: program.text,
       args: probeArgs(o.intervalMs, o.longStallNs),
       bpftracePath: o.bpftracePath,
       env: probeEnv(o.bpftraceVersion),
@@ -102,7 +114,7 @@ export class ProbeSet {
   }
 
   private groupStatus(group: string): ProbeGroupStatus {
-    return this.status.get(group) ?? { group, attached: false, error: '', lostEvents: 0, badLines: 0 };
+    return this.status.get(group) ?? { group, attached: false, error: '', lostEvents: 0, badLines: 0, points: [] };
   }
 
   /** Status per group; lost events and bad lines are totals since start. */
@@ -120,6 +132,11 @@ export class ProbeSet {
     const fresh = total - this.badLinesReported;
     this.badLinesReported = total;
     return fresh;
+  }
+
+  /** Every point of every group, with its group. */
+  points(): (PointStatus & { group: string })[] {
+    return this.groups().flatMap((g) => g.points.map((p) => ({ ...p, group: g.group })));
   }
 
   pids(): number[] {

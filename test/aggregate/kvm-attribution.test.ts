@@ -48,7 +48,7 @@ function snapshotOf(events: SyntheticKvmEvent[], processes: TrackedProcess[]) {
     host: { meminfoBytes: {}, vmstat: {}, psiMemSomeAvg10: 0, psiMemFullAvg10: 0 },
     vmstat: { pgfault: 0, pgmajfault: 0, pswpin: 0, pswpout: 0, pgscanDirect: 0, pgscanKswapd: 0, pgstealDirect: 0, pgstealKswapd: 0, compactStall: 0, oomKill: 0, thpFaultAlloc: 0 },
     probes: { attached: ['kvm'], groups: [], bpftraceVersion: '0.17.0', badLines: 0 },
-    lifecycleEvents: [], pidIndex: new Map(), hotspotLimit: 8,
+    lifecycleEvents: [], pidIndex: new Map(), hotspotLimit: 8, virtIsa: 'vmx',
   });
 }
 
@@ -78,7 +78,7 @@ test('EPT faults, exits, mapping levels and async PFs land on the VM whose vCPU 
   assert.equal(rowWeb.kvm.eptFaults, 4);
   assert.equal(rowWeb.faults.guestRam, 4);
   assert.equal(rowWeb.faults.guestRamSource, 'kvm');
-  assert.deepEqual(rowWeb.kvm.exits, [{ reason: 48, count: 2 }]);
+  assert.deepEqual(rowWeb.kvm.exits, [{ reason: 48, name: 'EPT_VIOLATION', count: 2 }]);
   assert.equal(rowWeb.kvm.map2m, 1);
   assert.equal(rowWeb.kvm.map4k, 1);
   const [top, second] = rowWeb.hotspots;

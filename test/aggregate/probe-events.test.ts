@@ -16,3 +16,17 @@ test('reclaim_stall direct and memcg; malformed lines are null', () => {
   assert.equal(parseProbeEventLine('reclaim_stall pid=x tid=2 kind=direct ns=5 comm=x'), null);
   assert.equal(parseProbeEventLine('something else'), null);
 });
+
+test('oom_victim from a kernel whose mark_victim has the pid only: RSS unknown (-1), not 0', async () => {
+  assert.deepEqual(parseProbeEventLine('oom_victim pid=77'), {
+    type: 'oom_victim', pid: 77, anonKb: -1, fileKb: -1, shmemKb: -1, uid: -1, oomScoreAdj: -1, comm: '',
+  });
+  assert.equal(parseProbeEventLine('oom_victim pid=77 anon_kb=x file_kb=1 shmem_kb=0 uid=0 oom_score_adj=0 comm=a'), null);
+  const { probeEvents } = await import('../../src/aggregate/events.js');
+  const totals = { byPid: new Map(), kswapdWakes: 0, kswapdRunNs: 0, lruPagesReclaimed: 0, mmuNotifier: [], lostByGroup: new Map(), unknownLines: 0,
+    events: [parseProbeEventLine('oom_victim pid=77')!] };
+  const [event] = probeEvents(totals, 1000, new Map([[77, { id: '77@5', comm: 'hog' }]]));
+  assert.equal(event!.comm, 'hog');
+  assert.equal(event!.anonRssBytes, 0);
+  assert.match(event!.message, /OOM killer chose hog \(pid 77\); its RSS at the kill is not reported by this kernel/);
+});

@@ -48,7 +48,7 @@ function vmRow(host: SyntheticHost, i: number, seq: number, rand: () => number):
     pid: 1000 + i, startTimeTicks: 50_000 + i, source: isVm ? 'libvirt' : 'process', vmid: '', comm: isVm ? 'qemu-system-x86' : name,
     memoryBytes,
     rss: { totalBytes: guestRamBytes + ownAnonBytes + fileBytes, anonBytes: guestRamBytes + ownAnonBytes, fileBytes, shmemBytes: 0, swapBytes: i % 10 === 0 ? 16 * MiB : 0, guestRamBytes, ownAnonBytes, anonHugeBytes: 0 },
-    faults: { minor: faultsMinor, major: Math.round(rand() * 3), user: faultsMinor, kernel: 10, file: 5, guestRam: isVm ? Math.round(faultsMinor * 0.8) : 0, guestRamSource: isVm ? 'user-faults' : 'none' },
+    faults: { minor: faultsMinor, major: Math.round(rand() * 3), user: faultsMinor, kernel: 10, file: 5, guestRam: isVm ? Math.round(faultsMinor * 0.8) : 0, guestRamSource: isVm ? 'user-faults' : 'none', fileSource: 'probe' },
     kvm: { eptFaults: 0, asyncPf: 0, asyncPfNotPresent: 0, asyncPfReady: 0, mmuNotifier: 0, mmuNotifierBytes: 0, exits: [], map4k: isVm ? 300 : 0, map2m: isVm ? 100 : 0, map1g: 0 },
     reclaim: { stalls: i === 5 ? 2 : 0, stallNs: i === 5 ? 12_000_000 : 0, directStalls: 0, memcgStalls: 0, maxStallNs: 0, stallHistogram: [], pagesReclaimed: 0, compactionStalls: 0, compactionNs: 0 },
     growth: { mmapBytes: 0, munmapBytes: 0, brkBytes: 0, madviseFreeBytes: 0, balloonBytes: 0 },
@@ -82,7 +82,7 @@ export function syntheticSnapshot(host: SyntheticHost, seq: number, timeMs: numb
     },
     probes: {
       attached: ['faults', 'kvm', 'reclaim', 'growth'],
-      groups: ['faults', 'kvm', 'reclaim', 'growth'].map((group) => ({ group, attached: true, error: '', lostEvents: 0, badLines: 0 })),
+      groups: ['faults', 'kvm', 'reclaim', 'growth'].map((group) => ({ group, attached: true, error: '', lostEvents: 0, badLines: 0, points: [] })),
       lostEvents: 0, badLines: 0, guestFaultSource: 'user-faults', bpftraceVersion: '0.17.0',
       costs: [{ group: 'faults', program: 'page_fault_user', nsPerEvent: 410, eventsPerSec: 52_000 }],
     },

@@ -8,7 +8,7 @@ export function vmRow(fields: Partial<VmSnapshot> & { id: string; pid: number })
     kind: 'process', name: `p${fields.pid}`, uuid: '', startTimeTicks: 1, source: 'process', vmid: '', comm: `p${fields.pid}`,
     memoryBytes: 0,
     rss: { totalBytes: 0, anonBytes: 0, fileBytes: 0, shmemBytes: 0, swapBytes: 0, guestRamBytes: 0, ownAnonBytes: 0, anonHugeBytes: 0 },
-    faults: { minor: 0, major: 0, user: 0, kernel: 0, file: 0, guestRam: 0, guestRamSource: 'none' },
+    faults: { minor: 0, major: 0, user: 0, kernel: 0, file: 0, guestRam: 0, guestRamSource: 'none', fileSource: 'probe' },
     kvm: { eptFaults: 0, asyncPf: 0, asyncPfNotPresent: 0, asyncPfReady: 0, mmuNotifier: 0, mmuNotifierBytes: 0, exits: [], map4k: 0, map2m: 0, map1g: 0 },
     reclaim: { stalls: 0, stallNs: 0, directStalls: 0, memcgStalls: 0, maxStallNs: 0, stallHistogram: [], pagesReclaimed: 0, compactionStalls: 0, compactionNs: 0 },
     growth: { mmapBytes: 0, munmapBytes: 0, brkBytes: 0, madviseFreeBytes: 0, balloonBytes: 0 },

@@ -28,9 +28,16 @@ export interface LiveRun {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** `faultline live --json ARGS`. */
+/** `faultline live --json ARGS` (with the tests' bpftrace: FAULTLINE_BPFTRACE, see
+ * test/harness/kernel-gate.ts). */
 export function startLive(args: string[]): LiveRun {
-  return startCli(['live', '--json', ...args]);
+  return startCli(['live', '--json', ...bpftraceArgs(args), ...args]);
+}
+
+/** --bpftrace for the versions lane, unless the test chose its own. */
+export function bpftraceArgs(args: string[]): string[] {
+  const chosen = process.env.FAULTLINE_BPFTRACE;
+  return chosen && !args.includes('--bpftrace') ? ['--bpftrace', chosen] : [];
 }
 
 /** Any subcommand that prints snapshots as JSON lines (live --json, record --json). */

@@ -5,6 +5,13 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
+/** The bpftrace the kernel tests run: FAULTLINE_BPFTRACE (a binary, or a chroot's
+ * wrapper from test/versions/bpftrace-chroot.sh: the versions lane runs the kernel
+ * tests with Debian 13's 0.23 and sid's 0.27), else the host's `bpftrace`. */
+export function testBpftrace(): string {
+  return process.env.FAULTLINE_BPFTRACE || 'bpftrace';
+}
+
 export function kernelTestsRequired(): boolean {
   return process.env.CI === 'true' || process.env.FAULTLINE_REQUIRE_KERNEL === '1';
 }
@@ -12,9 +19,9 @@ export function kernelTestsRequired(): boolean {
 function missingPrerequisite(needs: { qemu?: boolean } = {}): string | null {
   if (process.getuid?.() !== 0) return 'kernel tests need root (run as root or with sudo)';
   try {
-    execFileSync('bpftrace', ['--version'], { stdio: 'ignore' });
+    execFileSync(testBpftrace(), ['--version'], { stdio: 'ignore' });
   } catch {
-    return 'bpftrace is not installed (apt-get install bpftrace)';
+    return `bpftrace is not installed (apt-get install bpftrace)${process.env.FAULTLINE_BPFTRACE ? `: FAULTLINE_BPFTRACE=${process.env.FAULTLINE_BPFTRACE} does not run` : ''}`;
   }
   if (!existsSync('/sys/kernel/tracing/events') && !existsSync('/sys/kernel/debug/tracing/events')) {
     return 'tracefs is not mounted (mount -t tracefs tracefs /sys/kernel/tracing)';

@@ -4,7 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { BpftraceRunner, isHarmlessStderr } from '../../src/probe/bpftrace-runner.js';
+import { BpftraceRunner } from '../../src/probe/bpftrace-runner.js';
+import { isKnownHarmless } from '../../src/probe/bpftrace-stderr.js';
 import { FaultlineError } from '../../src/model/errors.js';
 import type { ProbeBatch } from '../../src/parse/probe-batch.js';
 import { isAlive } from '../harness/processes.js';
@@ -63,6 +64,6 @@ test('an unexpected exit is reported once, with the group', async () => {
 });
 
 test('harmless stderr', () => {
-  assert.ok(isHarmlessStderr('ERROR: Unknown error -1: couldn\'t set RLIMIT_MEMLOCK for bpftrace.'));
-  assert.ok(!isHarmlessStderr('ERROR: tracepoint not found'));
+  assert.ok(isKnownHarmless('ERROR: Unknown error -1: couldn\'t set RLIMIT_MEMLOCK for bpftrace.'));
+  assert.ok(!isKnownHarmless('ERROR: tracepoint not found'));
 });

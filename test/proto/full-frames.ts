@@ -24,10 +24,10 @@ function fullVm(i: number): VmSnapshot {
     pid: 4242 + i, startTimeTicks: 2 ** 33 + 77, source: 'libvirt', vmid: '101', comm: 'qemu-system-x86',
     memoryBytes: 4 * GiB,
     rss: { totalBytes: 2.5 * GiB, anonBytes: 2.25 * GiB, fileBytes: 50 * 2 ** 20, shmemBytes: 8192, swapBytes: 1 * GiB, guestRamBytes: 2 * GiB, ownAnonBytes: 0.25 * GiB, anonHugeBytes: 1 * GiB },
-    faults: { minor: 5000, major: 3, user: 4800, kernel: 160, file: 32, guestRam: 4000, guestRamSource: 'kvm' },
+    faults: { minor: 5000, major: 3, user: 4800, kernel: 160, file: 32, guestRam: 4000, guestRamSource: 'kvm', fileSource: 'probe' },
     kvm: {
       eptFaults: 4000, asyncPf: 5, asyncPfNotPresent: 5, asyncPfReady: 4, mmuNotifier: 30, mmuNotifierBytes: 30 * 4096,
-      exits: [{ reason: 48, count: 9000 }, { reason: 1, count: 12 }], map4k: 3900, map2m: 100, map1g: 1,
+      exits: [{ reason: 48, name: 'EPT_VIOLATION', count: 9000 }, { reason: 1, name: 'EXTERNAL_INTERRUPT', count: 12 }], map4k: 3900, map2m: 100, map1g: 1,
     },
     reclaim: {
       stalls: 3, stallNs: 3_400_000, directStalls: 2, memcgStalls: 1, maxStallNs: 2_000_000,
@@ -62,7 +62,7 @@ export const FULL_SNAPSHOT: Snapshot = {
   },
   probes: {
     attached: ['faults', 'kvm'],
-    groups: [{ group: 'faults', attached: true, error: 'stderr: warning', lostEvents: 3, badLines: 1 }],
+    groups: [{ group: 'faults', attached: true, error: 'stderr: warning', lostEvents: 3, badLines: 1, points: [{ point: 'filemap:mm_filemap_fault', state: 'missing', reason: 'not on this kernel', needs: 'Linux >= 6.11', fallback: 'major faults' }] }],
     lostEvents: 3, badLines: 1, guestFaultSource: 'kvm', bpftraceVersion: '0.17.0',
     costs: [{ group: 'faults', program: 'tracepoint:exceptions:page_fault_user', nsPerEvent: 210.5, eventsPerSec: 48_000 }],
   },

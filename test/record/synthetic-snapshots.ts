@@ -214,7 +214,7 @@ export function* syntheticSnapshots(options: SyntheticOptions): Generator<Snapsh
       },
       probes: {
         attached: ['faults', 'kvm', 'reclaim', 'growth'],
-        groups: ['faults', 'kvm', 'reclaim', 'growth'].map((group) => ({ group, attached: true, error: '', lostEvents: 0, badLines: 0 })),
+        groups: ['faults', 'kvm', 'reclaim', 'growth'].map((group) => ({ group, attached: true, error: '', lostEvents: 0, badLines: 0, points: [] })),
         bpftraceVersion: 'v0.17.0',
         badLines: 0,
       },

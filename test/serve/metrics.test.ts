@@ -15,13 +15,13 @@ function vmRow(name: string, fields: Partial<VmSnapshot> = {}): VmSnapshot {
   return baseRow({
     id: `100@1`, kind: 'vm', name, pid: 100, source: 'libvirt', comm: 'qemu-system-x86', memoryBytes: 512 * MiB,
     rss: { totalBytes: 300 * MiB, anonBytes: 280 * MiB, fileBytes: 20 * MiB, shmemBytes: 0, swapBytes: 0, guestRamBytes: 256 * MiB, ownAnonBytes: 24 * MiB, anonHugeBytes: 0 },
-    faults: { minor: 0, major: 0, user: 0, kernel: 0, file: 0, guestRam: 0, guestRamSource: 'kvm' },
+    faults: { minor: 0, major: 0, user: 0, kernel: 0, file: 0, guestRam: 0, guestRamSource: 'kvm', fileSource: 'probe' },
     ...fields,
   });
 }
 
 function group(name: string, fields: Partial<ProbeGroupStatus> = {}): ProbeGroupStatus {
-  return { group: name, attached: true, error: '', lostEvents: 0, badLines: 0, ...fields };
+  return { group: name, attached: true, error: '', lostEvents: 0, badLines: 0, points: [], ...fields };
 }
 
 function snapshot(seq: number, vms: VmSnapshot[], fields: Partial<Snapshot> = {}): Snapshot {
@@ -53,7 +53,7 @@ test('one VM, one interval: the exact text of the per-VM families', () => {
   const state = new MetricsState();
   state.update(snapshot(0, [vmRow('web-1', {
     uuid: '6f1c2a4e-0000-4000-8000-000000000001',
-    faults: { minor: 120, major: 3, user: 96, kernel: 16, file: 0, guestRam: 0, guestRamSource: 'kvm' },
+    faults: { minor: 120, major: 3, user: 96, kernel: 16, file: 0, guestRam: 0, guestRamSource: 'kvm', fileSource: 'probe' },
     kvm: { eptFaults: 42, asyncPf: 0, asyncPfNotPresent: 0, asyncPfReady: 0, mmuNotifier: 0, mmuNotifierBytes: 0, exits: [], map4k: 0, map2m: 0, map1g: 0 },
   })]));
   const text = state.render();
@@ -124,7 +124,7 @@ test('the whole rendering is well-formed 0.0.4: HELP then TYPE once per family, 
 
 test('counters add up intervals, gauges are the latest snapshot', () => {
   const state = new MetricsState();
-  const faults = (minor: number): VmSnapshot['faults'] => ({ minor, major: 0, user: 0, kernel: 0, file: 0, guestRam: 0, guestRamSource: 'kvm' });
+  const faults = (minor: number): VmSnapshot['faults'] => ({ minor, major: 0, user: 0, kernel: 0, file: 0, guestRam: 0, guestRamSource: 'kvm', fileSource: 'probe' });
   state.update(snapshot(0, [vmRow('a', { faults: faults(10) })]));
   state.update(snapshot(1, [vmRow('a', { faults: faults(5), rss: { ...vmRow('a').rss, totalBytes: 400 * MiB } })]));
   const text = state.render();

@@ -40,7 +40,7 @@ export class ProbeStatusPanel {
     clear(this.groups);
     const groups = probes.groups.length
       ? probes.groups
-      : probes.attached.map((group) => ({ group, attached: true, error: '', lostEvents: 0, badLines: 0 }));
+      : probes.attached.map((group) => ({ group, attached: true, error: '', lostEvents: 0, badLines: 0, points: [] }));
     for (const g of groups) {
       const item = el('li');
       item.dataset.state = g.attached ? 'attached' : 'missing';
