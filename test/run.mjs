@@ -1,7 +1,13 @@
 #!/usr/bin/env node
 // Runs the test suite with node's own test runner (Node 20 does not expand globs).
-//   node test/run.mjs           every test: unit, then kernel (root, bpftrace, QEMU), then browser
+//   node test/run.mjs           every test: unit, then kernel (root, bpftrace, QEMU), then
+//                               browser; then the two lanes: versions (the kernel tests
+//                               with bpftrace 0.23 and 0.27, test/versions/run.mjs) and lab
+//                               (Debian's 6.1 and 6.12 booted with real KVM inside,
+//                               test/lab/run.mjs); then the README's "Runs on" table is
+//                               checked against what the lanes ran (test/runs-on.mjs)
 //   node test/run.mjs --unit    unit tests only (no root needed)
+//   node test/run.mjs --no-lanes  the default suite without the two lanes
 //   node test/run.mjs FILE...   just those files
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -10,13 +16,15 @@ import { spawnSync } from 'node:child_process';
 const root = new URL('..', import.meta.url).pathname;
 const args = process.argv.slice(2);
 const unitOnly = args.includes('--unit');
+const lanes = !unitOnly && !args.includes('--no-lanes');
 const explicit = args.filter((a) => !a.startsWith('--'));
 
 function find(dir) {
   const out = [];
   for (const name of readdirSync(dir).sort()) {
     const path = join(dir, name);
-    if (name.startsWith('.') || name === 'fixtures' || name === 'harness') continue;
+    // lab/ and versions/ are lanes with runners of their own (below)
+    if (name.startsWith('.') || name === 'fixtures' || name === 'harness' || name === 'lab' || name === 'versions') continue;
     if (statSync(path).isDirectory()) out.push(...find(path));
     else if (name.endsWith('.test.ts')) out.push(path);
   }
@@ -48,4 +56,13 @@ const tap = readFileSync(tapPath, 'utf8');
 rmSync(tapPath, { force: true });
 const count = (name) => Number(tap.match(new RegExp(`^# ${name} (\\d+)$`, 'm'))?.[1] ?? 0);
 console.log(`\ntests: ${count('pass')} passed, ${count('fail')} failed, ${count('skipped')} skipped`);
-process.exit(result.status ?? 1);
+let status = result.status ?? 1;
+if (lanes && explicit.length === 0) {
+  for (const lane of ['test/versions/run.mjs', 'test/lab/run.mjs', 'test/runs-on.mjs']) {
+    const started = Date.now();
+    const r = spawnSync(process.execPath, [join(root, lane)], { stdio: 'inherit', cwd: root });
+    console.log(`${lane}: ${r.status === 0 ? 'passed' : 'FAILED'} (${Math.round((Date.now() - started) / 1000)} s)`);
+    if (r.status !== 0) status = status || 1;
+  }
+}
+process.exit(status);

@@ -2,11 +2,13 @@
 # Installs what the test suite needs on a fresh Debian/Ubuntu host, as root:
 # bpftrace (the probes), QEMU + busybox (a real guest under TCG), bpftool (probe cost),
 # chromium (browser tests), prometheus (a real scrape of /metrics), perf (npm run bench),
-# mounts tracefs, and builds the test guest's kernel + initramfs into test/.assets.
+# debootstrap (the versions lane's bpftrace 0.23/0.27 chroots), cpio, xz and zstd (the
+# lab lane's L1 initramfs from Debian's kernel modules), mounts tracefs, and builds the
+# test guest's kernel + initramfs into test/.assets.
 # Safe to run again: installed packages and built assets are kept.
 set -eu
 cd "$(dirname "$0")/.."
-PACKAGES="bpftrace qemu-system-x86 busybox-static bpftool util-linux chromium prometheus linux-perf"
+PACKAGES="bpftrace qemu-system-x86 busybox-static bpftool util-linux chromium prometheus linux-perf debootstrap cpio xz-utils zstd"
 if [ "$(id -u)" != 0 ]; then
   echo "setup-host: run as root (sudo test/setup-host.sh)" >&2
   exit 1

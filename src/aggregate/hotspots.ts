@@ -75,8 +75,26 @@ function userFaultHotspot(c: Candidate, ctx: HotspotContext): Hotspot {
   };
 }
 
-function eptFaultHotspot(c: Candidate): Hotspot {
-  return { region: 'guest-ram', mapping: '', startAddress: c.startAddress, guestPhysAddress: c.region * REGION_BYTES, bytes: REGION_BYTES, faults: c.faults, source: 'kvm' };
+/** What a guest-physical address outside guest RAM is, on a PC (x86) machine: KVM
+ * takes NPT/EPT faults there too, for firmware and emulated devices. */
+export function nonRamGuestPhysName(gpa: number): string {
+  if (gpa >= 0xffe00000 && gpa < 2 ** 32) return 'firmware ROM (BIOS flash)';
+  if (gpa >= 0xfec00000 && gpa < 0xff000000) return 'device MMIO (IOAPIC, HPET, local APIC)';
+  if (gpa >= 0xa0000 && gpa < 0x100000) return 'legacy VGA/ROM area';
+  return 'not guest RAM (PCI hole or device memory)';
+}
+
+function eptFaultHotspot(c: Candidate, inRam: boolean | null): Hotspot {
+  const gpa = c.region * REGION_BYTES;
+  return {
+    region: inRam ? 'guest-ram' : 'other',
+    mapping: inRam ? '' : inRam === null ? 'guest-physical (guest RAM not found)' : nonRamGuestPhysName(gpa),
+    startAddress: c.startAddress,
+    guestPhysAddress: gpa,
+    bytes: REGION_BYTES,
+    faults: c.faults,
+    source: 'kvm',
+  };
 }
 
 /** Whether an item ranks before another: more faults, then the lower address. */
@@ -127,7 +145,8 @@ export function hotspotsOf(counters: PidCounters | undefined, ctx: HotspotContex
       if (wouldTake(top, limit, faults, startAddress)) insertTopN(top, { faults, startAddress, region, source: 'user-faults' }, limit, ranksFirst);
     });
   }
-  return top.map((c) => (c.source === 'kvm' ? eptFaultHotspot(c) : userFaultHotspot(c, ctx)));
+  const inRam = (c: Candidate): boolean | null => (ram === null ? null : ramOffsetOfGuestPhys(ctx.machine, ramBytes, c.region * REGION_BYTES) >= 0);
+  return top.map((c) => (c.source === 'kvm' ? eptFaultHotspot(c, inRam(c)) : userFaultHotspot(c, ctx)));
 }
 
 /** Faults that populated guest RAM through host user faults (TCG), from all sampled

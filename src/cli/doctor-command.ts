@@ -1,72 +1,118 @@
-// `faultline doctor`: for each probe group, does it attach here, and if not, why.
+// `faultline doctor`: for each probe group, does it attach here, and if not, why; for
+// each tracepoint, whether this kernel has it. Text for people, --json for scripts
+// (the test lanes build the README's "runs on" table from it).
+import { release } from 'node:os';
 import { parseArgs } from 'node:util';
-import { blockingProblem, checkHost } from '../probe/preflight.js';
+import { blockingProblem, checkHost, type HostChecks } from '../probe/preflight.js';
 import { PROBE_GROUPS, probeArgs } from '../probe/probe-groups.js';
 import { assembleGroup } from '../probe/assemble-group.js';
 import { BpftraceRunner } from '../probe/bpftrace-runner.js';
 import { probeEnv } from '../probe/bpftrace-version.js';
 import { FaultlineError } from '../model/errors.js';
+import type { PointStatus } from '../model/snapshot.js';
 
-const DOCTOR_HELP = `Usage: sudo faultline doctor [--bpftrace PATH]
+const DOCTOR_HELP = `Usage: sudo faultline doctor [--bpftrace PATH] [--json]
 
 Checks root, bpftrace and its version, tracefs, BTF and kernel lockdown, then for
 each probe group assembles its program for this kernel (tracepoints the kernel
 lacks are left out: each is listed with what it needs and what stands in for it)
 and tries to attach it for real. Exits 0 when every group attaches, 1 otherwise;
 a group that attaches without some of its tracepoints still counts as attached.
+
+  --json   one JSON object: kernel, bpftrace, the checks, and per group whether it
+           attached and the state of each tracepoint
 `;
+
+export interface DoctorGroup {
+  group: string;
+  attached: boolean;
+  /** "attaches", or why not */
+  verdict: string;
+  points: PointStatus[];
+}
+
+export interface DoctorReport {
+  kernel: string;
+  bpftrace: string;
+  bpftraceVersion: string;
+  checks: { root: boolean; tracefs: string; btf: boolean; lockdown: string };
+  blocking: string;
+  groups: DoctorGroup[];
+}
+
+async function tryGroup(group: string, checks: HostChecks, problem: FaultlineError | null): Promise<DoctorGroup> {
+  // the program this kernel gets: blocks whose tracepoints are missing left out
+  const program = checks.tracefsPath ? await assembleGroup(group, checks.tracefsPath) : null;
+  const points = program?.points ?? [];
+  if (problem) return { group, attached: false, verdict: `not tried: ${problem.message}`, points };
+  if (!program?.text) return { group, attached: false, verdict: 'does not attach: none of its tracepoints are on this kernel', points };
+  const runner = new BpftraceRunner({
+    group, programText: program.text, args: probeArgs(1000, 10_000_000), bpftracePath: checks.bpftracePath!,
+    env: probeEnv(checks.bpftraceVersion), attachTimeoutMs: 60_000, onBatch: () => {},
+  });
+  try {
+    await runner.start();
+    return { group, attached: true, verdict: 'attaches', points };
+  } catch (error) {
+    const verdict = error instanceof FaultlineError ? `does not attach: ${error.evidence.at(-1) ?? error.message}` : String(error);
+    return { group, attached: false, verdict, points };
+  } finally {
+    await runner.stop();
+  }
+}
+
+export async function doctorReport(bpftrace?: string): Promise<DoctorReport> {
+  const checks = await checkHost(bpftrace);
+  const problem = blockingProblem(checks);
+  const groups: DoctorGroup[] = [];
+  for (const group of PROBE_GROUPS) groups.push(await tryGroup(group, checks, problem));
+  return {
+    kernel: release(),
+    bpftrace: checks.bpftracePath ?? '',
+    bpftraceVersion: checks.bpftraceVersion?.text ?? '',
+    checks: { root: checks.isRoot, tracefs: checks.tracefsPath ?? '', btf: checks.hasBtf, lockdown: checks.lockdown },
+    blocking: problem ? `${problem.message}: ${problem.hint}` : '',
+    groups,
+  };
+}
+
+function renderText(r: DoctorReport): string[] {
+  const mark = (ok: boolean): string => (ok ? 'ok  ' : 'FAIL');
+  const lines = [
+    'faultline doctor',
+    `  ${mark(r.checks.root)} root            ${r.checks.root ? 'running as root' : 'not root: sudo faultline doctor'}`,
+    `  ${mark(!!r.bpftrace)} bpftrace        ${r.bpftrace ? `${r.bpftrace} v${r.bpftraceVersion || '?'}` : 'not found: sudo apt-get install bpftrace'}`,
+    `  ${mark(!!r.checks.tracefs)} tracefs         ${r.checks.tracefs || 'not mounted: sudo mount -t tracefs tracefs /sys/kernel/tracing'}`,
+    `  ${mark(r.checks.btf)} BTF             ${r.checks.btf ? '/sys/kernel/btf/vmlinux' : 'missing (tracepoints still work; kfuncs do not)'}`,
+    `  ${mark(r.checks.lockdown !== 'confidentiality')} lockdown        ${r.checks.lockdown || 'none'}`,
+  ];
+  for (const g of r.groups) {
+    const attached = g.points.filter((p) => p.state === 'attached').length;
+    lines.push(`  ${mark(g.attached)} group ${g.group.padEnd(9)} ${g.verdict}${g.points.length ? ` (${attached} of ${g.points.length} tracepoints)` : ''}`);
+    for (const p of g.points.filter((p) => p.state !== 'attached' || p.reason)) {
+      const label = p.state === 'attached' ? 'partly ' : p.state === 'missing' ? 'missing' : 'unused ';
+      lines.push(`         ${label} ${p.point}: ${p.reason}${p.needs ? `; needs ${p.needs}` : ''}`);
+      if (p.fallback && p.state !== 'attached') lines.push(`                 instead: ${p.fallback}`);
+    }
+  }
+  if (r.blocking) lines.push('', `fix first: ${r.blocking}`);
+  return lines;
+}
 
 export async function runDoctor(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: { bpftrace: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } },
+    options: {
+      bpftrace: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
   });
   if (values.help) {
     process.stdout.write(DOCTOR_HELP);
     return 0;
   }
-  const out = (line: string): void => void process.stdout.write(`${line}\n`);
-  const checks = await checkHost(values.bpftrace);
-  const mark = (ok: boolean): string => (ok ? 'ok  ' : 'FAIL');
-  out('faultline doctor');
-  out(`  ${mark(checks.isRoot)} root            ${checks.isRoot ? 'running as root' : 'not root: sudo faultline doctor'}`);
-  out(`  ${mark(!!checks.bpftracePath)} bpftrace        ${checks.bpftracePath ? `${checks.bpftracePath} v${checks.bpftraceVersion?.text ?? '?'}` : 'not found: sudo apt-get install bpftrace'}`);
-  out(`  ${mark(!!checks.tracefsPath)} tracefs         ${checks.tracefsPath ?? 'not mounted: sudo mount -t tracefs tracefs /sys/kernel/tracing'}`);
-  out(`  ${mark(checks.hasBtf)} BTF             ${checks.hasBtf ? '/sys/kernel/btf/vmlinux' : 'missing (tracepoints still work; kfuncs do not)'}`);
-  out(`  ${mark(checks.lockdown !== 'confidentiality')} lockdown        ${checks.lockdown || 'none'}`);
-  const problem = blockingProblem(checks);
-  let failures = 0;
-  for (const group of PROBE_GROUPS) {
-    // the program this kernel gets: blocks whose tracepoints are missing left out
-    const program = checks.tracefsPath ? await assembleGroup(group, checks.tracefsPath) : null;
-    let verdict: string;
-    if (problem) verdict = `not tried: ${problem.message}`;
-    else if (!program?.text) verdict = 'does not attach: none of its tracepoints are on this kernel';
-    else {
-      const runner = new BpftraceRunner({
-        group, programText: program.text, args: probeArgs(1000, 10_000_000), bpftracePath: checks.bpftracePath!,
-        env: probeEnv(checks.bpftraceVersion), attachTimeoutMs: 60_000, onBatch: () => {},
-      });
-      try {
-        await runner.start();
-        verdict = 'attaches';
-      } catch (error) {
-        verdict = error instanceof FaultlineError ? `does not attach: ${error.evidence.at(-1) ?? error.message}` : String(error);
-      } finally {
-        await runner.stop();
-      }
-    }
-    const ok = verdict === 'attaches';
-    if (!ok) failures += 1;
-    const points = program?.points ?? [];
-    const attached = points.filter((p) => p.state === 'attached').length;
-    out(`  ${mark(ok)} group ${group.padEnd(9)} ${verdict}${points.length ? ` (${attached} of ${points.length} tracepoints)` : ''}`);
-    for (const p of points.filter((p) => p.state !== 'attached' || p.reason)) {
-      const label = p.state === 'attached' ? 'partly ' : p.state === 'missing' ? 'missing' : 'unused ';
-      out(`         ${label} ${p.point}: ${p.reason}${p.needs ? `; needs ${p.needs}` : ''}`);
-      if (p.fallback && p.state !== 'attached') out(`                 instead: ${p.fallback}`);
-    }
-  }
-  if (problem) out(`\nfix first: ${problem.hint}`);
-  return failures === 0 ? 0 : 1;
+  const report = await doctorReport(values.bpftrace);
+  process.stdout.write(values.json ? `${JSON.stringify(report)}\n` : `${renderText(report).join('\n')}\n`);
+  return report.groups.every((g) => g.attached) ? 0 : 1;
 }

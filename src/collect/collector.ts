@@ -67,6 +67,9 @@ export class Collector {
   private prevStats = new Map<string, ProcessStat>();
   private prevHost: HostMemory | null = null;
   private vms = new Map<string, { identity: VmIdentity; comm: string; pid: number; faultSource: GuestFaultSource | null }>();
+  /** VMs that exited in the interval being built: a row for one of them (its last
+   * probe counts, a reclaim stall at teardown) is still that VM, not a process. */
+  private exitedVms = new Map<string, { identity: VmIdentity; comm: string; pid: number; faultSource: GuestFaultSource | null }>();
   private readonly procRoot: string;
   private readonly cgroupRoot: string;
   private readonly now: () => number;
@@ -116,8 +119,10 @@ export class Collector {
     }
     const { started, exited } = diffProcessSets(new Set(this.vms.keys()), new Set(current.keys()));
     const events: FaultlineEvent[] = [];
+    this.exitedVms = new Map();
     for (const id of exited) {
       const vm = this.vms.get(id)!;
+      this.exitedVms.set(id, vm);
       events.push(makeEvent('vm-exit', timeMs, { pid: vm.pid, vmId: id, comm: vm.comm, message: `VM ${vm.identity.name} (pid ${vm.pid}) exited` }));
       this.vms.delete(id);
     }
@@ -180,11 +185,11 @@ export class Collector {
       const major = prev ? Math.max(0, s.majflt - prev.majflt) : s.majflt;
       deltas.set(s.pid, { minor, major });
     }
-    const vmByPid = new Map([...this.vms].map(([id, vm]) => [vm.pid, { id, ...vm }]));
+    const vmByPid = new Map([...this.exitedVms, ...this.vms].map(([id, vm]) => [vm.pid, { id, ...vm }]));
     const chosen = selectProcesses({
       stats,
       faultDeltaByPid: new Map([...deltas].map(([pid, d]) => [pid, d.minor + d.major])),
-      vmPids: new Set(vmByPid.keys()),
+      vmPids: new Set([...this.vms.values()].map((vm) => vm.pid)),
       pinnedPids: new Set(this.options.pinnedPids ?? []),
       totals,
       busiestLimit: this.options.busiestLimit ?? 5,
@@ -205,8 +210,9 @@ export class Collector {
       await Promise.all(
         chosenStats.map(async (stat): Promise<TrackedProcess | null> => {
           const pid = stat.pid;
-          const vm = vmByPid.get(pid);
           const id = processId(stat);
+          // the same process only: a pid reused since is not that VM
+          const vm = vmByPid.get(pid)?.id === id ? vmByPid.get(pid) : undefined;
           const detail = alive.has(pid)
             ? this.withPageWalk(id, await this.readDetail(stat, id, vm?.identity.memoryBytes ?? 0, readNuma, walks.has(id)), vm?.identity.memoryBytes ?? 0)
             : null;

@@ -42,7 +42,9 @@ const isShared = (m: Mapping): boolean => m.perms === 'rw-s';
  * `rw-p` mapping (path '') of exactly that size. When there is none, the first
  * `rw-s` mapping of exactly that size: guest RAM shared with another process
  * (memory-backend-memfd for vhost-user/virtiofs shows as `/memfd:... (deleted)`,
- * memory-backend-file on hugetlbfs as a file, share=on RAM as `/dev/zero (deleted)`).
+ * memory-backend-file on hugetlbfs as a file, share=on RAM as `/dev/zero (deleted)`);
+ * else the first private (`rw-p`) file mapping of that size (memory-backend-file,
+ * share=off, on hugetlbfs: a deleted file in the hugetlbfs mount).
  * Several exact matches happen only for guests with several memory backends of the
  * same size (one per NUMA node); we take the first, lowest address. null when
  * memoryBytes is 0 or nothing matches exactly.
@@ -50,7 +52,12 @@ const isShared = (m: Mapping): boolean => m.perms === 'rw-s';
 export function findGuestRam(mappings: Mapping[], memoryBytes: number): Mapping | null {
   if (memoryBytes <= 0) return null;
   const sized = mappings.filter((m) => m.end - m.start === memoryBytes);
-  return sized.find((m) => m.path === '' && m.perms === 'rw-p') ?? sized.find(isShared) ?? null;
+  return sized.find((m) => m.path === '' && m.perms === 'rw-p') ?? sized.find(isShared)
+    // a private file mapping: memory-backend-file with share=off, e.g. on hugetlbfs
+    // (`/dev/hugepages/qemu_back_mem.pc.ram.XXXXXX (deleted)`: libvirt's hugepage backing)
+    // (QEMU names the file qemu_back_mem.ID.XXXXXX in the mem-path directory and unlinks it)
+    ?? sized.find((m) => m.perms === 'rw-p' && /\/qemu_back_mem\.[^/]*$|\/qemu_back_mem\.[^/]* \(deleted\)$/.test(m.path))
+    ?? null;
 }
 
 export interface AddressClass {

@@ -92,7 +92,9 @@ export async function readProcessDetail(
     status: parseProcStatus(status),
     mappings,
     guestRam,
-    guestRamResidentBytes: !walk ? -1 : guestRam && smaps ? residentBytesOfMapping(smaps, guestRam.start) : 0,
+    // a smaps read that failed (the process exiting under us) is unknown, not 0: the
+    // collector carries the last reading forward
+    guestRamResidentBytes: !walk || (guestRam && smaps === null) ? -1 : guestRam && smaps ? residentBytesOfMapping(smaps, guestRam.start) : 0,
     anonHugeBytes: !walk ? -1 : smaps !== null ? anonHugeBytesOfSmaps(smaps) : parseSmapsRollup(rollupText ?? '').anonHugeBytes,
     ksmMergedPages: ksmPages,
     numa: numaMaps === null ? [] : parseNumaMaps(numaMaps),

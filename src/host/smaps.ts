@@ -32,13 +32,19 @@ export function parseSmapsRollup(text: string): SmapsRollup {
 /** Whether an smaps line starts a mapping block (headers begin with a lowercase hex address). */
 const isHeader = (line: string): boolean => /^[0-9a-f]+-[0-9a-f]+ /.test(line);
 
+/** The kB lines of one smaps block that count as resident: Rss, and for hugetlbfs
+ * mappings (guest RAM on huge pages), whose pages Rss leaves out, the Hugetlb lines. */
+const RESIDENT_LINE = /^(Rss|Private_Hugetlb|Shared_Hugetlb):\s+(\d+) kB/;
+
 /**
- * Rss of the mapping that starts at `start`, from a whole smaps file; 0 when no
- * mapping starts there. Scans line by line and stops at the end of that block.
+ * Resident bytes of the mapping that starts at `start`, from a whole smaps file: Rss
+ * plus Private_Hugetlb and Shared_Hugetlb; 0 when no mapping starts there. Scans line
+ * by line and stops at the end of that block.
  */
 export function residentBytesOfMapping(smapsText: string, start: number): number {
   const header = `${start.toString(16).padStart(8, '0')}-`;
   let inBlock = false;
+  let kb = 0;
   let lineStart = 0;
   while (lineStart < smapsText.length) {
     let lineEnd = smapsText.indexOf('\n', lineStart);
@@ -46,14 +52,14 @@ export function residentBytesOfMapping(smapsText: string, start: number): number
     const line = smapsText.slice(lineStart, lineEnd);
     lineStart = lineEnd + 1;
     if (isHeader(line)) {
-      if (inBlock) return 0; // the block ended without an Rss line
+      if (inBlock) break; // the block ended
       inBlock = line.startsWith(header);
-    } else if (inBlock && line.startsWith('Rss:')) {
-      const kb = /^Rss:\s+(\d+) kB/.exec(line);
-      return kb?.[1] ? Number(kb[1]) * 1024 : 0;
+    } else if (inBlock) {
+      const m = RESIDENT_LINE.exec(line);
+      if (m) kb += Number(m[2]);
     }
   }
-  return 0;
+  return kb * 1024;
 }
 
 /** AnonHugePages summed over every mapping of a whole smaps file: what smaps_rollup

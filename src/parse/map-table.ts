@@ -27,6 +27,14 @@ export function mapEntries(table: MapTable): MapEntry[] {
   return values.map((value, i) => ({ key: keys.slice(i * keyWidth, (i + 1) * keyWidth), value }));
 }
 
+/** Both tables' entries in one (the two halves of a double-buffered map, printed in
+ * the same batch at exit). Keys may repeat: the fold adds (or takes the max of) them. */
+export function appendMapTable(into: MapTable, from: MapTable): MapTable {
+  if (into.values.length === 0) return from;
+  if (from.values.length === 0) return into;
+  return { keyWidth: into.keyWidth, keys: into.keys.concat(from.keys), values: into.values.concat(from.values) };
+}
+
 /** The sum of every value (a scalar map has one). */
 export function mapTableSum(table: MapTable | undefined): number {
   let sum = 0;

@@ -3,7 +3,16 @@
 // between two ticks is one batch. `faultline_ready GROUP` marks "attached". Rare
 // events (printf lines) land in the batch they arrived in. At exit bpftrace dumps
 // the maps again (what accumulated since the last tick): `flush()` returns it.
+// Every counter is double-buffered in the probes (`@name__0` in even intervals,
+// `@name__1` in odd ones, probes/README.md "Double buffer"): a batch holds them under
+// their base name, both halves merged when both are printed (at exit).
 import type { BpftraceRecord, HistEntry, MapTable } from './bpftrace-json.js';
+import { appendMapTable } from './map-table.js';
+
+/** `@fault_user__1` -> `@fault_user`: the map's name without its half. */
+export function baseMapName(name: string): string {
+  return name.endsWith('__0') || name.endsWith('__1') ? name.slice(0, -3) : name;
+}
 
 export interface ProbeBatch {
   group: string;
@@ -42,12 +51,18 @@ export class ProbeBatcher {
   /** Feed one record; returns what became complete (ready or a batch), if anything. */
   push(record: BpftraceRecord): BatchOutput | null {
     switch (record.type) {
-      case 'map':
-        this.current.maps.set(record.name, record.table);
+      case 'map': {
+        const name = baseMapName(record.name);
+        const known = this.current.maps.get(name);
+        this.current.maps.set(name, known ? appendMapTable(known, record.table) : record.table);
         break;
-      case 'hist':
-        this.current.hists.set(record.name, record.entries);
+      }
+      case 'hist': {
+        const name = baseMapName(record.name);
+        const known = this.current.hists.get(name);
+        this.current.hists.set(name, known ? known.concat(record.entries) : record.entries);
         break;
+      }
       case 'lost':
         this.current.lostEvents += record.events;
         break;

@@ -94,6 +94,22 @@ test('EPT faults, exits, mapping levels and async PFs land on the VM whose vCPU 
   assert.equal(s.probes.guestFaultSource, 'kvm');
 });
 
+test('NPT faults outside guest RAM (firmware ROM, device MMIO) are hotspots, never labelled guest RAM', () => {
+  // the L2 guests in the lab fault at these GPAs at boot (256 MiB pc guest): BIOS at 0xffe00000, IOAPIC/LAPIC at 0xfec00000
+  const small = vm(3001, 'small', 0x7f0000000000, 256 * MiB, ['qemu-system-x86_64', '-machine', 'pc']);
+  const events: SyntheticKvmEvent[] = [
+    ...[0, 1, 2].map((i) => ({ tracepoint: 'kvm:kvm_page_fault' as const, pid: 3001, fields: { fault_address: 0xffe00000 + i * 4096, error_code: 0x181 } })),
+    ...[0, 1].map((i) => ({ tracepoint: 'kvm:kvm_page_fault' as const, pid: 3001, fields: { fault_address: 0xfec00000 + i * 4096, error_code: 0x181 } })),
+    { tracepoint: 'kvm:kvm_page_fault', pid: 3001, fields: { fault_address: 0x200000, error_code: 0x182 } },
+  ];
+  const row = snapshotOf(events, [small]).vms[0]!;
+  assert.deepEqual(row.hotspots.map((h) => [h.guestPhysAddress, h.region, h.mapping]), [
+    [0xffe00000, 'other', 'firmware ROM (BIOS flash)'],
+    [0xfec00000, 'other', 'device MMIO (IOAPIC, HPET, local APIC)'],
+    [0x200000, 'guest-ram', ''],
+  ]);
+});
+
 test('MMU-notifier ranges are attributed by guest-RAM mapping, not by the task that ran them', () => {
   const a = vm(2001, 'a', 0x7f0000000000, GiB, []);
   const b = vm(2002, 'b', 0x7e0000000000, GiB, []);

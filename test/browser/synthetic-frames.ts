@@ -1,7 +1,7 @@
 // Synthetic frames for the UI tests that run without a kernel: a host with N VMs and a
 // few host processes, made up (deterministically, from a seed) in the shapes of
 // src/model/snapshot.ts. Not a capture: the real-guest tests are in live-ui.test.ts.
-import type { FaultlineEvent, Hotspot, Meta, Snapshot, VmSnapshot } from '../../src/model/snapshot.js';
+import type { FaultlineEvent, Hotspot, Meta, PointStatus, Snapshot, VmSnapshot } from '../../src/model/snapshot.js';
 import { mulberry32 } from '../harness/seeded-random.js';
 
 const MiB = 2 ** 20;
@@ -48,8 +48,8 @@ function vmRow(host: SyntheticHost, i: number, seq: number, rand: () => number):
     pid: 1000 + i, startTimeTicks: 50_000 + i, source: isVm ? 'libvirt' : 'process', vmid: '', comm: isVm ? 'qemu-system-x86' : name,
     memoryBytes,
     rss: { totalBytes: guestRamBytes + ownAnonBytes + fileBytes, anonBytes: guestRamBytes + ownAnonBytes, fileBytes, shmemBytes: 0, swapBytes: i % 10 === 0 ? 16 * MiB : 0, guestRamBytes, ownAnonBytes, anonHugeBytes: 0 },
-    faults: { minor: faultsMinor, major: Math.round(rand() * 3), user: faultsMinor, kernel: 10, file: 5, guestRam: isVm ? Math.round(faultsMinor * 0.8) : 0, guestRamSource: isVm ? 'user-faults' : 'none', fileSource: 'probe' },
-    kvm: { eptFaults: 0, asyncPf: 0, asyncPfNotPresent: 0, asyncPfReady: 0, mmuNotifier: 0, mmuNotifierBytes: 0, exits: [], map4k: isVm ? 300 : 0, map2m: isVm ? 100 : 0, map1g: 0 },
+    faults: { minor: faultsMinor, major: Math.round(rand() * 3), user: faultsMinor, kernel: 10, file: 5, guestRam: isVm ? Math.round(faultsMinor * 0.8) : 0, guestRamSource: isVm ? 'user-faults' : 'none', fileSource: 'proc-majflt' },
+    kvm: { eptFaults: 0, asyncPf: 0, asyncPfNotPresent: 0, asyncPfReady: 0, mmuNotifier: 0, mmuNotifierBytes: 0, exits: isVm ? [{ reason: 1024, name: 'npf', count: 40 + i }, { reason: 123, name: 'io', count: 12 }] : [], map4k: isVm ? 300 : 0, map2m: isVm ? 100 : 0, map1g: 0 },
     reclaim: { stalls: i === 5 ? 2 : 0, stallNs: i === 5 ? 12_000_000 : 0, directStalls: 0, memcgStalls: 0, maxStallNs: 0, stallHistogram: [], pagesReclaimed: 0, compactionStalls: 0, compactionNs: 0 },
     growth: { mmapBytes: 0, munmapBytes: 0, brkBytes: 0, madviseFreeBytes: 0, balloonBytes: 0 },
     hotspots, ksmMergedPages: 0, numa: [],
@@ -82,7 +82,8 @@ export function syntheticSnapshot(host: SyntheticHost, seq: number, timeMs: numb
     },
     probes: {
       attached: ['faults', 'kvm', 'reclaim', 'growth'],
-      groups: ['faults', 'kvm', 'reclaim', 'growth'].map((group) => ({ group, attached: true, error: '', lostEvents: 0, badLines: 0, points: [] })),
+      // as on a 6.1 kernel (Debian 12): the faults group runs without its file-fault point
+      groups: ['faults', 'kvm', 'reclaim', 'growth'].map((group) => ({ group, attached: true, error: '', lostEvents: 0, badLines: 0, points: group === 'faults' ? FAULTS_POINTS_6_1 : [] })),
       lostEvents: 0, badLines: 0, guestFaultSource: 'user-faults', bpftraceVersion: '0.17.0',
       costs: [{ group: 'faults', program: 'page_fault_user', nsPerEvent: 410, eventsPerSec: 52_000 }],
     },
@@ -90,6 +91,13 @@ export function syntheticSnapshot(host: SyntheticHost, seq: number, timeMs: numb
     events,
   };
 }
+
+/** The faults group's points as a 6.1 kernel reports them (the lab's real 6.1 run). */
+const FAULTS_POINTS_6_1: PointStatus[] = [
+  { point: 'exceptions:page_fault_user', state: 'attached', reason: '', needs: '', fallback: '' },
+  { point: 'exceptions:page_fault_kernel', state: 'attached', reason: '', needs: '', fallback: '' },
+  { point: 'filemap:mm_filemap_fault', state: 'missing', reason: 'not on this kernel', needs: 'Linux >= 6.11', fallback: 'file faults are the major faults of /proc/PID/stat (exact, majflt)' },
+];
 
 /** Snapshots seq 1..count, one per interval, the last at endMs. */
 export function syntheticSnapshots(host: SyntheticHost, count: number, endMs: number, intervalMs = 1000): Snapshot[] {

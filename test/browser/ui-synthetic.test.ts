@@ -114,6 +114,18 @@ test('names and paths that are HTML render as text: no element made, no dialog',
   assert.deepEqual(first.errors, []);
 });
 
+test('a kernel without a tracepoint: the Probes panel and the panel that needs it say so; exits by name', { skip, timeout: 30_000 }, async () => {
+  const { page } = first;
+  const point = page.locator('#probe-status .probe-point[data-point="filemap:mm_filemap_fault"]');
+  await point.waitFor({ timeout: 5_000 });
+  assert.equal(await point.getAttribute('data-state'), 'missing');
+  assert.equal(await point.textContent(), '✗ filemap:mm_filemap_fault: not on this kernel; needs Linux >= 6.11; instead: file faults are the major faults of /proc/PID/stat (exact, majflt)');
+  // the selected VM (1003) counts file faults from /proc, and says why
+  assert.match((await page.locator('#detail-facts').textContent())!, /file faults = major faults from \/proc\/PID\/stat \(not on this kernel: needs filemap:mm_filemap_fault, Linux >= 6\.11\)/);
+  assert.match((await page.locator('#detail-exits').textContent())!, /VM exits this interval.*npf 43 · io 12/);
+  assert.ok(await page.locator('#detail-exits').isVisible());
+});
+
 test('a client that connects later draws the history from before it connected', { skip, timeout: 30_000 }, async () => {
   const connectedAt = Date.now();
   const second = await run!.newPage();

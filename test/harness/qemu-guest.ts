@@ -94,6 +94,12 @@ export interface StartGuestOptions {
   kernelArgs?: string[];
   /** Appended to QEMU's argv. */
   extraArgs?: string[];
+  /** 'tcg' (default: this machine has no /dev/kvm) or 'kvm' (`-accel kvm -cpu host`:
+   *  the lab's L1 machines, test/lab/). */
+  accel?: 'tcg' | 'kvm';
+  /** Back guest RAM by a file in this directory (a hugetlbfs mount for huge pages)
+   *  instead of anonymous memory: memory-backend-file, not shared. */
+  memPath?: string;
 }
 
 export interface Guest {
@@ -573,14 +579,18 @@ class QemuGuest implements Guest {
 
   guestRamRange(): { start: bigint; end: bigint } {
     const want = BigInt(this.memoryBytes);
+    const sized: { start: bigint; end: bigint; anonymous: boolean }[] = [];
     for (const l of readFileSync(`/proc/${this.pid}/maps`, 'utf8').split('\n')) {
       const f = l.trim().split(/\s+/);
-      // anonymous: address perms offset dev inode, no path
-      if (f.length !== 5 || f[1] !== 'rw-p' || !f[0]) continue;
+      // address perms offset dev inode [path]: anonymous has no path; with memPath the
+      // RAM is a (deleted) file in the hugetlbfs mount
+      if (f.length < 5 || f[1] !== 'rw-p' || !f[0]) continue;
       const [lo, hi] = f[0].split('-').map((x) => BigInt(`0x${x}`));
-      if (lo !== undefined && hi !== undefined && hi - lo === want) return { start: lo, end: hi };
+      if (lo !== undefined && hi !== undefined && hi - lo === want) sized.push({ start: lo, end: hi, anonymous: f.length === 5 });
     }
-    throw new Error(`no anonymous rw-p mapping of ${this.memoryBytes} bytes in /proc/${this.pid}/maps`);
+    const found = sized.find((m) => m.anonymous) ?? sized[0];
+    if (found) return { start: found.start, end: found.end };
+    throw new Error(`no rw-p mapping of ${this.memoryBytes} bytes in /proc/${this.pid}/maps`);
   }
 
   stop(): Promise<void> {
@@ -680,8 +690,8 @@ export async function startGuest(opts: StartGuestOptions = {}): Promise<Guest> {
     '-name', `guest=${name},debug-threads=on`,
     '-S',
     '-machine', 'pc,usb=off,dump-guest-core=off,memory-backend=pc.ram',
-    '-accel', 'tcg,tb-size=32', // default TCG code cache is a 1 GiB rwxp mapping
-    '-object', `memory-backend-ram,id=pc.ram,size=${mem}M`,
+    ...(opts.accel === 'kvm' ? ['-accel', 'kvm', '-cpu', 'host'] : ['-accel', 'tcg,tb-size=32']), // default TCG code cache is a 1 GiB rwxp mapping
+    '-object', opts.memPath ? `memory-backend-file,id=pc.ram,size=${mem}M,mem-path=${opts.memPath},share=off` : `memory-backend-ram,id=pc.ram,size=${mem}M`,
     '-m', String(mem),
     '-smp', '1',
     '-uuid', uuid,

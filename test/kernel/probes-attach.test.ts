@@ -120,7 +120,9 @@ function parseLines(group: string, lines: string[]): JsonRecord[] {
 function sumForPid(records: JsonRecord[], map: string, pid: number): number {
   let total = 0;
   for (const r of records) {
-    const entries = r.type === 'map' ? (r.data as Record<string, unknown>)[map] : undefined;
+    // both halves of the double-buffered map (@name__0, @name__1: probes/README.md)
+    const data = r.type === 'map' ? (r.data as Record<string, unknown>) : {};
+    const entries = data[`${map}__0`] ?? data[`${map}__1`] ?? data[map];
     if (!entries || typeof entries !== 'object') continue;
     for (const [key, value] of Object.entries(entries as Record<string, number>)) {
       if (key.split(',')[0] === String(pid)) total += value;

@@ -4,8 +4,13 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { release } from 'node:os';
 import { kernelGate } from '../harness/kernel-gate.js';
-import { cliCommand, REPO_ROOT, startLive, type LiveRun } from '../harness/faultline-live.js';
+import { bpftraceArgs, cliCommand, REPO_ROOT, startLive, type LiveRun } from '../harness/faultline-live.js';
+import type { DoctorReport } from '../../src/cli/doctor-command.js';
+import { parseProbeProgram, tracepointsOf } from '../../src/probe/probe-program.js';
+import { probeFile } from '../../src/probe/probe-groups.js';
 import { childrenOf, isAlive } from '../harness/processes.js';
 
 const skip = kernelGate();
@@ -28,11 +33,28 @@ test('SIGKILL faultline: its bpftrace processes die with it', { skip, timeout: 9
 });
 
 test('doctor: every probe group attaches on this host', { skip, timeout: 120_000 }, () => {
-  const [command, argv] = cliCommand(['doctor']);
+  const [command, argv] = cliCommand(['doctor', ...bpftraceArgs([])]);
   const r = spawnSync(command, argv, { cwd: REPO_ROOT, encoding: 'utf8', timeout: 110_000 });
   console.log(r.stdout.replace(/^/gm, '  '));
   assert.equal(r.status, 0, r.stderr);
-  for (const group of ['faults', 'kvm', 'reclaim', 'growth']) assert.match(r.stdout, new RegExp(`ok\\s+group ${group}\\s+attaches`));
+  for (const group of ['faults', 'kvm', 'reclaim', 'growth']) assert.match(r.stdout, new RegExp(`ok\\s+group ${group}\\s+attaches \\(\\d+ of \\d+ tracepoints\\)`));
+});
+
+test('doctor --json: per group and per tracepoint, every point the probe files name', { skip, timeout: 120_000 }, () => {
+  const [command, argv] = cliCommand(['doctor', '--json', ...bpftraceArgs([])]);
+  const r = spawnSync(command, argv, { cwd: REPO_ROOT, encoding: 'utf8', timeout: 110_000 });
+  assert.equal(r.status, 0, r.stderr);
+  const report = JSON.parse(r.stdout) as DoctorReport;
+  assert.equal(report.kernel, release());
+  assert.deepEqual(report.groups.map((g) => [g.group, g.attached]), [['faults', true], ['kvm', true], ['reclaim', true], ['growth', true]]);
+  for (const g of report.groups) {
+    const named = tracepointsOf(parseProbeProgram(g.group, readFileSync(probeFile(g.group as never), 'utf8')));
+    const listed = g.points.map((p) => p.point);
+    assert.ok(listed.every((tp) => named.includes(tp)) && new Set(listed).size === listed.length, `${g.group}: ${listed.join(' ')}`);
+    // every named point is listed, but an alternative name this kernel lacks
+    // (kvm_async_pf_doublefault) when the other one attached
+    assert.deepEqual(named.filter((tp) => !listed.includes(tp)), g.group === 'kvm' ? ['kvm:kvm_async_pf_doublefault'] : []);
+  }
 });
 
 test('SIGTERM: faultline detaches and exits 0 within a few seconds, with a final snapshot', { skip, timeout: 90_000 }, async () => {

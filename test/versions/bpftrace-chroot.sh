@@ -1,14 +1,15 @@
 #!/bin/bash
-# bpftrace-chroot.sh SUITE up|down: Debian SUITE's bpftrace (trixie: 0.23, sid: 0.27) in
+# bpftrace-chroot.sh SUITE build|up|down: Debian SUITE's bpftrace (trixie: 0.23, sid: 0.27) in
 # a debootstrap chroot at test/.assets/chroots/SUITE, made once from the archive the
 # host's apt uses (the host's apt state is untouched), cached between runs.
-#   up    builds it if missing (~50 s), bind-mounts /proc /sys tracefs debugfs /dev into
+#   build builds it if missing (~50 s), mounts nothing (the lab's L1 mounts its own)
+#   up    builds it if missing, bind-mounts /proc /sys tracefs debugfs /dev into
 #         it, writes the wrapper test/.assets/chroots/SUITE.bpftrace (a bpftrace that
 #         faultline's --bpftrace can run) and prints the wrapper's path
 #   down  unmounts what `up` mounted (the lane calls it on exit, also on failure)
 # Programs reach that bpftrace as text (-e), so nothing of the host needs to be inside.
 set -euo pipefail
-SUITE=${1:?usage: bpftrace-chroot.sh SUITE up|down}; ACTION=${2:?usage: bpftrace-chroot.sh SUITE up|down}
+SUITE=${1:?usage: bpftrace-chroot.sh SUITE build|up|down}; ACTION=${2:?usage: bpftrace-chroot.sh SUITE build|up|down}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 DIR="$ROOT/test/.assets/chroots/$SUITE"
 MNTS="proc sys sys/kernel/tracing sys/kernel/debug dev dev/pts"
@@ -34,7 +35,9 @@ if [ ! -x "$DIR/usr/bin/bpftrace" ]; then
   umount "$DIR.tmp/proc"; trap - EXIT
   mv "$DIR.tmp" "$DIR"
 fi
-for m in $MNTS; do mkdir -p "$DIR/$m"; mountpoint -q "$DIR/$m" || mount --bind "/$m" "$DIR/$m"; done
+for m in $MNTS; do mkdir -p "$DIR/$m"; done
+[ "$ACTION" = build ] && exit 0
+for m in $MNTS; do mountpoint -q "$DIR/$m" || mount --bind "/$m" "$DIR/$m"; done
 WRAPPER="$ROOT/test/.assets/chroots/$SUITE.bpftrace"
 printf '#!/bin/sh\n# bpftrace of Debian %s, run in its chroot (test/versions/bpftrace-chroot.sh)\nexec chroot %s /usr/bin/bpftrace "$@"\n' "$SUITE" "$DIR" > "$WRAPPER"
 chmod +x "$WRAPPER"

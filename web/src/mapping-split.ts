@@ -3,9 +3,10 @@
 // THP is not backing guest RAM (and the TLB works harder). Shown only when there is
 // KVM data; counts are summed over the snapshots this page received (like the heat
 // strip), so a quiet interval does not blank it.
-import type { Snapshot, VmSnapshot } from '../../src/model/snapshot.js';
+import type { ProbeStatus, Snapshot, VmSnapshot } from '../../src/model/snapshot.js';
 import { el, setText } from './dom.js';
 import { formatClock, formatCount, formatPercent } from './format.js';
+import { missingPointNote } from './probe-points.js';
 
 const LEVELS = [
   { key: 'map4k', label: '4K' },
@@ -53,9 +54,17 @@ export class MappingSplit {
     }
   }
 
-  render(vm: VmSnapshot | null): void {
+  render(vm: VmSnapshot | null, probes: ProbeStatus): void {
     const t = vm ? this.totals.get(vm.id) : undefined;
     const sum = t ? t.map4k + t.map2m + t.map1g : 0;
+    // a VM under KVM on a kernel without the point: say so where the split would be
+    const missing = vm?.faults.guestRamSource === 'kvm' ? missingPointNote(probes, 'kvmmmu:kvm_mmu_spte_requested') : null;
+    this.bar.hidden = missing !== null;
+    if (missing) {
+      this.root.hidden = false;
+      setText(this.legend, missing);
+      return;
+    }
     this.root.hidden = !t || sum === 0;
     if (!t || sum === 0) return;
     const text: string[] = [];

@@ -47,6 +47,15 @@ export class ProbeStatusPanel {
       item.append(el('span', 'probe-group', `${g.group} ${g.attached ? '✓' : '✗ not attached'}`));
       if (g.lostEvents || g.badLines) item.append(el('span', 'probe-counts', ` ${formatCount(g.lostEvents)} lost, ${formatCount(g.badLines)} bad lines`));
       if (g.error) item.append(el('div', 'probe-error', g.error));
+      // tracepoints this kernel lacks: the group runs without them
+      for (const p of (g.points ?? []).filter((p) => p.state !== 'attached' || p.reason)) {
+        const what = p.state === 'attached' ? 'in an older shape' : p.state === 'missing' ? 'not on this kernel' : 'not used';
+        const line = `${p.state === 'attached' ? '◐' : '✗'} ${p.point}: ${what}${p.reason && p.state !== 'missing' ? ` (${p.reason})` : ''}${p.needs ? `; needs ${p.needs}` : ''}${p.fallback && p.state !== 'attached' ? `; instead: ${p.fallback}` : ''}`;
+        const point = el('div', 'probe-point', line);
+        point.dataset.point = p.point;
+        point.dataset.state = p.state;
+        item.append(point);
+      }
       this.groups.append(item);
     }
     clear(this.costs);

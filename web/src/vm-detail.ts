@@ -11,6 +11,8 @@ import { formatBytes, formatHex } from './format.js';
 import { HeatStrip } from './heat-strip.js';
 import { HotspotTable } from './hotspots.js';
 import { MappingSplit } from './mapping-split.js';
+import { ExitReasons } from './exit-reasons.js';
+import { missingPointNote } from './probe-points.js';
 
 export interface DetailView {
   snapshot: Snapshot;
@@ -28,6 +30,7 @@ export class VmDetail {
   readonly heat: HeatStrip;
   readonly mapping: MappingSplit;
   readonly hotspots: HotspotTable;
+  private readonly exits = new ExitReasons(byId('detail-exits'));
   private readonly events: EventList;
   private readonly deep = new DeepLeaks(byId('detail-deep'));
   private readonly title = byId('detail-title');
@@ -47,14 +50,15 @@ export class VmDetail {
     const series = view.columns.vms.get(view.selectedId);
     const name = vm?.name || series?.name || '';
     setText(this.title, view.selectedId ? name || view.selectedId : 'Select a VM or process in the table');
-    setText(this.facts, vm ? facts(vm) : view.selectedId ? `${view.selectedId} · not in the latest snapshot (exited?)` : '');
+    setText(this.facts, vm ? facts(vm, view.snapshot) : view.selectedId ? `${view.selectedId} · not in the latest snapshot (exited?)` : '');
     this.showFindings(vm);
     this.deep.update(vm, view.deepLeaks && view.markerMs === null);
     this.charts.show(view.columns, view.selectedId);
     this.charts.setMarker(view.markerMs);
     this.hotspots.update(vm);
     this.heat.render(vm && vm.kind === 'vm' ? vm : null);
-    this.mapping.render(vm);
+    this.mapping.render(vm, view.snapshot.probes);
+    this.exits.render(vm);
     const pid = vm?.pid ?? -1;
     this.events.render(view.events, view.selectedId, (e) => e.vmId === view.selectedId || (!e.vmId && e.pid === pid), view.markerMs ?? Infinity);
   }
@@ -73,7 +77,7 @@ export class VmDetail {
   }
 }
 
-function facts(vm: VmSnapshot): string {
+function facts(vm: VmSnapshot, snapshot: Snapshot): string {
   const parts: string[] = [vm.kind === 'vm' ? `VM (${vm.source})` : 'host process'];
   parts.push(`pid ${vm.pid}`);
   if (vm.uuid) parts.push(`uuid ${vm.uuid}`);
@@ -83,5 +87,9 @@ function facts(vm: VmSnapshot): string {
   if (vm.guestRamEnd > vm.guestRamStart) parts.push(`guest RAM at ${formatHex(vm.guestRamStart)}–${formatHex(vm.guestRamEnd - 1)}`);
   if (vm.cgroup.path) parts.push(`cgroup ${vm.cgroup.path}${vm.cgroup.limitBytes ? ` (limit ${formatBytes(vm.cgroup.limitBytes)})` : ''}`);
   if (vm.ksmMergedPages) parts.push(`KSM ${formatBytes(vm.ksmMergedPages * 4096)} merged`);
+  if (vm.faults.fileSource === 'proc-majflt') {
+    const missing = missingPointNote(snapshot.probes, 'filemap:mm_filemap_fault');
+    parts.push(`file faults = major faults from /proc/PID/stat${missing ? ` (${missing})` : ''}`);
+  }
   return parts.join(' · ');
 }

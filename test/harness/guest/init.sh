@@ -7,7 +7,9 @@
 #   hog_delay=S     wait S seconds before first step    (default 0)
 #   hog_free_after=S  S seconds after reaching limit, free everything (default 0 = keep)
 # Control channel (optional): 2nd serial port /dev/ttyS1, line commands:
-#   alloc N | free N | freeall | stat | poweroff      -> replies "ACK ..." on ttyS1 and console
+#   alloc N | free N | freeall | read | stat | poweroff -> replies "ACK ..." on ttyS1 and console
+#   (read: reads every hog file back, touching its pages again: memory the host swapped
+#    out is faulted back in)
 #   (faultline addition: "CTL: ready" on the console once ttyS1 is open and in raw mode;
 #    the host must not write before that line, the tty drops input while closed)
 /bin/busybox --install -s /bin
@@ -39,7 +41,7 @@ if [ -c /dev/ttyS1 ]; then
     echo "CTL: ready t=$(up)"
     while read -r cmd arg <&3; do
       case "$cmd" in
-        alloc) alloc $arg;; free) free_mb $arg;; freeall) rm -f /mnt/hog/*;;
+        alloc) alloc $arg;; free) free_mb $arg;; freeall) rm -f /mnt/hog/*;; read) cat /mnt/hog/* > /dev/null;;
         poweroff) echo "ACK poweroff" >&3; sync; poweroff -f;;
         stat|"") ;; *) echo "NAK $cmd" >&3; continue;;
       esac
