@@ -1,4 +1,5 @@
 // Events: rare things, each with a human message. Pure.
+import { formatBytes, formatDuration } from '../format/quantities.js';
 import type { EventType, FaultlineEvent } from '../model/snapshot.js';
 import type { ProbeTotals } from './probe-counters.js';
 
@@ -10,10 +11,6 @@ export function makeEvent(type: EventType, timeMs: number, fields: Partial<Fault
     anonRssBytes: 0, fileRssBytes: 0, shmemRssBytes: 0, durationNs: 0, count: 0, group: '',
     ...fields,
   };
-}
-
-function mib(bytes: number): string {
-  return `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 }
 
 /** OOM kills, long reclaim stalls and lost events from one interval's probe output. */
@@ -40,12 +37,12 @@ export function probeEvents(
       const shmem = e.shmemKb * KiB;
       events.push(makeEvent('oom-kill', timeMs, {
         pid: e.pid, vmId, comm, anonRssBytes: anon, fileRssBytes: file, shmemRssBytes: shmem,
-        message: `OOM killer chose ${comm} (pid ${e.pid}): anon ${mib(anon)}, file ${mib(file)}, shmem ${mib(shmem)}`,
+        message: `OOM killer chose ${comm} (pid ${e.pid}): anon ${formatBytes(anon)}, file ${formatBytes(file)}, shmem ${formatBytes(shmem)}`,
       }));
     } else {
       events.push(makeEvent('reclaim-stall', timeMs, {
         pid: e.pid, vmId, comm: e.comm, durationNs: e.ns,
-        message: `${e.comm} (pid ${e.pid}, tid ${e.tid}) stalled ${(e.ns / 1e6).toFixed(1)} ms in ${e.kind} reclaim`,
+        message: `${e.comm} (pid ${e.pid}, tid ${e.tid}) stalled ${formatDuration(e.ns / 1e6)} in ${e.kind} reclaim`,
       }));
     }
   }

@@ -13,6 +13,7 @@ import { MetricsState, metricsHandler } from '../serve/metrics.js';
 import { LiveFrameSource } from '../serve/live-source.js';
 import { bpftraceDeepTrace, leaksRoute, type LeaksRoute } from '../serve/leaks-route.js';
 import { checkListenAccess, parseListen, resolveToken } from '../serve/access.js';
+import { uiUrlLine } from './ui-url.js';
 import { RecordEncoder, RecordingFile, RecordingWriter } from '../record/writer.js';
 
 export const LIVE_HELP = `Usage: sudo faultline live [options]
@@ -129,7 +130,7 @@ export async function runLive(argv: string[]): Promise<number> {
       const leaks = allowLeaks ? leaksRoute({ latest: () => source.latestSnapshot, trace: bpftraceDeepTrace(values.bpftrace, log), log }) : null;
       const postRoutes = leaks ? { '/api/leaks': leaks.handle } : undefined;
       ui = { server: new UiServer({ listen, token, source, postRoutes, routes: { '/metrics': metricsHandler(metrics) } }), source, leaks };
-      log(`faultline: UI at ${await ui.server.start()}`);
+      log(uiUrlLine(await ui.server.start()));
     }
     if (!values.json) log(`faultline: tracing every ${intervalMs} ms${durationMs ? ` for ${durationMs / 1000} s` : ''}; Ctrl-C to stop`);
     const timer = durationMs ? setTimeout(finish, durationMs) : null;

@@ -9,8 +9,8 @@ import { parseDurationMs } from './options.js';
 import { SESSION_FLAGS, SESSION_HELP, sessionOptions, snapshotJsonLine, stopOnSignals } from './session-flags.js';
 import { RecordEncoder, RecordingFile, RecordingWriter } from '../record/writer.js';
 import { FlightRecorder } from '../record/flight-recorder.js';
-import { formatDuration, formatProgress } from '../record/progress.js';
-import { formatBytes } from './render-text.js';
+import { formatProgress } from '../record/progress.js';
+import { formatBytes, formatDuration } from '../format/quantities.js';
 
 export const RECORD_HELP = `Usage: sudo faultline record -o FILE [options]
 

@@ -1,30 +1,20 @@
 // The human view of a Snapshot for a terminal: a host line, then one line per VM
 // and busy process, then events. Pure.
+import { formatBytes, formatBytesPerSec, formatDuration, formatPerSec } from '../format/quantities.js';
 import type { Snapshot, VmSnapshot } from '../model/snapshot.js';
 
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (Math.abs(value) >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
-}
-
 function rate(count: number, intervalMs: number): string {
-  return `${Math.round((count * 1000) / intervalMs)}/s`;
+  return formatPerSec((count * 1000) / intervalMs);
 }
 
 function row(v: VmSnapshot, intervalMs: number): string {
   const name = v.name.replace(/[\x00-\x1f\x7f]/g, '?').slice(0, 24);
   const guest = v.kind === 'vm' ? ` guest ${formatBytes(v.rss.guestRamBytes)}/${formatBytes(v.memoryBytes)} own ${formatBytes(v.rss.ownAnonBytes)}` : '';
   const hot = v.hotspots[0] ? ` hot ${v.hotspots[0].region}${v.hotspots[0].mapping ? `(${v.hotspots[0].mapping.split('/').pop()})` : ''}` : '';
-  const stalls = v.reclaim.stalls ? ` stalls ${v.reclaim.stalls} ${(v.reclaim.stallNs / 1e6).toFixed(1)}ms` : '';
+  const stalls = v.reclaim.stalls ? ` stalls ${v.reclaim.stalls} ${formatDuration(v.reclaim.stallNs / 1e6)}` : '';
   const ept = v.kvm.eptFaults ? ` ept ${rate(v.kvm.eptFaults, intervalMs)}` : '';
   const flagged = v.findings.filter((f) => f.verdict === 'leak' || f.verdict === 'suspect');
-  const leak = flagged.length ? ` ${flagged.map((f) => `${f.verdict.toUpperCase()} ${f.detector} ${formatBytes(f.growthBytesPerSec)}/s`).join(', ')}` : '';
+  const leak = flagged.length ? ` ${flagged.map((f) => `${f.verdict.toUpperCase()} ${f.detector} ${formatBytesPerSec(f.growthBytesPerSec)}`).join(', ')}` : '';
   return `  ${v.kind.padEnd(7)} ${String(v.pid).padStart(7)} ${name.padEnd(24)} rss ${formatBytes(v.rss.totalBytes).padStart(10)}${guest} faults ${rate(v.faults.minor + v.faults.major, intervalMs)}${ept}${stalls}${hot}${leak}`;
 }
 

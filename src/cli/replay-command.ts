@@ -8,6 +8,7 @@ import { UiServer } from '../serve/ui-server.js';
 import { checkListenAccess, parseListen, resolveToken } from '../serve/access.js';
 import { describeDamage } from '../record/reader.js';
 import { parseDurationMs } from './options.js';
+import { uiUrlLine } from './ui-url.js';
 
 export const SAMPLE_RECORDING = fileURLToPath(new URL('../../samples/sample.flt', import.meta.url));
 
@@ -52,7 +53,8 @@ export async function runReplay(argv: string[]): Promise<number> {
   const damage = source.stats && describeDamage(path, source.stats);
   if (damage) log(`faultline: warning: ${damage}`);
   const server = new UiServer({ listen, token, source });
-  log(`faultline: replaying ${source.length} snapshots of ${path} at ${await server.start()}; Ctrl-C to stop`);
+  log(uiUrlLine(await server.start()));
+  log(`faultline: replaying ${source.length} snapshots of ${path}; Ctrl-C to stop`);
   await new Promise<void>((resolve) => {
     const stop = (): void => resolve();
     process.once('SIGINT', stop);

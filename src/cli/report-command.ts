@@ -3,10 +3,11 @@
 import { parseArgs } from 'node:util';
 import { writeFile } from 'node:fs/promises';
 import { FaultlineError } from '../model/errors.js';
-import { describeDamage, openRecording } from '../record/reader.js';
-import { ReportBuilder } from '../record/report/build-report.js';
+import { describeDamage } from '../record/reader.js';
+import { reportFile } from '../record/report/report-file.js';
 import { renderReportText } from '../record/report/render-text.js';
 import { renderReportHtml } from '../record/report/render-html.js';
+import { stillOpenText } from '../record/report/words.js';
 import { writeError } from '../record/record-errors.js';
 
 export const REPORT_HELP = `Usage: faultline report FILE [--format text|json|html] [-o OUT]
@@ -15,6 +16,12 @@ The postmortem summary of a recording. Per VM and process: peak and final RSS by
 kind, fault totals and top hotspots, reclaim stalls (count, total, p99, max), OOM
 kills, leak verdict and findings. For the host: lowest memory available, pressure
 peaks, swap, OOM kills, lost events and gaps (intervals missing).
+
+A recording still being written (or whose writer stopped without closing it) is
+reported up to its last whole snapshot; the report says so at its top, and a line
+on stderr. The format has no end mark: a recording counts as open when its last
+frame is cut short or it grows. One written in the last 1.5 intervals is watched
+until its next write is due (at most 10 s) to tell.
 
 Options:
   --format FORMAT     text (default), json, or html (one self-contained file with
@@ -49,10 +56,7 @@ export async function runReport(argv: string[]): Promise<number> {
     throw new FaultlineError('E_BAD_VALUE', `--format "${format}" is not a report format`, 'choose text, json or html');
   }
   const path = positionals[0]!;
-  const reader = await openRecording(path);
-  const builder = new ReportBuilder(reader.meta, path);
-  for await (const snapshot of reader.snapshots()) builder.add(snapshot);
-  const { report, charts } = builder.finish(reader.stats);
+  const { report, charts, stats } = await reportFile(path);
   const text = format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : format === 'html' ? renderReportHtml(report, charts) : renderReportText(report);
   if (values.output) {
     try {
@@ -67,7 +71,8 @@ export async function runReport(argv: string[]): Promise<number> {
     });
     process.stdout.write(text);
   }
-  const damage = describeDamage(path, reader.stats);
+  if (report.recording.stillOpen) process.stderr.write(`faultline: warning: ${path}: ${stillOpenText(report.recording)}\n`);
+  const damage = describeDamage(path, stats);
   if (!damage) return 0;
   process.stderr.write(`faultline: warning: ${damage}\n`);
   return EXIT_DAMAGED;

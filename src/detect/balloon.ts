@@ -30,7 +30,7 @@
 import type { Finding } from '../model/snapshot.js';
 import { bareFinding } from './finding.js';
 import type { DetectContext, VmHistoryPoint } from './history.js';
-import { bytesText, durationText } from './words.js';
+import { formatBytes, formatDuration } from '../format/quantities.js';
 
 export interface BalloonOptions {
   windowMs: number;
@@ -66,7 +66,7 @@ export function detectBalloon(
   }
   const ballooned = window.reduce((s, p) => s + p.balloonBytes, 0);
   if (ballooned < o.minBalloonBytes) {
-    return bareFinding('balloon', 'ok', ballooned > 0 ? `balloon: ${bytesText(ballooned)} given back, too little to judge` : 'balloon: no inflate in the window', fields);
+    return bareFinding('balloon', 'ok', ballooned > 0 ? `balloon: ${formatBytes(ballooned)} given back, too little to judge` : 'balloon: no inflate in the window', fields);
   }
   const first = start + window.findIndex((p) => p.balloonBytes > 0);
   let lastBalloon = first;
@@ -77,7 +77,7 @@ export function detectBalloon(
   }
   const settleMs = Math.max(o.settleMs, 2 * last.intervalMs);
   if (last.timeMs - history[lastBalloon]!.timeMs < settleMs) {
-    return bareFinding('balloon', 'insufficient-data', `balloon: ${bytesText(ballooned)} inflate still settling`, fields);
+    return bareFinding('balloon', 'insufficient-data', `balloon: ${formatBytes(ballooned)} inflate still settling`, fields);
   }
   const returned = before.guestRamBytes - last.guestRamBytes;
   const ratio = returned / ballooned;
@@ -87,11 +87,11 @@ export function detectBalloon(
     fit: Math.max(0, Math.min(1, ratio)),
     sinceMs: history[first]!.timeMs,
   };
-  const what = `balloon inflate of ${bytesText(ballooned)} (madvise DONTNEED on guest RAM) ` +
-    `took guest RAM from ${bytesText(before.guestRamBytes)} to ${bytesText(last.guestRamBytes)} over ${durationText(evidence.windowMs)}`;
+  const what = `balloon inflate of ${formatBytes(ballooned)} (madvise DONTNEED on guest RAM) ` +
+    `took guest RAM from ${formatBytes(before.guestRamBytes)} to ${formatBytes(last.guestRamBytes)} over ${formatDuration(evidence.windowMs)}`;
   if (ratio >= o.returnedRatio) return bareFinding('balloon', 'ok', `${what}: the host got it back`, evidence);
   return bareFinding('balloon', 'suspect',
-    `${what}: the host got back only ${bytesText(Math.max(0, returned))}. Either the pages were never resident, ` +
+    `${what}: the host got back only ${formatBytes(Math.max(0, returned))}. Either the pages were never resident, ` +
     'the guest touched them again (balloon churn: it needs that memory), or guest RAM is on transparent huge pages ' +
     'that DONTNEED only splits; check the guest\'s balloon driver and AnonHugePages of QEMU.', evidence);
 }

@@ -3,7 +3,7 @@ import type { Finding, Verdict } from '../model/snapshot.js';
 import { growthSince, shapeWords, type ShapeOptions, type ShapeResult } from './growth-shape.js';
 import { NO_PROJECTION, projectToLimit, type Limit } from './limits.js';
 import type { Point } from './robust-trend.js';
-import { bytesText, durationText, rateText } from './words.js';
+import { formatBytes, formatBytesPerSec, formatDuration } from '../format/quantities.js';
 
 export interface GrowthWords {
   /** What grew, e.g. "anon memory (RSS anon + swap)". */
@@ -38,16 +38,16 @@ export function growthFinding(
   const projection = growing ? projectToLimit(shape.slopeBytesPerSec, limits) : NO_PROJECTION;
   let message: string;
   if (shape.verdict === 'insufficient-data') {
-    message = `${words.subject}: not judged, ${shapeWords(shape.shape)} (needs ${durationText(options.windowMs * options.minCoverage)} of samples)`;
+    message = `${words.subject}: not judged, ${shapeWords(shape.shape)} (needs ${formatDuration(options.windowMs * options.minCoverage)} of samples)`;
   } else if (growing) {
     const toLimit = projection.timeToLimitMs >= 0
-      ? `; at this rate it reaches the ${projection.limitName} (${bytesText(projection.limitBytes)}) in ${durationText(projection.timeToLimitMs)}`
+      ? `; at this rate it reaches the ${projection.limitName} (${formatBytes(projection.limitBytes)}) in ${formatDuration(projection.timeToLimitMs)}`
       : '';
-    message = `${words.subject} grew ${rateText(shape.slopeBytesPerSec)} for ${durationText(shape.endMs - sinceMs)} ` +
-      `(fit ${shape.fit.toFixed(2)}), now ${bytesText(shape.lastBytes)}${toLimit}. ${words.advice}`;
+    message = `${words.subject} grew ${formatBytesPerSec(shape.slopeBytesPerSec)} for ${formatDuration(shape.endMs - sinceMs)} ` +
+      `(fit ${shape.fit.toFixed(2)}), now ${formatBytes(shape.lastBytes)}${toLimit}. ${words.advice}`;
   } else {
-    message = `${words.subject}: ${shapeWords(shape.shape)}, now ${bytesText(shape.lastBytes)}` +
-      (shape.riseBytes > 0 ? ` (${rateText(shape.slopeBytesPerSec)} over ${durationText(windowMs)})` : '');
+    message = `${words.subject}: ${shapeWords(shape.shape)}, now ${formatBytes(shape.lastBytes)}` +
+      (shape.riseBytes > 0 ? ` (${formatBytesPerSec(shape.slopeBytesPerSec)} over ${formatDuration(windowMs)})` : '');
   }
   return bareFinding(detector, shape.verdict, message, {
     growthBytesPerSec: shape.slopeBytesPerSec,

@@ -27,7 +27,7 @@ import { classifyGrowth, shapeWords, SHAPE_DEFAULTS, type ShapeOptions } from '.
 import { bareFinding, growthFinding } from './finding.js';
 import { seriesOf, type DetectContext, type VmHistoryPoint } from './history.js';
 import { hostAndCgroupLimits, projectToLimit, type Limit } from './limits.js';
-import { bytesText, durationText, rateText } from './words.js';
+import { formatBytes, formatBytesPerSec, formatDuration } from '../format/quantities.js';
 
 export interface GuestGrowthOptions extends ShapeOptions {
   lowAvailableRatio: number;
@@ -44,13 +44,13 @@ export const GUEST_GROWTH_DEFAULTS: GuestGrowthOptions = {
 export function pressureReason(context: DetectContext, remainingGuestBytes: number, o: GuestGrowthOptions): string {
   const { hostMemAvailableBytes: avail, hostMemTotalBytes: total } = context;
   if (total > 0 && avail < o.lowAvailableRatio * total) {
-    return `host MemAvailable is ${bytesText(avail)}, ${((100 * avail) / total).toFixed(0)}% of ${bytesText(total)}`;
+    return `host MemAvailable is ${formatBytes(avail)}, ${((100 * avail) / total).toFixed(0)}% of ${formatBytes(total)}`;
   }
   if (context.psiMemSomeAvg10 >= o.psiSomeAvg10) return `host memory pressure (PSI some avg10) is ${context.psiMemSomeAvg10.toFixed(1)}%`;
   const headrooms = hostAndCgroupLimits(context).filter((l) => l.headroomBytes < remainingGuestBytes);
   if (headrooms.length > 0) {
     const h = headrooms.sort((a, b) => a.headroomBytes - b.headroomBytes)[0]!;
-    return `the ${h.name} leaves ${bytesText(h.headroomBytes)}, less than the ${bytesText(remainingGuestBytes)} of guest RAM not yet resident (overcommitted)`;
+    return `the ${h.name} leaves ${formatBytes(h.headroomBytes)}, less than the ${formatBytes(remainingGuestBytes)} of guest RAM not yet resident (overcommitted)`;
   }
   return '';
 }
@@ -67,7 +67,7 @@ export function detectGuestGrowth(
   }
   const series = seriesOf(history, (p) => p.guestRamBytes);
   const shape = classifyGrowth(series, o);
-  const size = `${bytesText(last.guestRamBytes)} of ${bytesText(last.memoryBytes)}`;
+  const size = `${formatBytes(last.guestRamBytes)} of ${formatBytes(last.memoryBytes)}`;
   if (shape.verdict === 'insufficient-data') {
     return growthFinding('guest-growth', series, shape, o, [], { subject: 'guest RAM', advice: '' });
   }
@@ -84,8 +84,8 @@ export function detectGuestGrowth(
   ];
   const projection = projectToLimit(shape.slopeBytesPerSec, limits);
   const pressure = pressureReason(context, remaining, o);
-  const rate = `guest growth, not a QEMU leak: guest RAM rising ${rateText(shape.slopeBytesPerSec)} (fit ${shape.fit.toFixed(2)}), ${size} resident`;
-  const reaches = projection.timeToLimitMs >= 0 ? `; reaches the ${projection.limitName} in ${durationText(projection.timeToLimitMs)}` : '';
+  const rate = `guest growth, not a QEMU leak: guest RAM rising ${formatBytesPerSec(shape.slopeBytesPerSec)} (fit ${shape.fit.toFixed(2)}), ${size} resident`;
+  const reaches = projection.timeToLimitMs >= 0 ? `; reaches the ${projection.limitName} in ${formatDuration(projection.timeToLimitMs)}` : '';
   const message = pressure
     ? `${rate}, while ${pressure}${reaches}. The guest is using memory it was given: reclaim it with the balloon or ` +
       'free page reporting, give the VM a smaller size, or move it to a host with room.'

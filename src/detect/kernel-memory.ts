@@ -23,7 +23,7 @@ import { classifyGrowth, SHAPE_DEFAULTS, type ShapeOptions } from './growth-shap
 import { growthFinding } from './finding.js';
 import { seriesOf, type HostHistoryPoint } from './history.js';
 import type { SlabGrowth } from './slabinfo.js';
-import { bytesText } from './words.js';
+import { formatBytes } from '../format/quantities.js';
 
 export const KERNEL_MEMORY_DEFAULTS: ShapeOptions = { ...SHAPE_DEFAULTS, minRiseBytes: 16 * 2 ** 20 };
 
@@ -42,7 +42,7 @@ export function detectKernelMemory(
   const last = history.at(-1);
   const limits = last ? [{ name: 'host MemAvailable', limitBytes: last.memAvailableBytes, headroomBytes: last.memAvailableBytes }] : [];
   const caches = context.topCaches.length
-    ? `Caches that grew most: ${context.topCaches.map((c) => `${c.name} +${bytesText(c.growthBytes)}`).join(', ')}.`
+    ? `Caches that grew most: ${context.topCaches.map((c) => `${c.name} +${formatBytes(c.growthBytes)}`).join(', ')}.`
     : 'Run `sudo slabtop -s c` to see which caches hold it.';
   return growthFinding('kernel-memory', series, classifyGrowth(series, o), o, limits, {
     subject: 'unreclaimable kernel slab (SUnreclaim)',

@@ -2,60 +2,32 @@
 // pprof, proto/profile.proto), which `go tool pprof`, Perfetto and speedscope open.
 // Sample values: inuse_objects (count) and inuse_space (bytes), the estimate of
 // what each call site still held when tracing stopped; the leaf (the allocator's
-// caller) first, as pprof wants. Written by hand: the few fields used, no schema
-// compiler. Pure (zlib's gzip is computation, not IO).
+// caller) first, as pprof wants. Encoded by protobufjs with src/proto/profile.proto,
+// pprof's own schema (upstream commit 101d87f, 2025-08-30) copied unchanged, read
+// once like faultline.proto (src/proto/codec.ts). Otherwise pure (zlib's gzip is
+// computation, not IO).
+import protobuf from 'protobufjs';
+import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import type { Mapping } from '../model/host.js';
 import type { LeakReport } from './leak-report.js';
 
-/** Protobuf wire format, just enough: varints, length-delimited fields, packed varints. */
-class Writer {
-  private readonly bytes: number[] = [];
+// From dist/leaks/ as from src/leaks/: the package's src/proto/, which package.json "files" ships.
+const PROTO_PATH = fileURLToPath(new URL('../../src/proto/profile.proto', import.meta.url));
 
-  private varint(value: number | bigint): void {
-    let v = BigInt.asUintN(64, BigInt(value));
-    while (v >= 0x80n) {
-      this.bytes.push(Number((v & 0x7fn) | 0x80n));
-      v >>= 7n;
-    }
-    this.bytes.push(Number(v));
-  }
+let profileType: protobuf.Type | null = null;
 
-  /** Field with a varint value (int64, uint64, bool); zero is left out (proto3). */
-  int(field: number, value: number | bigint): this {
-    if (value === 0 || value === 0n) return this;
-    this.varint((field << 3) | 0);
-    this.varint(value);
-    return this;
-  }
+function schema(): protobuf.Type {
+  profileType ??= protobuf.loadSync(PROTO_PATH).lookupType('perftools.profiles.Profile');
+  return profileType;
+}
 
-  bytesField(field: number, data: Uint8Array): this {
-    this.varint((field << 3) | 2);
-    this.varint(data.length);
-    for (const b of data) this.bytes.push(b);
-    return this;
-  }
+/** long.js, which protobufjs writes 64-bit values past 2^53 from. */
+const Long = protobuf.util.Long as unknown as { fromString(text: string): protobuf.Long };
 
-  string(field: number, text: string): this {
-    return this.bytesField(field, new TextEncoder().encode(text));
-  }
-
-  message(field: number, build: (w: Writer) => void): this {
-    const inner = new Writer();
-    build(inner);
-    return this.bytesField(field, inner.finish());
-  }
-
-  packed(field: number, values: readonly number[]): this {
-    if (values.length === 0) return this;
-    const inner = new Writer();
-    for (const v of values) inner.varint(v);
-    return this.bytesField(field, inner.finish());
-  }
-
-  finish(): Uint8Array {
-    return Uint8Array.from(this.bytes);
-  }
+/** Nanoseconds since the epoch pass 2^53: exact through a bigint. */
+function nanos(ms: number): protobuf.Long {
+  return Long.fromString(String(BigInt(Math.round(ms)) * 1_000_000n));
 }
 
 /** profile.proto bytes, not compressed. `mappings`: the process's /proc/PID/maps,
@@ -91,7 +63,7 @@ export function encodeProfile(report: LeakReport, mappings: readonly Mapping[], 
   const functions = new Map<string, { id: number; name: string; module: string }>();
   const locations = new Map<string, { id: number; mappingId: number; address: number; functionId: number }>();
   const samples = report.sites.map((site) => ({
-    locationIds: site.frames.map((f) => {
+    locationId: site.frames.map((f) => {
       const fnKey = `${f.symbol}\0${f.module}`;
       let fn = functions.get(fnKey);
       if (!fn) {
@@ -106,41 +78,43 @@ export function encodeProfile(report: LeakReport, mappings: readonly Mapping[], 
       }
       return loc.id;
     }),
-    values: [Math.round(site.count), Math.round(site.bytes)],
+    value: [Math.round(site.count), Math.round(site.bytes)],
   }));
 
-  const w = new Writer();
+  // the string table fills in this order (sample types, mappings, functions, comment,
+  // period type); it goes into the profile last, once every str() call is done.
+  // Zeros are left out of the bytes by protobufjs (proto3 defaults).
   const inuseObjects = str('inuse_objects');
   const count = str('count');
   const inuseSpace = str('inuse_space');
   const bytes = str('bytes');
-  w.message(1, (v) => v.int(1, inuseObjects).int(2, count));
-  w.message(1, (v) => v.int(1, inuseSpace).int(2, bytes));
-  for (const s of samples) w.message(2, (v) => v.packed(1, s.locationIds).packed(2, s.values));
-  for (const [path, m] of modules) {
-    const filename = str(path);
-    w.message(3, (v) => v.int(1, m.id).int(2, m.start).int(3, m.end).int(4, m.offset).int(5, filename).int(7, 1));
-  }
-  for (const loc of locations.values()) {
-    w.message(4, (v) => v.int(1, loc.id).int(2, loc.mappingId).int(3, loc.address).message(4, (line) => line.int(1, loc.functionId)));
-  }
-  for (const fn of functions.values()) {
-    const name = str(fn.name);
-    const file = str(fn.module);
-    w.message(5, (v) => v.int(1, fn.id).int(2, name).int(3, name).int(4, file));
-  }
+  const mapping = [...modules].map(([path, m]) => ({
+    id: m.id, memoryStart: m.start, memoryLimit: m.end, fileOffset: m.offset, filename: str(path), hasFunctions: true,
+  }));
+  const location = [...locations.values()].map((loc) => ({
+    id: loc.id, mappingId: loc.mappingId, address: loc.address, line: [{ functionId: loc.functionId }],
+  }));
+  const fn = [...functions.values()].map((f) => {
+    const name = str(f.name);
+    return { id: f.id, name, systemName: name, filename: str(f.module) };
+  });
   const comment = str(`faultline leaks: pid ${report.pid} (${report.comm}), outstanding allocations older than ${report.minAgeMs} ms; ` +
     `1 in ${report.sample} allocations under 64 KiB sampled and scaled`);
   const space = str('space');
-  // the string table must be complete before it is written: every str() call is above
-  for (const s of strings) w.string(6, s);
-  w.int(9, BigInt(Math.round(startTimeMs)) * 1_000_000n);
-  w.int(10, BigInt(Math.round(report.durationMs)) * 1_000_000n);
-  w.message(11, (v) => v.int(1, space).int(2, bytes));
-  w.int(12, report.sample);
-  w.packed(13, [comment]);
-  w.int(14, inuseSpace);
-  return w.finish();
+  return schema().encode({
+    sampleType: [{ type: inuseObjects, unit: count }, { type: inuseSpace, unit: bytes }],
+    sample: samples,
+    mapping,
+    location,
+    function: fn,
+    stringTable: strings,
+    timeNanos: nanos(startTimeMs),
+    durationNanos: nanos(report.durationMs),
+    periodType: { type: space, unit: bytes },
+    period: report.sample,
+    comment: [comment],
+    defaultSampleType: inuseSpace,
+  }).finish();
 }
 
 export function pprofGzip(report: LeakReport, mappings: readonly Mapping[], startTimeMs: number): Buffer {

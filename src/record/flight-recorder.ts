@@ -8,11 +8,11 @@
 // starts with a chunk that decodes on its own; it holds between N minutes and N
 // minutes plus one chunk. Memory: about the recording's size for N minutes (50 VMs,
 // 10 minutes: 2-3 MB, see docs/recording-format.md).
+import { formatDuration } from '../format/quantities.js';
 import type { Frame } from '../model/snapshot.js';
 import type { FaultlineError } from '../model/errors.js';
 import type { RecordEncoder, RecordingFile, RecordingWriter } from './writer.js';
 import { incidentIn, type IncidentRules } from './incident.js';
-import { formatDuration } from './progress.js';
 
 interface RingChunk {
   firstTimeMs: number;

@@ -1,18 +1,7 @@
-// Words and numbers for people: the progress line `faultline record` keeps on a
-// terminal, and durations. Pure.
-import { formatBytes } from '../cli/render-text.js';
+// The progress line `faultline record` keeps on a terminal. Pure.
+import { formatBytes } from '../format/quantities.js';
 
-/** "45 s", "10 min", "1 h 30 min". */
-export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  if (ms < 60_000) return `${+(ms / 1000).toFixed(1)} s`;
-  if (ms < 3_600_000) return `${+(ms / 60_000).toFixed(1)} min`;
-  const h = Math.floor(ms / 3_600_000);
-  const min = Math.round((ms % 3_600_000) / 60_000);
-  return min ? `${h} h ${min} min` : `${h} h`;
-}
-
-/** "00:01:23" */
+/** Time since the start as a clock: "00:01:23". */
 export function formatClock(ms: number): string {
   const s = Math.floor(ms / 1000);
   const pad = (n: number): string => String(n).padStart(2, '0');

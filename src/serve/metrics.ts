@@ -3,12 +3,14 @@
 //
 // One series per VM (and per reported host process), labelled {vm, uuid}: no pid,
 // no address, so a VM keeps its series across restarts and pid reuse. Counters add
-// up the per-interval counts of the snapshots; gauges are the latest snapshot's and
-// are only exposed for rows in it (a host process that left the top list stops
-// exporting gauges at once, Prometheus marks them stale). Series not seen for
+// up the per-interval counts of the snapshots (src/aggregate/counter-totals.ts, the
+// same sums the report makes); gauges are the latest snapshot's and are only exposed
+// for rows in it (a host process that left the top list stops exporting gauges at
+// once, Prometheus marks them stale). Series not seen for
 // `staleAfterMs` are dropped, and at most `maxSeries` are kept (VMs before host
 // processes, most recently seen first), so a long run stays bounded.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { addFaults, addHostCounts, NO_FAULTS, NO_HOST_COUNTS, type FaultTotals, type HostCounterTotals } from '../aggregate/counter-totals.js';
 import type { FaultlineEvent, ProcessKind, Snapshot, VmSnapshot } from '../model/snapshot.js';
 import { labelText, renderFamilies, type MetricFamily, type MetricType, type Sample } from './metrics-format.js';
 import { addBuckets, cumulativeCounts, emptyHistogram, STALL_LE, type CumulativeHistogram } from './metrics-histogram.js';
@@ -16,9 +18,11 @@ import { addBuckets, cumulativeCounts, emptyHistogram, STALL_LE, type Cumulative
 export const CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
 const RSS_KINDS = ['guest_ram', 'own_anon', 'file', 'shmem', 'swap', 'total'] as const;
-const FAULT_TYPES = ['minor', 'major', 'user', 'kernel', 'file', 'guest_ram'] as const;
+/** type="..." label values and the totals they read. */
+const FAULT_TYPES = [
+  ['minor', 'minor'], ['major', 'major'], ['user', 'user'], ['kernel', 'kernel'], ['file', 'file'], ['guest_ram', 'guestRam'],
+] as const satisfies ReadonlyArray<readonly [string, keyof FaultTotals]>;
 type RssKind = (typeof RSS_KINDS)[number];
-type FaultType = (typeof FAULT_TYPES)[number];
 
 export interface MetricsOptions {
   /** Drop a VM's series when no snapshot had it for this long (default 10 min). */
@@ -43,8 +47,7 @@ interface VmSeries {
   lastSeenMs: number;
   /** update() count when last in a snapshot: gauges only for the latest. */
   lastSeenUpdate: number;
-  faults: Record<FaultType, number>;
-  eptFaults: number;
+  faults: FaultTotals;
   oomKills: number;
   stall: CumulativeHistogram;
   rss: Record<RssKind, number>;
@@ -61,11 +64,6 @@ interface ProbeGroupSeries {
   lastBadTotal: number;
 }
 
-const HOST_COUNTERS = {
-  pageFaults: 0, majorPageFaults: 0, swapInPages: 0, swapOutPages: 0, oomKills: 0,
-  kswapdWakes: 0, kswapdRunSeconds: 0, compactionStalls: 0,
-};
-
 function zeroed<K extends string>(keys: readonly K[]): Record<K, number> {
   return Object.fromEntries(keys.map((k) => [k, 0])) as Record<K, number>;
 }
@@ -78,16 +76,6 @@ function addRss(rss: Record<RssKind, number>, row: VmSnapshot): void {
   rss.shmem += row.rss.shmemBytes;
   rss.swap += row.rss.swapBytes;
   rss.total += row.rss.totalBytes;
-}
-
-function addFaults(faults: Record<FaultType, number>, row: VmSnapshot): void {
-  const f = row.faults;
-  faults.minor += f.minor;
-  faults.major += f.major;
-  faults.user += f.user;
-  faults.kernel += f.kernel;
-  faults.file += f.file;
-  faults.guest_ram += f.guestRam;
 }
 
 /** A running total that may restart from 0 (a restarted probe): add what it grew. */
@@ -103,7 +91,7 @@ export class MetricsState {
   private latest: Snapshot | null = null;
   private updates = 0;
   private droppedSeries = 0;
-  private readonly host = { ...HOST_COUNTERS };
+  private host: HostCounterTotals = NO_HOST_COUNTS;
   private readonly staleAfterMs: number;
   private readonly maxSeries: number;
 
@@ -124,9 +112,9 @@ export class MetricsState {
         s = {
           vm: row.name, uuid: row.uuid, labels, kind: row.kind, source: row.source, vmid: row.vmid,
           rssLabels: RSS_KINDS.map((k) => `${labels},kind="${k}"`),
-          faultLabels: FAULT_TYPES.map((t) => `${labels},type="${t}"`),
+          faultLabels: FAULT_TYPES.map(([t]) => `${labels},type="${t}"`),
           bucketLabels: STALL_LE.map((le) => `${labels},le="${le}"`),
-          lastSeenMs: 0, lastSeenUpdate: 0, faults: zeroed(FAULT_TYPES), eptFaults: 0, oomKills: 0,
+          lastSeenMs: 0, lastSeenUpdate: 0, faults: NO_FAULTS, oomKills: 0,
           stall: emptyHistogram(), rss: zeroed(RSS_KINDS), memoryBytes: 0, leakSuspect: 0,
         };
         this.series.set(key, s);
@@ -146,14 +134,13 @@ export class MetricsState {
       addRss(s.rss, row);
       s.memoryBytes += row.memoryBytes;
       if (row.leak.verdict === 'leak' || row.leak.verdict === 'suspect') s.leakSuspect = 1;
-      addFaults(s.faults, row);
-      s.eptFaults += row.kvm.eptFaults;
+      s.faults = addFaults(s.faults, row);
       addBuckets(s.stall, row.reclaim.stallHistogram, row.reclaim.stallNs);
       this.keyById.set(row.id, key);
     }
     for (const event of snapshot.events) this.countEvent(event);
     this.updateProbes(snapshot);
-    this.updateHost(snapshot);
+    this.host = addHostCounts(this.host, snapshot.host);
     this.prune(snapshot.timeMs);
   }
 
@@ -174,19 +161,6 @@ export class MetricsState {
       s.lastBadTotal = g.badLines;
       this.groups.set(g.group, s);
     }
-  }
-
-  private updateHost(snapshot: Snapshot): void {
-    const h = snapshot.host;
-    const v = h.vmstat;
-    this.host.pageFaults += v.pgfault;
-    this.host.majorPageFaults += v.pgmajfault;
-    this.host.swapInPages += v.pswpin;
-    this.host.swapOutPages += v.pswpout;
-    this.host.oomKills += v.oomKill;
-    this.host.compactionStalls += v.compactStall;
-    this.host.kswapdWakes += h.kswapdWakes;
-    this.host.kswapdRunSeconds += h.kswapdRunNs / 1e9;
   }
 
   private prune(nowMs: number): void {
@@ -224,8 +198,8 @@ export class MetricsState {
         current.flatMap((s) => RSS_KINDS.map((k, i) => ({ labels: s.rssLabels[i]!, value: s.rss[k] })))),
       family('faultline_vm_memory_bytes', 'gauge', 'Configured guest memory (-m or memory backends); 0 for host processes.', perVm(current, (s) => s.memoryBytes)),
       family('faultline_vm_faults_total', 'counter', 'Page faults by type. minor and major are the exact totals from /proc/PID/stat; user, kernel and file are the probe\'s split, estimated from a 1-in-16 page sample; guest_ram are faults that populated guest RAM. Do not sum across types.',
-        all.flatMap((s) => FAULT_TYPES.map((t, i) => ({ labels: s.faultLabels[i]!, value: s.faults[t] })))),
-      family('faultline_vm_ept_faults_total', 'counter', 'KVM EPT violations (kvm:kvm_page_fault): guest accesses to guest RAM the host had not mapped.', perVm(all, (s) => s.eptFaults)),
+        all.flatMap((s) => FAULT_TYPES.map(([, key], i) => ({ labels: s.faultLabels[i]!, value: s.faults[key] })))),
+      family('faultline_vm_ept_faults_total', 'counter', 'KVM EPT violations (kvm:kvm_page_fault): guest accesses to guest RAM the host had not mapped.', perVm(all, (s) => s.faults.eptFaults)),
       family('faultline_vm_reclaim_stall_seconds', 'histogram', 'Time the VM\'s threads stalled in direct or memcg reclaim, per stall.', all.flatMap((s) => [
         ...cumulativeCounts(s.stall).map((count, i) => ({ suffix: '_bucket', labels: s.bucketLabels[i]!, value: count })),
         { suffix: '_sum', labels: id(s), value: s.stall.sumSeconds },
@@ -263,7 +237,7 @@ export class MetricsState {
       family('faultline_host_oom_kills_total', 'counter', 'oom_kill from /proc/vmstat since faultline started.', one(c?.oomKills)),
       family('faultline_host_compaction_stalls_total', 'counter', 'compact_stall since faultline started.', one(c?.compactionStalls)),
       family('faultline_host_kswapd_wakes_total', 'counter', 'kswapd wake-ups seen by the reclaim probe.', one(c?.kswapdWakes)),
-      family('faultline_host_kswapd_run_seconds_total', 'counter', 'kswapd busy time seen by the reclaim probe.', one(c?.kswapdRunSeconds)),
+      family('faultline_host_kswapd_run_seconds_total', 'counter', 'kswapd busy time seen by the reclaim probe.', one(c ? c.kswapdRunNs / 1e9 : undefined)),
     ];
   }
 

@@ -45,7 +45,7 @@ test('replay: scrubbing back shows the earlier RSS', { skip, timeout: 60_000 }, 
   replay = spawn(command, argv, { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
   const url = await new Promise<string>((resolve, reject) => {
     createInterface({ input: replay!.stderr! }).on('line', (line) => {
-      const m = line.match(/at (http:\S+);/);
+      const m = line.match(/^faultline: UI at (http:\S+)$/);
       if (m) resolve(m[1]!);
     });
     replay!.on('exit', (code) => reject(new Error(`faultline replay exited ${code}`)));

@@ -42,7 +42,8 @@ test('a steady leak (10 s window): leak within two windows, one event, evidence 
   const events = leakEvents(snapshots);
   assert.equal(events.length, 1, events.map((e) => e.message).join('\n'));
   assert.equal(events[0]!.vmId, '500@1');
-  assert.match(events[0]!.message, /^leaker \(pid 500\) leak: anon memory .* grew (1\.9|2\.0|2\.1) MiB\/s/);
+  const grew = events[0]!.message.match(/^leaker \(pid 500\) leak: anon memory .* grew ([\d.]+) MiB\/s/);
+  assert.ok(grew && Math.abs(Number(grew[1]) - 2) < 0.15, events[0]!.message);
   // since: the tracker remembers when the verdict turned, beyond the 3-window history
   assert.ok(row.findings[0]!.sinceMs <= snapshots[0]!.timeMs + 10_000, `since ${row.findings[0]!.sinceMs - snapshots[0]!.timeMs}`);
 });
@@ -94,7 +95,7 @@ test('unreclaimable slab growth: a host finding naming the caches that grew, as 
   const kernel = last!.hostFindings[0]!;
   assert.equal(kernel.detector, 'kernel-memory');
   assert.equal(kernel.verdict, 'leak');
-  assert.match(kernel.message, /kmalloc-256 \+20\.0 MiB/);
+  assert.match(kernel.message, /kmalloc-256 \+20 MiB/);
   assert.equal(events.length, 1);
   assert.equal(events[0]!.group, 'kernel-memory');
 });

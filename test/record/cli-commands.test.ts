@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cliCommand, REPO_ROOT } from '../harness/faultline-live.js';
 import { encodeHeader } from '../../src/record/flt-format.js';
+import { utcTime } from '../../src/record/report/words.js';
 import { buildRecording } from './recording-bytes.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'faultline-cli-'));
@@ -37,14 +38,19 @@ test('not a recording, a newer format: one error line naming the file, exit 1', 
   assert.match(version.stderr[0]!, /^faultline: error E_RECORDING_VERSION: .*recording format 9; this one reads up to 1/);
 });
 
-test('a truncated recording and one with a damaged middle frame: reported, one warning line, exit 3', async () => {
+test('a truncated recording and one with a damaged middle frame: reported, a warning line for each problem, exit 3', async () => {
   const built = await buildRecording({ snapshots: 8, framesPerChunk: 3 });
   const cut = join(dir, 'cut.flt');
   writeFileSync(cut, built.bytes.subarray(0, built.records.at(-1)!.end - 7));
   const truncated = faultline('report', cut, '--format', 'json');
   assert.equal(truncated.status, 3);
-  assert.equal((JSON.parse(truncated.stdout) as { recording: { snapshots: number } }).recording.snapshots, 7);
-  assert.deepEqual(truncated.stderr, [`faultline: warning: ${cut}: ignored the last ${built.records.at(-1)!.end - 7 - built.records.at(-1)!.start} bytes (the recording was cut short inside its last frame)`]);
+  const { recording } = JSON.parse(truncated.stdout) as { recording: { snapshots: number; stillOpen: boolean } };
+  assert.deepEqual({ snapshots: recording.snapshots, stillOpen: recording.stillOpen }, { snapshots: 7, stillOpen: true });
+  // a last frame cut short: its writer is writing it or stopped before it finished
+  assert.deepEqual(truncated.stderr, [
+    `faultline: warning: ${cut}: recording still open (being written, or its writer stopped without closing it): the report covers up to ${utcTime(built.snapshots[6]!.timeMs)}`,
+    `faultline: warning: ${cut}: ignored the last ${built.records.at(-1)!.end - 7 - built.records.at(-1)!.start} bytes (the recording was cut short inside its last frame)`,
+  ]);
 
   const damaged = Uint8Array.from(built.bytes);
   damaged[built.records[4]!.start + 12]! ^= 0xff;

@@ -31,7 +31,7 @@ test('series sampler: bounded points, peaks and troughs survive merging, absent 
 test('svg chart: names escaped, NaN and gaps break the line, no script', () => {
   assert.equal(escapeHtml(`<a href="x">'&'</a>`), '&#60;a href=&#34;x&#34;&#62;&#39;&#38;&#39;&#60;/a&#62;');
   const svg = lineChart({
-    title: 'RSS <b>', timeMs: [0, 1000, 2000, 3000, 60_000, 61_000], formatValue: String,
+    title: 'RSS <b>', timeMs: [0, 1000, 2000, 3000, 60_000, 61_000], unit: 'bytes',
     lines: [{ name: '<script>alert(1)</script>', values: [1, 2, Number.NaN, 4, 5, 6], color: '#000' }],
     markers: [{ timeMs: 1000, label: 'oom-kill: "x"' }],
   });

@@ -77,8 +77,8 @@ test('report: peaks, finals, totals, p99, OOM kills, leak verdict, findings, pre
   assert.deepEqual(report.events.map((e) => e.type), ['oom-kill']);
 
   const text = renderReportText(report);
-  assert.match(text, /vm web01 <prod> \(pid \d+, 2\.0 GiB, libvirt\)/);
-  assert.match(text, /reclaim stalls: 100 \(direct 100, memcg 0\), total 168\.5 ms, p99 <= 2\.10 ms, max 20\.0 ms/);
+  assert.match(text, /vm web01 <prod> \(pid \d+, 2 GiB, libvirt\)/);
+  assert.match(text, /reclaim stalls: 100 \(direct 100, memcg 0\), total 169 ms, p99 <= 2\.1 ms, max 20 ms/);
   assert.match(text, /leak verdict: leak, 1\.5 MiB\/s over 1 min \(fit 0\.90\)/);
   assert.match(text, /gaps: 1 \(3 intervals missing\)/);
   assert.match(text, /lost events: 17 \(in 1 intervals\)/);
@@ -100,4 +100,49 @@ test('html report: one self-contained file, every name escaped, no script, nothi
   assert.deepEqual([...new Set(html.match(/https?:\/\/[^"' )]+/g))], ['http://www.w3.org/2000/svg']);
   assert.match(html, /Content-Security-Policy" content="default-src 'none'/);
   assert.equal((html.match(/<svg /g) ?? []).length, 4, 'host memory, PSI, RSS and stall charts');
+});
+
+/** The VM table's rows (head rows first) as arrays of cell texts. */
+function htmlVmTable(html: string): { heads: string[][]; rows: string[][] } {
+  const table = html.match(/<table><tr><th rowspan[\s\S]*?<\/table>/)![0];
+  const rows = [...table.matchAll(/<tr>([\s\S]*?)<\/tr>/g)].map((m) => [...m[1]!.matchAll(/<t([hd])([^>]*)>([\s\S]*?)<\/t[hd]>/g)].map((c) => `${c[1]}${c[2]}|${c[3]}`));
+  return { heads: rows.filter((r) => r[0]!.startsWith('h')), rows: rows.filter((r) => r[0]!.startsWith('d')) };
+}
+
+function rssReport(swapOf: (vm: number, i: number) => number) {
+  const snapshots = handMadeSnapshots();
+  snapshots.forEach((s, i) => s.vms.forEach((v, k) => {
+    v.rss = { ...v.rss, anonBytes: (k + 1) * 64 * MiB, fileBytes: 8 * MiB, shmemBytes: 0, swapBytes: swapOf(k, i) };
+  }));
+  const builder = new ReportBuilder(testMeta(), 'rss.flt');
+  for (const s of snapshots) builder.add(s);
+  return builder.finish(NO_DAMAGE);
+}
+
+test('RSS in the reports: a right-aligned column per kind, peak and final, kinds zero in every row left out', () => {
+  const { report, charts } = rssReport(() => 0);
+  const { heads, rows } = htmlVmTable(renderReportHtml(report, charts));
+  assert.deepEqual(heads[0]!.slice(3, 5), ['h colspan="3"|peak RSS', 'h colspan="3"|final RSS']);
+  assert.deepEqual(heads[1], ['total', 'anon', 'file', 'total', 'anon', 'file'].map((name) => `h class="n"|${name}`));
+  const web = rows.find((r) => r[1] === 'd|web01 &#60;prod&#62;')!;
+  // peak RSS 400 MiB, anon 64 MiB, file 8 MiB; final 250 MiB, 64 MiB, 8 MiB: one number a cell
+  assert.deepEqual(web.slice(3, 9), ['400 MiB', '64 MiB', '8 MiB', '250 MiB', '64 MiB', '8 MiB'].map((n) => `d class="n"|${n}`));
+  const text = renderReportText(report);
+  assert.match(text, /^ {2}kind +pid +peak RSS +anon +file +final RSS +anon +file +name$/m);
+  assert.match(text, /^ {2}vm +\d+ +400 MiB +64 MiB +8 MiB +250 MiB +64 MiB +8 MiB +web01 <prod>$/m);
+  assert.doesNotMatch(text, /shmem|swap 0 B/);
+  // the numbers end in one column
+  const table = text.split('\n').filter((l) => /^ {2}(kind|vm) /.test(l));
+  const ends = (line: string): number[] => [...line.matchAll(/\S+(?= {2}|$)/g)].map((m) => m.index! + m[0].length);
+  assert.deepEqual(ends(table[1]!).slice(1, 8), ends(table[2]!).slice(1, 8));
+});
+
+test('RSS in the reports: a kind one row has gets its column, zeros in the others', () => {
+  // the second VM swapped 16 MiB out in the middle of the recording, none at the end
+  const { report, charts } = rssReport((vm, i) => (vm === 1 && i === 3 ? 16 * MiB : 0));
+  const { heads, rows } = htmlVmTable(renderReportHtml(report, charts));
+  assert.deepEqual(heads[1], ['total', 'anon', 'file', 'swap', 'total', 'anon', 'file', 'swap'].map((name) => `h class="n"|${name}`));
+  const swapCells = rows.map((r) => [r[6], r[10]]);
+  assert.deepEqual(swapCells.sort(), [['d class="n"|0 B', 'd class="n"|0 B'], ['d class="n"|16 MiB', 'd class="n"|0 B']]);
+  assert.match(renderReportText(report), /^ {2}kind +pid +peak RSS +anon +file +swap +final RSS +anon +file +swap +name$/m);
 });

@@ -8,9 +8,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const WEB_SRC = fileURLToPath(new URL('../../web/src/', import.meta.url));
+const QUANTITIES = '../../src/format/quantities.js';
 
 /** Packages and virtual modules web/src may import (web/README.md lists them). */
-const ALLOWED_MODULES = new Set(['uplot', 'uplot/dist/uPlot.min.css', 'protobufjs/minimal.js', 'virtual:faultline-schema']);
+const ALLOWED_MODULES = new Set([
+  'uplot', 'uplot/dist/uPlot.min.css', 'protobufjs/minimal.js', 'virtual:faultline-schema',
+  // the one formatter for bytes, rates and durations, shared with the CLI (checked below)
+  QUANTITIES,
+]);
 /** Allowed only as `import type`: erased from the bundle. */
 const TYPE_ONLY_MODULES = new Set(['../../src/model/snapshot.js']);
 
@@ -38,7 +43,7 @@ function importsOf(file: string): Import[] {
   return found;
 }
 
-test('web/src imports only uplot, protobufjs/minimal, the generated schema, its own files and (types only) the model', () => {
+test('web/src imports only uplot, protobufjs/minimal, the generated schema, its own files, the shared formatter and (types only) the model', () => {
   const problems: string[] = [];
   let count = 0;
   for (const file of sources()) {
@@ -60,6 +65,13 @@ test('web/src imports only uplot, protobufjs/minimal, the generated schema, its 
   }
   assert.ok(count > 20, `found only ${count} imports: is the pattern still right?`);
   assert.deepEqual(problems, []);
+});
+
+test('the shared formatter the UI bundles imports nothing and uses nothing of Node', () => {
+  const file = QUANTITIES.replace(/\.js$/, '.ts');
+  const text = readFileSync(join(WEB_SRC, file), 'utf8');
+  assert.deepEqual(importsOf(file).map((i) => i.specifier), []);
+  assert.doesNotMatch(text.replace(/\/\/.*$/gm, ''), /\b(process|Buffer|require|__dirname|node:)\b/);
 });
 
 test('no web source writes HTML from strings (innerHTML, outerHTML, insertAdjacentHTML, document.write)', () => {

@@ -5,7 +5,8 @@
 import uPlot from 'uplot';
 import type { Columns, VmSeriesName } from './columns.js';
 import { el } from './dom.js';
-import { formatBytes, formatClock, formatCount, formatMs } from './format.js';
+import { formatBytes, formatCount, formatDuration } from '../../src/format/quantities.js';
+import { formatClock } from './format.js';
 
 interface ChartDef {
   title: string;
@@ -43,7 +44,7 @@ const CHARTS: ChartDef[] = [
   {
     title: 'Reclaim stall time (ms per interval)',
     series: [{ name: 'stallMs', label: 'stalled', color: '#dc2626' }],
-    format: formatMs,
+    format: formatDuration,
   },
 ];
 

@@ -4,7 +4,8 @@
 // nobody reads old numbers as current ones.
 import type { ConnectionState } from './connection.js';
 import { setText, setTitle } from './dom.js';
-import { formatClock, formatDuration } from './format.js';
+import { formatDuration } from '../../src/format/quantities.js';
+import { formatClock } from './format.js';
 
 export const STALE_AFTER_INTERVALS = 2.5;
 

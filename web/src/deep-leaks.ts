@@ -5,7 +5,7 @@
 // library names come from the traced process.
 import type { VmSnapshot } from '../../src/model/snapshot.js';
 import { clear, el, setText } from './dom.js';
-import { formatBytes, formatCount } from './format.js';
+import { formatBytes, formatCount } from '../../src/format/quantities.js';
 
 const DURATION_S = 30;
 const TOP_SITES = 10;

@@ -4,7 +4,8 @@
 // (the timeline), another only the selected VM's (in the VM detail).
 import type { FaultlineEvent } from '../../src/model/snapshot.js';
 import { clear, el, setText } from './dom.js';
-import { formatClock, formatNs } from './format.js';
+import { formatDuration } from '../../src/format/quantities.js';
+import { formatClock } from './format.js';
 
 const MAX_EVENTS = 2000;
 const MAX_ROWS = 200;
@@ -88,7 +89,7 @@ export class EventList {
 }
 
 function detail(e: FaultlineEvent): string {
-  if (e.type === 'reclaim-stall') return `stalled ${formatNs(e.durationNs)}`;
+  if (e.type === 'reclaim-stall') return `stalled ${formatDuration(e.durationNs / 1e6)}`;
   if (e.type === 'lost-events') return `${e.count} events lost${e.group ? ` (${e.group})` : ''}`;
   return e.comm;
 }

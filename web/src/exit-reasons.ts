@@ -3,7 +3,7 @@
 // most frequent first, as the server sent them (the top 8 per VM and interval).
 import type { VmSnapshot } from '../../src/model/snapshot.js';
 import { el, setText } from './dom.js';
-import { formatCount } from './format.js';
+import { formatCount } from '../../src/format/quantities.js';
 
 export class ExitReasons {
   private readonly list: HTMLElement;

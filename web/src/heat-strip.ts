@@ -5,7 +5,8 @@
 // starts empty when the page connects. Kept for every VM, drawn for the selected one.
 import type { Snapshot, VmSnapshot } from '../../src/model/snapshot.js';
 import { el, setText } from './dom.js';
-import { formatBytes, formatClock, formatCount, formatHex } from './format.js';
+import { formatBytes, formatCount } from '../../src/format/quantities.js';
+import { formatClock, formatHex } from './format.js';
 
 const REGION_BYTES = 2 * 1024 * 1024;
 const HEIGHT_PX = 26;

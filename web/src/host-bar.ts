@@ -4,7 +4,8 @@
 // total over the charted window (History's oomKills column).
 import type { Snapshot } from '../../src/model/snapshot.js';
 import { el, setText, setTitle } from './dom.js';
-import { formatBytes, formatCount, formatPercent, formatPerSec } from './format.js';
+import { formatBytes, formatCount, formatPerSec } from '../../src/format/quantities.js';
+import { formatPercent } from './format.js';
 
 interface Card {
   root: HTMLElement;

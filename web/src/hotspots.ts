@@ -6,7 +6,8 @@
 // Fault counts are estimates (sampled in the kernel, scaled; see probes/faults.bt).
 import type { Hotspot, Snapshot, VmSnapshot } from '../../src/model/snapshot.js';
 import { el, setText, setTitle } from './dom.js';
-import { formatBytes, formatClock, formatCount, formatHex } from './format.js';
+import { formatBytes, formatCount } from '../../src/format/quantities.js';
+import { formatClock, formatHex } from './format.js';
 
 const MAX_ROWS = 12;
 const HEADERS = ['Region', 'Mapping', 'Host address', 'Guest-physical', 'Faults'];

@@ -11,7 +11,7 @@ import { ConnectionStatus } from './connection-status.js';
 import type { WireFrame } from './decode.js';
 import { byId, setText } from './dom.js';
 import { EventList, EventLog } from './events.js';
-import { formatMs } from './format.js';
+import { formatDuration } from '../../src/format/quantities.js';
 import { HostBar } from './host-bar.js';
 import { ProbeStatusPanel } from './probe-status.js';
 import { ReplayControls } from './replay-controls.js';
@@ -98,7 +98,7 @@ function onMeta(next: Meta): void {
   replayResync = sameSession && next.mode === 'replay' && replayPlaced;
   meta = next;
   status.setMeta(next.mode === 'replay' ? 'replay' : 'live', next.intervalMs);
-  const parts = [next.hostname, next.kernel && `Linux ${next.kernel}`, `every ${formatMs(next.intervalMs)}`, next.faultlineVersion && `faultline ${next.faultlineVersion}`];
+  const parts = [next.hostname, next.kernel && `Linux ${next.kernel}`, `every ${formatDuration(next.intervalMs)}`, next.faultlineVersion && `faultline ${next.faultlineVersion}`];
   setText(byId('host-id'), parts.filter(Boolean).join(' · '));
   document.title = `faultline · ${next.hostname}`;
   if (next.mode === 'replay') replay.show(next.startTimeMs, next.endTimeMs);

@@ -5,7 +5,8 @@
 // strip), so a quiet interval does not blank it.
 import type { ProbeStatus, Snapshot, VmSnapshot } from '../../src/model/snapshot.js';
 import { el, setText } from './dom.js';
-import { formatClock, formatCount, formatPercent } from './format.js';
+import { formatCount } from '../../src/format/quantities.js';
+import { formatClock, formatPercent } from './format.js';
 import { missingPointNote } from './probe-points.js';
 
 const LEVELS = [

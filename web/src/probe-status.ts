@@ -3,7 +3,7 @@
 // from, and what each BPF program costs when the kernel measures it (bpf_stats).
 import type { Meta, ProbeStatus } from '../../src/model/snapshot.js';
 import { clear, el, setText } from './dom.js';
-import { formatCount } from './format.js';
+import { formatCount } from '../../src/format/quantities.js';
 import { guestFaultSourceText } from './host-bar.js';
 
 export class ProbeStatusPanel {

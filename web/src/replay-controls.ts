@@ -3,7 +3,8 @@
 // speed x wall time. Every move asks the server for the snapshot in force at that time
 // (a `seek`), at most 10 per second with the last position always sent.
 import { el, setText } from './dom.js';
-import { formatDateTime, formatDuration } from './format.js';
+import { formatDuration } from '../../src/format/quantities.js';
+import { formatDateTime } from './format.js';
 
 const SEEK_EVERY_MS = 100;
 const SPEEDS = [1, 10, 60];

@@ -4,7 +4,7 @@
 // at one snapshot per second stay cheap.
 import type { Snapshot, VmSnapshot } from '../../src/model/snapshot.js';
 import { el, setText, setTitle } from './dom.js';
-import { formatBytes, formatCount, formatMs } from './format.js';
+import { formatBytes, formatCount, formatDuration } from '../../src/format/quantities.js';
 
 interface ColumnDef {
   key: string;
@@ -27,7 +27,7 @@ const COLUMNS: ColumnDef[] = [
   { key: 'faults', label: 'Faults/s', title: 'host page faults per second (minor + major, /proc/PID/stat)', value: (v, s) => (v.faults.minor + v.faults.major) * s, text: (v, s) => formatCount((v.faults.minor + v.faults.major) * s) },
   { key: 'guestFaults', label: 'Guest-RAM faults/s', title: 'faults that populated guest RAM per second (EPT faults under KVM, host user faults under TCG)', value: (v, s) => v.faults.guestRam * s, text: (v, s) => (v.kind === 'vm' ? formatCount(v.faults.guestRam * s) : '') },
   { key: 'ept', label: 'EPT faults/s', title: 'KVM EPT violations per second (kvm:kvm_page_fault)', value: (v, s) => v.kvm.eptFaults * s, text: (v, s) => (v.kind === 'vm' ? formatCount(v.kvm.eptFaults * s) : '') },
-  { key: 'stall', label: 'Stall', title: 'time stalled in direct or memcg reclaim this interval', value: (v) => v.reclaim.stallNs, text: (v) => formatMs(v.reclaim.stallNs / 1e6) },
+  { key: 'stall', label: 'Stall', title: 'time stalled in direct or memcg reclaim this interval', value: (v) => v.reclaim.stallNs, text: (v) => formatDuration(v.reclaim.stallNs / 1e6) },
   { key: 'oom', label: 'OOM', title: "OOM kills in the process's memory cgroup", value: (v) => v.cgroup.oomKills, text: (v) => (v.cgroup.oomKills ? String(v.cgroup.oomKills) : '') },
 ];
 

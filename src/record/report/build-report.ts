@@ -4,6 +4,7 @@
 import type {
   FaultlineEvent, Finding, Hotspot, LeakVerdict, Meta, ProcessKind, RssBreakdown, Snapshot, VmSnapshot,
 } from '../../model/snapshot.js';
+import { addFaults, addHostCounts, NO_FAULTS, NO_HOST_COUNTS, type FaultTotals } from '../../aggregate/counter-totals.js';
 import type { ReadStats } from '../reader.js';
 import { addBuckets, quantileUpperNs } from './histogram.js';
 import { SeriesSampler, type Keep } from './series-sampler.js';
@@ -36,7 +37,7 @@ export interface VmReport {
   snapshots: number;
   exited: boolean;
   rss: { peak: RssBreakdown; final: RssBreakdown; peakTotalAtMs: number };
-  faults: { minor: number; major: number; user: number; kernel: number; file: number; guestRam: number; eptFaults: number };
+  faults: FaultTotals;
   hotspots: HotspotTotal[];
   reclaim: { stalls: number; stallNs: number; directStalls: number; memcgStalls: number; maxStallNs: number; p99StallNs: number };
   oomKills: number;
@@ -79,6 +80,9 @@ export interface RecordingSummary {
   frames: number;
   bytesIgnoredAtEnd: number;
   corruptFramesSkipped: number;
+  /** Its writer had not closed it when it was read: the report covers up to
+   * endTimeMs (src/record/still-open.ts says how that is told). */
+  stillOpen: boolean;
 }
 
 export interface Report {
@@ -118,7 +122,7 @@ function newVm(v: VmSnapshot, timeMs: number): VmState {
       id: v.id, name: v.name, kind: v.kind, pid: v.pid, uuid: v.uuid, vmid: v.vmid, source: v.source, memoryBytes: v.memoryBytes,
       firstSeenMs: timeMs, lastSeenMs: timeMs, snapshots: 0, exited: false,
       rss: { peak: zeroRss(), final: zeroRss(), peakTotalAtMs: timeMs },
-      faults: { minor: 0, major: 0, user: 0, kernel: 0, file: 0, guestRam: 0, eptFaults: 0 },
+      faults: { ...NO_FAULTS },
       hotspots: [],
       reclaim: { stalls: 0, stallNs: 0, directStalls: 0, memcgStalls: 0, maxStallNs: 0, p99StallNs: -1 },
       oomKills: 0,
@@ -141,6 +145,7 @@ export class ReportBuilder {
   private vms = new Map<string, VmState>();
   private events: FaultlineEvent[] = [];
   private charts = new SeriesSampler(600);
+  private hostCounts = NO_HOST_COUNTS;
   private first: Snapshot | null = null;
   private last: Snapshot | null = null;
   private host: HostReport = {
@@ -199,8 +204,9 @@ export class ReportBuilder {
     if (s.host.psiMemFullAvg10 > h.psiFullPeak.avg10) h.psiFullPeak = { avg10: s.host.psiMemFullAvg10, atMs: s.timeMs };
     h.swap.totalBytes = Math.max(h.swap.totalBytes, s.host.swapTotalBytes);
     if (s.host.swapUsedBytes > h.swap.peakUsedBytes) Object.assign(h.swap, { peakUsedBytes: s.host.swapUsedBytes, atMs: s.timeMs });
-    h.swap.swapInPages += s.host.vmstat.pswpin;
-    h.swap.swapOutPages += s.host.vmstat.pswpout;
+    this.hostCounts = addHostCounts(this.hostCounts, s.host);
+    h.swap.swapInPages = this.hostCounts.swapInPages;
+    h.swap.swapOutPages = this.hostCounts.swapOutPages;
     h.lostEvents.total += s.probes.lostEvents;
     if (s.probes.lostEvents > 0) h.lostEvents.intervals += 1;
   }
@@ -216,14 +222,7 @@ export class ReportBuilder {
     for (const kind of RSS_KINDS) r.rss.peak[kind] = Math.max(r.rss.peak[kind], v.rss[kind]);
     if (v.rss.totalBytes >= r.rss.peak.totalBytes) r.rss.peakTotalAtMs = s.timeMs;
     r.rss.final = { ...v.rss };
-    const f = r.faults;
-    f.minor += v.faults.minor;
-    f.major += v.faults.major;
-    f.user += v.faults.user;
-    f.kernel += v.faults.kernel;
-    f.file += v.faults.file;
-    f.guestRam += v.faults.guestRam;
-    f.eptFaults += v.kvm.eptFaults;
+    r.faults = addFaults(r.faults, v);
     const c = r.reclaim;
     c.stalls += v.reclaim.stalls;
     c.stallNs += v.reclaim.stallNs;
@@ -267,7 +266,8 @@ export class ReportBuilder {
     if (NOTABLE_EVENTS.has(e.type) && this.events.length < MAX_EVENTS) this.events.push(e);
   }
 
-  finish(stats: ReadStats): { report: Report; charts: ReportCharts } {
+  /** `stillOpen`: the recording was still being written when it was read. */
+  finish(stats: ReadStats, stillOpen = false): { report: Report; charts: ReportCharts } {
     const startTimeMs = this.meta.startTimeMs || this.first?.timeMs || 0;
     const vms = [...this.vms.values()].map((state) => {
       const r = state.report;
@@ -296,6 +296,7 @@ export class ReportBuilder {
           frames: stats.frames,
           bytesIgnoredAtEnd: stats.bytesIgnoredAtEnd,
           corruptFramesSkipped: stats.corruptFramesSkipped,
+          stillOpen,
         },
         host,
         vms,

@@ -3,14 +3,16 @@
 // can be mailed. Every name from the recording is escaped. Pure.
 import type { Report, ReportCharts, VmReport } from './build-report.js';
 import { seriesName } from './build-report.js';
+import { rssColumns, type RssColumn } from './rss-columns.js';
 import { escapeHtml, lineChart, PALETTE, type ChartLine, type ChartMarker } from './svg-chart.js';
-import { count, formatBytes, formatDuration, hex, stallMs, utcClock, utcTime } from './words.js';
+import { count, formatBytes, formatDuration, hex, stallMs, stillOpenText, utcClock, utcTime } from './words.js';
 
 const CSS = `
 body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222;max-width:1000px}
 h1{font-size:20px}h2{font-size:17px;margin-top:28px}
 table{border-collapse:collapse;margin:8px 0}td,th{border-bottom:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top}
-td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
+td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}td.n{white-space:nowrap}th[colspan]{text-align:center}
+.wide{overflow-x:auto}
 .warn{color:#b00}.muted{color:#666}
 figure{margin:12px 0}figcaption{font-size:12px}
 .key{margin-right:12px;white-space:nowrap}.swatch{display:inline-block;width:10px;height:10px;margin-right:4px}
@@ -25,13 +27,21 @@ function series(charts: ReportCharts, name: string): number[] {
   return charts.series.get(name)?.values ?? charts.timeMs.map(() => Number.NaN);
 }
 
-function rssCell(r: VmReport['rss']['peak']): string {
-  return `${formatBytes(r.totalBytes)}<br><span class="muted">anon ${formatBytes(r.anonBytes)} · file ${formatBytes(r.fileBytes)} · shmem ${formatBytes(r.shmemBytes)} · swap ${formatBytes(r.swapBytes)}</span>`;
+function rssCells(r: VmReport['rss']['peak'], columns: RssColumn[]): string {
+  return [r.totalBytes, ...columns.map(([kind]) => r[kind])].map((bytes) => `<td class="n">${formatBytes(bytes)}</td>`).join('');
 }
 
-function vmRow(v: VmReport): string {
+function vmTableHead(columns: RssColumn[]): string {
+  const group = `colspan="${1 + columns.length}"`;
+  const sub = ['total', ...columns.map(([, name]) => name)].map((name) => `<th class="n">${name}</th>`).join('');
+  return `<tr><th rowspan="2">kind</th><th rowspan="2">name</th><th class="n" rowspan="2">pid</th><th ${group}>peak RSS</th><th ${group}>final RSS</th>`
+    + '<th class="n" rowspan="2">guest RAM peak</th><th class="n" rowspan="2">faults</th><th class="n" rowspan="2">stalls</th><th class="n" rowspan="2">OOM kills</th><th rowspan="2">leak</th></tr>'
+    + `<tr>${sub}${sub}</tr>`;
+}
+
+function vmRow(v: VmReport, columns: RssColumn[]): string {
   const leak = v.leak.verdict ? `${e(v.leak.verdict)} (${formatBytes(v.leak.growthBytesPerSec)}/s)` : '';
-  return `<tr><td>${e(v.kind)}</td><td>${e(v.name)}</td><td class="n">${v.pid}</td><td class="n">${rssCell(v.rss.peak)}</td><td class="n">${rssCell(v.rss.final)}</td>`
+  return `<tr><td>${e(v.kind)}</td><td>${e(v.name)}</td><td class="n">${v.pid}</td>${rssCells(v.rss.peak, columns)}${rssCells(v.rss.final, columns)}`
     + `<td class="n">${v.kind === 'vm' ? formatBytes(v.rss.peak.guestRamBytes) : ''}</td><td class="n">${count(v.faults.minor + v.faults.major)}</td>`
     + `<td class="n">${v.reclaim.stalls ? `${count(v.reclaim.stalls)} / p99 ≤ ${stallMs(v.reclaim.p99StallNs)}` : ''}</td><td class="n">${v.oomKills || ''}</td><td>${leak}</td></tr>`;
 }
@@ -64,8 +74,10 @@ export function renderReportHtml(report: Report, charts: ReportCharts): string {
     rec.corruptFramesSkipped ? `${rec.corruptFramesSkipped} damaged frames were skipped` : '',
     rec.bytesIgnoredAtEnd ? `${rec.bytesIgnoredAtEnd} bytes at the end were ignored (the recording was cut short)` : '',
   ].filter(Boolean).join('; ');
+  const rssCols = rssColumns(report.vms);
   const body = [
     `<h1>faultline report: ${e(rec.file)}</h1>`,
+    rec.stillOpen ? `<p class="warn"><b>${e(stillOpenText(rec))}</b></p>` : '',
     `<p>Host <b>${e(rec.hostname)}</b>, kernel ${e(rec.kernel)}, bpftrace ${e(rec.bpftraceVersion)}, probes ${e(rec.probeGroups.join(', ') || 'none')}, every ${formatDuration(rec.intervalMs)}.<br>`
       + `${utcTime(rec.startTimeMs)} to ${utcClock(rec.endTimeMs)} (${formatDuration(rec.durationMs)}), ${rec.snapshots} snapshots, faultline ${e(rec.faultlineVersion)}.</p>`,
     damage ? `<p class="warn">Recording damaged: ${damage}.</p>` : '',
@@ -79,22 +91,22 @@ export function renderReportHtml(report: Report, charts: ReportCharts): string {
     `<tr><th>gaps</th><td>${host.gaps.length ? `${host.gaps.length}, ${host.missedIntervals} intervals missing: ${host.gaps.slice(0, 10).map((g) => `${utcClock(g.fromMs)}–${utcClock(g.toMs)}`).join(', ')}` : 'none'}</td></tr>`,
     '</table>',
     lineChart({
-      title: 'Host memory available and swap used', timeMs: charts.timeMs, markers, formatValue: formatBytes,
+      title: 'Host memory available and swap used', timeMs: charts.timeMs, markers, unit: 'bytes',
       lines: [
         { name: 'available', values: series(charts, seriesName.host('memAvailableBytes')), color: PALETTE[0]! },
         { name: 'swap used', values: series(charts, seriesName.host('swapUsedBytes')), color: PALETTE[1]! },
       ],
     }),
     lineChart({
-      title: 'Memory pressure (PSI some avg10, %)', timeMs: charts.timeMs, markers, formatValue: (v) => `${v.toFixed(1)}%`,
+      title: 'Memory pressure (PSI some avg10, %)', timeMs: charts.timeMs, markers, unit: '%',
       lines: [{ name: 'some avg10', values: series(charts, seriesName.host('psiMemSomeAvg10')), color: PALETTE[3]! }],
     }),
     `<h2>VMs and processes (${report.vms.length})</h2>`,
-    top.length ? lineChart({ title: `RSS (the ${top.length} largest)`, timeMs: charts.timeMs, markers, formatValue: formatBytes, lines: lines('rssBytes', top) }) : '',
-    stalled.length ? lineChart({ title: 'Reclaim stall time per interval (ms)', timeMs: charts.timeMs, markers, formatValue: (v) => `${v.toFixed(1)} ms`, lines: lines('stallMs', stalled) }) : '',
-    '<table><tr><th>kind</th><th>name</th><th class="n">pid</th><th class="n">peak RSS</th><th class="n">final RSS</th><th class="n">guest RAM peak</th><th class="n">faults</th><th class="n">stalls</th><th class="n">OOM kills</th><th>leak</th></tr>',
-    ...report.vms.map(vmRow),
-    '</table>',
+    top.length ? lineChart({ title: `RSS (the ${top.length} largest)`, timeMs: charts.timeMs, markers, unit: 'bytes', lines: lines('rssBytes', top) }) : '',
+    stalled.length ? lineChart({ title: 'Reclaim stall time per interval (ms)', timeMs: charts.timeMs, markers, unit: 'ms', lines: lines('stallMs', stalled) }) : '',
+    `<div class="wide"><table>${vmTableHead(rssCols)}`,
+    ...report.vms.map((v) => vmRow(v, rssCols)),
+    '</table></div>',
     ...report.vms.map(vmDetails),
   ];
   if (report.events.length) {

@@ -1,6 +1,8 @@
 // The report for a terminal. Pure.
+import { formatBytes, formatBytesPerSec, formatDuration } from '../../format/quantities.js';
 import type { HotspotTotal, Report, VmReport } from './build-report.js';
-import { clean, count, formatBytes, formatDuration, hex, stallMs, utcClock, utcTime } from './words.js';
+import { clean, count, hex, stallMs, stillOpenText, utcClock, utcTime } from './words.js';
+import { rssColumns } from './rss-columns.js';
 
 function hotspotText(h: HotspotTotal): string {
   const where = h.region === 'guest-ram' && h.guestPhysAddress >= 0 ? `gpa ${hex(h.guestPhysAddress)}` : hex(h.startAddress);
@@ -11,21 +13,37 @@ function hotspotText(h: HotspotTotal): string {
 function vmLines(v: VmReport): string[] {
   const size = v.kind === 'vm' && v.memoryBytes ? `, ${formatBytes(v.memoryBytes)}` : '';
   const exited = v.exited ? ', exited' : '';
-  const rss = (r: VmReport['rss']['peak']): string =>
-    `${formatBytes(r.totalBytes)} (anon ${formatBytes(r.anonBytes)}${v.kind === 'vm' ? `, guest RAM ${formatBytes(r.guestRamBytes)}, own anon ${formatBytes(r.ownAnonBytes)}` : ''}, file ${formatBytes(r.fileBytes)}, shmem ${formatBytes(r.shmemBytes)}, swap ${formatBytes(r.swapBytes)})`;
+  const peak = v.rss.peak;
+  const guest = v.kind === 'vm' ? `: guest RAM ${formatBytes(peak.guestRamBytes)}, own anon ${formatBytes(peak.ownAnonBytes)}` : '';
   const lines = [
     `  ${v.kind} ${clean(v.name)} (pid ${v.pid}${size}, ${v.source}) seen ${utcClock(v.firstSeenMs)}-${utcClock(v.lastSeenMs)}${exited}`,
-    `    RSS peak ${rss(v.rss.peak)} at ${utcClock(v.rss.peakTotalAtMs)}`,
-    `    RSS final ${rss(v.rss.final)}`,
+    `    RSS peak ${formatBytes(peak.totalBytes)} at ${utcClock(v.rss.peakTotalAtMs)}${guest}`,
     `    faults: minor ${count(v.faults.minor)}, major ${count(v.faults.major)}${v.kind === 'vm' ? `, guest RAM ${count(v.faults.guestRam)}, EPT ${count(v.faults.eptFaults)}` : ''}`,
   ];
   if (v.hotspots.length) lines.push(`    hotspots: ${v.hotspots.map(hotspotText).join(', ')}`);
   const r = v.reclaim;
   if (r.stalls) lines.push(`    reclaim stalls: ${count(r.stalls)} (direct ${count(r.directStalls)}, memcg ${count(r.memcgStalls)}), total ${stallMs(r.stallNs)}, p99 <= ${stallMs(r.p99StallNs)}, max ${stallMs(r.maxStallNs)}`);
   if (v.oomKills) lines.push(`    OOM kills: ${v.oomKills}`);
-  if (v.leak.verdict) lines.push(`    leak verdict: ${v.leak.verdict}, ${formatBytes(v.leak.growthBytesPerSec)}/s over ${formatDuration(v.leak.windowMs)} (fit ${v.leak.fit.toFixed(2)})`);
+  if (v.leak.verdict) lines.push(`    leak verdict: ${v.leak.verdict}, ${formatBytesPerSec(v.leak.growthBytesPerSec)} over ${formatDuration(v.leak.windowMs)} (fit ${v.leak.fit.toFixed(2)})`);
   for (const f of v.findings) lines.push(`    finding [${f.detector}] ${f.verdict}: ${clean(f.message)}`);
   return lines;
+}
+
+/** Rows of cells in columns two spaces apart; `right[i]`: column i holds numbers. */
+function aligned(rows: string[][], right: boolean[]): string[] {
+  const widths = right.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
+  return rows.map((row) => `  ${row.map((cell, i) => (right[i] ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join('  ')}`.trimEnd());
+}
+
+/** RSS of every VM and process, peak and final, a column per kind (a kind that is
+ * zero in every row is left out). */
+function rssTable(vms: VmReport[]): string[] {
+  const columns = rssColumns(vms);
+  const heads = columns.map(([, heading]) => heading);
+  const bytes = (r: VmReport['rss']['peak']): string[] => [r.totalBytes, ...columns.map(([kind]) => r[kind])].map(formatBytes);
+  const head = ['kind', 'pid', 'peak RSS', ...heads, 'final RSS', ...heads, 'name'];
+  const rows = vms.map((v) => [v.kind, String(v.pid), ...bytes(v.rss.peak), ...bytes(v.rss.final), clean(v.name)]);
+  return aligned([head, ...rows], head.map((_, i) => i > 0 && i < head.length - 1));
 }
 
 export function renderReportText(report: Report): string {
@@ -39,6 +57,7 @@ export function renderReportText(report: Report): string {
     : 'none';
   const lines = [
     `faultline report: ${clean(rec.file)}`,
+    ...(rec.stillOpen ? [`  ${stillOpenText(rec)}`] : []),
     `  host ${clean(rec.hostname)} (kernel ${clean(rec.kernel)}), bpftrace ${clean(rec.bpftraceVersion)}, probes ${rec.probeGroups.join(',') || 'none'}, every ${formatDuration(rec.intervalMs)}`,
     `  ${utcTime(rec.startTimeMs)} to ${utcClock(rec.endTimeMs)} (${formatDuration(rec.durationMs)}), ${rec.snapshots} snapshots`,
     ...(damage ? [`  recording damaged: ${damage}`] : []),
@@ -51,6 +70,7 @@ export function renderReportText(report: Report): string {
     `  gaps: ${gaps}`,
     '',
     `VMs and processes (${report.vms.length}; VMs first, by peak RSS)`,
+    ...(report.vms.length ? [...rssTable(report.vms), ''] : []),
     ...report.vms.flatMap(vmLines),
   ];
   if (report.events.length) {

@@ -1,6 +1,8 @@
 // A line chart as an inline SVG string, for the self-contained HTML report: no
-// script, no external file. Every name is escaped. Pure.
+// script, no external file. Every name is escaped. Axis ticks are round numbers and
+// round times (axis-ticks.ts). Pure.
 import { utcClock } from './words.js';
+import { timeTicks, valueTicks, type AxisUnit } from './axis-ticks.js';
 
 export interface ChartLine {
   name: string;
@@ -17,7 +19,8 @@ export interface ChartOptions {
   title: string;
   timeMs: number[];
   lines: ChartLine[];
-  formatValue: (value: number) => string;
+  /** what the values are: bytes, percent or milliseconds (the tick labels say it) */
+  unit: AxisUnit;
   markers?: ChartMarker[];
   width?: number;
   height?: number;
@@ -43,22 +46,23 @@ export function lineChart(o: ChartOptions): string {
   const span = Math.max(1, t1 - t0);
   let max = 0;
   for (const line of o.lines) for (const v of line.values) if (Number.isFinite(v) && v > max) max = v;
-  if (max === 0) max = 1;
+  const ticks = valueTicks(max, o.unit);
+  const axisTop = ticks.at(-1)!.value;
   const x = (t: number): number => left + ((t - t0) / span) * plotW;
-  const y = (v: number): number => top + plotH - (v / max) * plotH;
+  const y = (v: number): number => top + plotH - (v / axisTop) * plotH;
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="${escapeHtml(o.title)}">`,
     `<text x="${left}" y="14" class="title">${escapeHtml(o.title)}</text>`,
   ];
-  for (let i = 0; i <= 4; i++) {
-    const value = (max * i) / 4;
-    const py = y(value).toFixed(1);
+  for (const tick of ticks) {
+    const py = y(tick.value).toFixed(1);
     parts.push(`<line x1="${left}" x2="${width - right}" y1="${py}" y2="${py}" class="grid"/>`);
-    parts.push(`<text x="${left - 6}" y="${py}" class="ylabel" text-anchor="end" dominant-baseline="middle">${escapeHtml(o.formatValue(value))}</text>`);
+    parts.push(`<text x="${left - 6}" y="${py}" class="ylabel" text-anchor="end" dominant-baseline="middle">${escapeHtml(tick.label)}</text>`);
   }
-  for (let i = 0; i <= 4; i++) {
-    const t = t0 + (span * i) / 4;
-    parts.push(`<text x="${x(t).toFixed(1)}" y="${height - 6}" class="xlabel" text-anchor="${i === 4 ? 'end' : 'middle'}">${utcClock(t)}</text>`);
+  for (const tick of timeTicks(t0, t1)) {
+    const px = x(tick.value);
+    // a label near the right edge ends at its tick rather than run off the chart
+    parts.push(`<text x="${px.toFixed(1)}" y="${height - 6}" class="xlabel" text-anchor="${px > width - right - 30 ? 'end' : 'middle'}">${tick.label}</text>`);
   }
   // a gap in the recording (no snapshots) breaks the lines instead of bridging it
   const steps = o.timeMs.slice(1).map((t, i) => t - o.timeMs[i]!).sort((a, b) => a - b);

@@ -1,7 +1,8 @@
-// Numbers and names in report text. Pure.
-import { formatBytes } from '../../cli/render-text.js';
-import { formatDuration } from '../progress.js';
+// Numbers and names in report text. Pure. Bytes and durations are
+// src/format/quantities.ts's, the same as everywhere else.
+import { formatBytes, formatDuration } from '../../format/quantities.js';
 
+// re-exported for render-html.ts, which imports them from here
 export { formatBytes, formatDuration };
 
 /** Control characters in names from /proc or a recording are never printed raw. */
@@ -23,10 +24,16 @@ export function count(n: number): string {
   return Math.round(n).toLocaleString('en-US');
 }
 
+/** A stall time in ns as a duration ("2.1 ms", "350 µs"); "?" when unknown (-1). */
 export function stallMs(ns: number): string {
-  return ns < 0 ? '?' : `${(ns / 1e6).toFixed(ns < 10e6 ? 2 : 1)} ms`;
+  return ns < 0 ? '?' : formatDuration(ns / 1e6);
 }
 
 export function hex(n: number): string {
   return `0x${n.toString(16)}`;
+}
+
+/** The line a report opens with when its recording was still open. */
+export function stillOpenText(recording: { endTimeMs: number }): string {
+  return `recording still open (being written, or its writer stopped without closing it): the report covers up to ${utcTime(recording.endTimeMs)}`;
 }
