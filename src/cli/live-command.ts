@@ -95,8 +95,9 @@ export async function runLive(argv: string[]): Promise<number> {
   const write = (snapshot: Snapshot): void => {
     metrics.update(snapshot);
     if (ui) {
-      ui.source.push(snapshot);
+      const heat = ui.source.push(snapshot);
       ui.server.broadcast({ snapshot });
+      if (heat) ui.server.broadcast({ heat });
     }
     void recorder?.append({ snapshot });
     if (values.json) process.stdout.write(snapshotJsonLine(snapshot));

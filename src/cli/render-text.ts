@@ -9,7 +9,7 @@ function rate(count: number, intervalMs: number): string {
 
 function row(v: VmSnapshot, intervalMs: number): string {
   const name = v.name.replace(/[\x00-\x1f\x7f]/g, '?').slice(0, 24);
-  const guest = v.kind === 'vm' ? ` guest ${formatBytes(v.rss.guestRamBytes)}/${formatBytes(v.memoryBytes)} own ${formatBytes(v.rss.ownAnonBytes)}` : '';
+  const guest = v.kind === 'vm' ? ` guest ${formatBytes(v.rss.guestRamBytes)}/${formatBytes(v.memoryBytes)} QEMU's own ${formatBytes(v.rss.ownAnonBytes)}` : '';
   const hot = v.hotspots[0] ? ` hot ${v.hotspots[0].region}${v.hotspots[0].mapping ? `(${v.hotspots[0].mapping.split('/').pop()})` : ''}` : '';
   const stalls = v.reclaim.stalls ? ` stalls ${v.reclaim.stalls} ${formatDuration(v.reclaim.stallNs / 1e6)}` : '';
   const ept = v.kvm.eptFaults ? ` ept ${rate(v.kvm.eptFaults, intervalMs)}` : '';

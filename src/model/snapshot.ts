@@ -363,4 +363,30 @@ export interface History {
   vms: VmSeries[];
 }
 
-export type Frame = { meta: Meta } | { snapshot: Snapshot } | { event: FaultlineEvent } | { history: History };
+/** One VM's guest-RAM faults per guest-physical region and KVM mappings by level, summed
+ * since sinceMs (src/aggregate/guest-heat.ts). */
+export interface VmHeat {
+  vmId: string;
+  sinceMs: number;
+  /** Size of one region (2 MiB); region r covers [r * regionBytes, (r + 1) * regionBytes). */
+  regionBytes: number;
+  /** Region indexes with faults, ascending; faults[i] belongs to regions[i]. */
+  regions: number[];
+  /** Estimated faults per region (sampled and scaled, so not whole numbers). */
+  faults: number[];
+  /** faults summed over the regions. */
+  totalFaults: number;
+  map4k: number;
+  map2m: number;
+  map1g: number;
+}
+
+/** The server's running totals for the heat strip and mapping split. reset: replaces
+ * everything a client holds (connect, replay seek); otherwise only the VMs listed changed. */
+export interface HeatFrame {
+  reset: boolean;
+  sinceMs: number;
+  vms: VmHeat[];
+}
+
+export type Frame = { meta: Meta } | { snapshot: Snapshot } | { event: FaultlineEvent } | { history: History } | { heat: HeatFrame };

@@ -58,10 +58,10 @@ export function encodeFrame(frame: Frame): Uint8Array {
 export function decodeFrame(bytes: Uint8Array): Frame {
   const type = schema();
   const object = type.toObject(type.decode(bytes), TO_OBJECT) as Record<string, unknown>;
-  for (const kind of ['meta', 'snapshot', 'event', 'history'] as const) {
+  for (const kind of ['meta', 'snapshot', 'event', 'history', 'heat'] as const) {
     if (object[kind] !== undefined && object[kind] !== null) return { [kind]: object[kind] } as Frame;
   }
-  throw new Error('frame holds no meta, snapshot, event or history');
+  throw new Error('frame holds no meta, snapshot, event, history or heat');
 }
 
 /** The JSON form: every field present, as the schema names and orders them. */

@@ -1,6 +1,8 @@
-// The live FrameSource: remembers the session's Meta, the last minutes of history
-// and the latest snapshot, so a client that connects mid-session is current at once.
-import type { Frame, FaultlineEvent, Meta, Snapshot } from '../model/snapshot.js';
+// The live FrameSource: remembers the session's Meta, the last minutes of history,
+// the guest heat since the start and the latest snapshot, so a client that connects
+// mid-session is current at once.
+import { GuestHeatTotals } from '../aggregate/guest-heat.js';
+import type { Frame, FaultlineEvent, HeatFrame, Meta, Snapshot } from '../model/snapshot.js';
 import { HistoryBuffer } from './history.js';
 import type { FrameSource } from './ui-server.js';
 
@@ -8,16 +10,21 @@ export class LiveFrameSource implements FrameSource {
   private readonly history: HistoryBuffer;
   private latest: Snapshot | null = null;
   private readonly recentEvents: FaultlineEvent[] = [];
+  private readonly heat = new GuestHeatTotals();
 
   constructor(private meta: Meta, historyPoints: number, private readonly maxEvents = 500) {
     this.history = new HistoryBuffer(historyPoints);
   }
 
-  push(snapshot: Snapshot): void {
+  /** Takes the new snapshot; returns the heat of the VMs it changed (null: none), to
+   * send after the snapshot. */
+  push(snapshot: Snapshot): HeatFrame | null {
     this.history.push(snapshot);
+    const changed = this.heat.add(snapshot);
     this.latest = snapshot;
     this.recentEvents.push(...snapshot.events);
     if (this.recentEvents.length > this.maxEvents) this.recentEvents.splice(0, this.recentEvents.length - this.maxEvents);
+    return changed.length ? this.heat.frame(false, changed) : null;
   }
 
   get latestSnapshot(): Snapshot | null {
@@ -30,6 +37,7 @@ export class LiveFrameSource implements FrameSource {
     const latestEvents = new Set(this.latest?.events ?? []);
     for (const event of this.recentEvents) if (!latestEvents.has(event)) frames.push({ event });
     if (this.latest) frames.push({ snapshot: this.latest });
+    frames.push({ heat: this.heat.frame(true) });
     return frames;
   }
 }

@@ -194,12 +194,12 @@ export class MetricsState {
     const families: MetricFamily[] = [
       family('faultline_vm_info', 'gauge', 'A VM (kind="vm", a QEMU process) or host process faultline reports; always 1. Join on vm, uuid.',
         all.map((s) => ({ labels: `${s.labels},${labelText({ source: s.source, vmid: s.vmid, kind: s.kind })}`, value: 1 }))),
-      family('faultline_vm_rss_bytes', 'gauge', 'Resident memory by kind: guest_ram (the guest-RAM mapping), own_anon (QEMU\'s own anonymous memory), file, shmem, swap (swapped out), total.',
+      family('faultline_vm_rss_bytes', 'gauge', 'Resident memory by kind: guest_ram (the guest-RAM mapping), own_anon (QEMU\'s own memory: anon + shmem outside guest RAM), file, shmem, swap (swapped out), total.',
         current.flatMap((s) => RSS_KINDS.map((k, i) => ({ labels: s.rssLabels[i]!, value: s.rss[k] })))),
       family('faultline_vm_memory_bytes', 'gauge', 'Configured guest memory (-m or memory backends); 0 for host processes.', perVm(current, (s) => s.memoryBytes)),
       family('faultline_vm_faults_total', 'counter', 'Page faults by type. minor and major are the exact totals from /proc/PID/stat; user, kernel and file are the probe\'s split, estimated from a 1-in-16 page sample; guest_ram are faults that populated guest RAM. Do not sum across types.',
         all.flatMap((s) => FAULT_TYPES.map(([, key], i) => ({ labels: s.faultLabels[i]!, value: s.faults[key] })))),
-      family('faultline_vm_ept_faults_total', 'counter', 'KVM EPT violations (kvm:kvm_page_fault): guest accesses to guest RAM the host had not mapped.', perVm(all, (s) => s.faults.eptFaults)),
+      family('faultline_vm_ept_faults_total', 'counter', 'NPT/EPT faults (kvm:kvm_page_fault; AMD NPT, Intel EPT violations): guest accesses to guest RAM KVM had not mapped.', perVm(all, (s) => s.faults.eptFaults)),
       family('faultline_vm_reclaim_stall_seconds', 'histogram', 'Time the VM\'s threads stalled in direct or memcg reclaim, per stall.', all.flatMap((s) => [
         ...cumulativeCounts(s.stall).map((count, i) => ({ suffix: '_bucket', labels: s.bucketLabels[i]!, value: count })),
         { suffix: '_sum', labels: id(s), value: s.stall.sumSeconds },

@@ -6,7 +6,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { Frame, Snapshot } from '../model/snapshot.js';
+import type { Frame } from '../model/snapshot.js';
 import { FaultlineError } from '../model/errors.js';
 import { encodeFrame } from '../proto/codec.js';
 import { ClientHub, DEFAULT_HUB_LIMITS, type HubLimits } from './client-hub.js';
@@ -17,8 +17,8 @@ import { allowedHostHeaders, checkListenAccess, hostHeaderOk, originOk, tokenOk,
 export interface FrameSource {
   /** Meta, History, latest Snapshot: what a client gets first. */
   greeting(): Frame[];
-  /** Replay: the snapshot in force at `timeMs`. */
-  seek?(timeMs: number): Promise<Snapshot | null> | Snapshot | null;
+  /** Replay: the frames for `timeMs`: the snapshot in force then, and what goes with it. */
+  seek?(timeMs: number): Promise<Frame[]> | Frame[];
 }
 
 export interface UiServerOptions {
@@ -200,7 +200,9 @@ export class UiServer {
       const m = message as { type?: unknown; timeMs?: unknown };
       if (m.type === 'seek' && typeof m.timeMs === 'number' && Number.isFinite(m.timeMs) && this.options.source.seek) {
         void Promise.resolve(this.options.source.seek(m.timeMs)).then(
-          (snapshot) => snapshot && this.hub.sendTo(ws, encodeFrame({ snapshot })),
+          (frames) => {
+            for (const frame of frames) this.hub.sendTo(ws, encodeFrame(frame));
+          },
           () => {}, // a seek into a damaged chunk answers nothing; the client keeps its view
         );
       }

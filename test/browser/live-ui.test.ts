@@ -4,8 +4,9 @@
 // gains points while the guest allocates, its hotspot table shows guest RAM; a second
 // client connecting later sees history; a websocket closed from the page reconnects
 // and data resumes; a VM named `<img src=x onerror=alert(1)>` renders as text. Takes
-// docs/screenshot-live.png (1280x800) as the guest finishes allocating, so the README's
-// picture stays true. Needs root, bpftrace, QEMU and chromium; run it under
+// docs/screenshot-live.png (1280x800) as the guest finishes allocating, and
+// docs/screenshot-live-process.png with a host process selected, each checked in the
+// DOM first (test/harness/ui-checks.ts), so the README's pictures stay true. Needs root, bpftrace, QEMU and chromium; run it under
 // `flock /tmp/faultline-heavy.lock` on a shared machine. About 60 s.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,6 +17,7 @@ import { startGuest, type Guest } from '../harness/qemu-guest.js';
 import { REPO_ROOT, startLive, type LiveRun } from '../harness/faultline-live.js';
 import { browserGate, buildWeb, launchBrowser, pageStats, waitForStats, type BrowserRun, type WatchedPage } from '../harness/browser.js';
 import { XSS_NAME } from './synthetic-frames.js';
+import { checkCardsAgreeWithEvents, checkDetailView } from '../harness/ui-checks.js';
 
 const MiB = 2 ** 20;
 const skip = kernelGate({ qemu: true }) || browserGate();
@@ -79,12 +81,28 @@ test('the page lists a real guest by name, its RSS chart gains points while it a
   await first.page.locator('#detail-hotspots td[data-region="guest-ram"]').first().waitFor({ timeout: 15_000 });
   await waitForStats(first.page, (s) => s.selectedGuestRamBytes >= atFirstAlloc.selectedGuestRamBytes + 48 * MiB, 30_000, 'guest RAM up 48 MiB on the chart');
   await guest.waitForConsole(/HOG: done/, 60_000, consoleAt);
+  await checkDetailView(first.page, 'vm-tcg');
+  await checkCardsAgreeWithEvents(first.page);
   await first.page.screenshot({ path: SCREENSHOT });
   const done = await waitForStats(first.page, (s) => s.chartPoints >= atFirstAlloc.chartPoints + 10, 15_000, 'ten more chart points');
   t.diagnostic(`chart: ${atFirstAlloc.chartPoints} -> ${done.chartPoints} points; guest RAM ${(atFirstAlloc.selectedGuestRamBytes / MiB).toFixed(0)} -> ${(done.selectedGuestRamBytes / MiB).toFixed(0)} MiB; heat strip ${done.heatFaults.toFixed(0)} faults`);
   assert.ok(done.selectedGuestRamBytes - atFirstAlloc.selectedGuestRamBytes >= 64 * MiB, 'guest RAM grew on the chart');
   assert.ok(done.heatFaults > 0, 'the heat strip counted guest-RAM faults');
   assert.deepEqual(first.errors, []);
+});
+
+test('a host process selected: no guest panels or series, labels inside the charts; screenshot', { skip, timeout: 30_000 }, async () => {
+  const processRow = first.page.locator('#vm-table tr.group-row ~ tr[data-id]').first();
+  await processRow.waitFor({ timeout: 10_000 });
+  const id = (await processRow.getAttribute('data-id'))!;
+  await processRow.click();
+  await waitForStats(first.page, (s) => s.selectedId === id && s.chartPoints > 0, 10_000, 'a host process charted');
+  await first.page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+  await checkDetailView(first.page, 'process');
+  assert.ok(await first.page.locator('#detail-guest').isHidden(), 'no guest-physical panel for a process');
+  await first.page.screenshot({ path: join(REPO_ROOT, 'docs', 'screenshot-live-process.png') });
+  await first.page.locator(`#vm-table tr[data-id="${guestId}"]`).click(); // back to the guest for the next tests
+  await waitForStats(first.page, (s) => s.selectedId === guestId, 5_000, 'the guest selected again');
 });
 
 test('a second client connecting later sees the history from before it connected', { skip, timeout: 30_000 }, async () => {

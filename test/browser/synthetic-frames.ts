@@ -36,7 +36,7 @@ function vmRow(host: SyntheticHost, i: number, seq: number, rand: () => number):
   const hotspots: Hotspot[] = isVm
     ? [0, 1, 2].map((k) => ({
         region: 'guest-ram', mapping: '', startAddress: guestRamStart + (seq * 3 + k) * 2 * MiB,
-        guestPhysAddress: ((seq * 3 + k) * 2 * MiB) % memoryBytes, bytes: 2 * MiB, faults: Math.round(200 + rand() * 800), source: 'user-faults',
+        guestPhysAddress: ((seq * 3 + k) * 2 * MiB) % memoryBytes, bytes: 2 * MiB, faults: Math.round(200 + rand() * 800), source: 'kvm',
       }))
     : [];
   if (isVm && i % 2 === 1) {
@@ -48,8 +48,8 @@ function vmRow(host: SyntheticHost, i: number, seq: number, rand: () => number):
     pid: 1000 + i, startTimeTicks: 50_000 + i, source: isVm ? 'libvirt' : 'process', vmid: '', comm: isVm ? 'qemu-system-x86' : name,
     memoryBytes,
     rss: { totalBytes: guestRamBytes + ownAnonBytes + fileBytes, anonBytes: guestRamBytes + ownAnonBytes, fileBytes, shmemBytes: 0, swapBytes: i % 10 === 0 ? 16 * MiB : 0, guestRamBytes, ownAnonBytes, anonHugeBytes: 0 },
-    faults: { minor: faultsMinor, major: Math.round(rand() * 3), user: faultsMinor, kernel: 10, file: 5, guestRam: isVm ? Math.round(faultsMinor * 0.8) : 0, guestRamSource: isVm ? 'user-faults' : 'none', fileSource: 'proc-majflt' },
-    kvm: { eptFaults: 0, asyncPf: 0, asyncPfNotPresent: 0, asyncPfReady: 0, mmuNotifier: 0, mmuNotifierBytes: 0, exits: isVm ? [{ reason: 1024, name: 'npf', count: 40 + i }, { reason: 123, name: 'io', count: 12 }] : [], map4k: isVm ? 300 : 0, map2m: isVm ? 100 : 0, map1g: 0 },
+    faults: { minor: faultsMinor, major: Math.round(rand() * 3), user: faultsMinor, kernel: 10, file: 5, guestRam: isVm ? Math.round(faultsMinor * 0.8) : 0, guestRamSource: isVm ? 'kvm' : 'none', fileSource: 'proc-majflt' },
+    kvm: { eptFaults: isVm ? Math.round(faultsMinor * 0.8) : 0, asyncPf: 0, asyncPfNotPresent: 0, asyncPfReady: 0, mmuNotifier: 0, mmuNotifierBytes: 0, exits: isVm ? [{ reason: 1024, name: 'npf', count: 40 + i }, { reason: 123, name: 'io', count: 12 }] : [], map4k: isVm ? 300 : 0, map2m: isVm ? 100 : 0, map1g: 0 },
     reclaim: { stalls: i === 5 ? 2 : 0, stallNs: i === 5 ? 12_000_000 : 0, directStalls: 0, memcgStalls: 0, maxStallNs: 0, stallHistogram: [], pagesReclaimed: 0, compactionStalls: 0, compactionNs: 0 },
     growth: { mmapBytes: 0, munmapBytes: 0, brkBytes: 0, madviseFreeBytes: 0, balloonBytes: 0 },
     hotspots, ksmMergedPages: 0, numa: [],
@@ -84,7 +84,7 @@ export function syntheticSnapshot(host: SyntheticHost, seq: number, timeMs: numb
       attached: ['faults', 'kvm', 'reclaim', 'growth'],
       // as on a 6.1 kernel (Debian 12): the faults group runs without its file-fault point
       groups: ['faults', 'kvm', 'reclaim', 'growth'].map((group) => ({ group, attached: true, error: '', lostEvents: 0, badLines: 0, points: group === 'faults' ? FAULTS_POINTS_6_1 : [] })),
-      lostEvents: 0, badLines: 0, guestFaultSource: 'user-faults', bpftraceVersion: '0.17.0',
+      lostEvents: 0, badLines: 0, guestFaultSource: 'kvm', bpftraceVersion: '0.17.0',
       costs: [{ group: 'faults', program: 'page_fault_user', nsPerEvent: 410, eventsPerSec: 52_000 }],
     },
     vms,

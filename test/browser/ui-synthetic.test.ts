@@ -9,6 +9,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { UiServer } from '../../src/serve/ui-server.js';
+import { checkDetailView } from '../harness/ui-checks.js';
 import { LiveFrameSource } from '../../src/serve/live-source.js';
 import { ReplaySource } from '../../src/serve/replay-source.js';
 import { RecordEncoder, RecordingFile, RecordingWriter } from '../../src/record/writer.js';
@@ -124,6 +125,9 @@ test('a kernel without a tracepoint: the Probes panel and the panel that needs i
   assert.match((await page.locator('#detail-facts').textContent())!, /file faults = major faults from \/proc\/PID\/stat \(not on this kernel: needs filemap:mm_filemap_fault, Linux >= 6\.11\)/);
   assert.match((await page.locator('#detail-exits').textContent())!, /VM exits this interval.*npf 43 · io 12/);
   assert.ok(await page.locator('#detail-exits').isVisible());
+  // a VM under KVM shows its KVM panels and series, and none of a TCG guest's or a process's
+  await checkDetailView(page, 'vm-kvm');
+  assert.ok(await page.locator('#detail-mapping').isVisible(), 'mapping levels shown for a KVM guest');
 });
 
 test('a client that connects later draws the history from before it connected', { skip, timeout: 30_000 }, async () => {

@@ -49,7 +49,7 @@ test('JSON form has the fields the CLI promises, with numbers for addresses', ()
 
 test('bytes that are not a Frame are an error, not a crash', () => {
   assert.throws(() => decodeFrame(new Uint8Array([0xff, 0xff, 0xff])));
-  assert.throws(() => decodeFrame(new Uint8Array([])), /no meta, snapshot, event or history/);
+  assert.throws(() => decodeFrame(new Uint8Array([])), /no meta, snapshot, event, history or heat/);
 });
 
 const FRAME = protobuf.loadSync(fileURLToPath(new URL('../../src/proto/faultline.proto', import.meta.url))).lookupType('faultline.Frame');

@@ -81,7 +81,7 @@ test('one VM, one interval: the exact text of the per-VM families', () => {
     `faultline_vm_faults_total{${vm},type="guest_ram"} 0`,
   ]);
   assert.deepEqual(familyLines(text, 'faultline_vm_ept_faults_total'), [
-    '# HELP faultline_vm_ept_faults_total KVM EPT violations (kvm:kvm_page_fault): guest accesses to guest RAM the host had not mapped.',
+    '# HELP faultline_vm_ept_faults_total NPT/EPT faults (kvm:kvm_page_fault; AMD NPT, Intel EPT violations): guest accesses to guest RAM KVM had not mapped.',
     '# TYPE faultline_vm_ept_faults_total counter',
     `faultline_vm_ept_faults_total{${vm}} 42`,
   ]);

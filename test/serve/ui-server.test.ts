@@ -16,7 +16,7 @@ const META: Meta = {
 };
 const source: FrameSource = {
   greeting: () => [{ meta: META }, { history: { timeMs: [1, 2], host: { memAvailableBytes: [5, 6], swapUsedBytes: [0, 0], psiMemSomeAvg10: [0, 0], lostEvents: [0, 0], oomKills: [0, 0] }, vms: [] } }],
-  seek: (timeMs) => ({ seq: 7, timeMs, intervalMs: 1000, vms: [], events: [] } as never),
+  seek: (timeMs) => [{ snapshot: { seq: 7, timeMs, intervalMs: 1000, vms: [], events: [] } as never }],
 };
 
 const servers: UiServer[] = [];

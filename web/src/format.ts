@@ -22,6 +22,15 @@ export function formatDateTime(timeMs: number): string {
   return `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())} ${formatClock(timeMs)}`;
 }
 
+/** A position in a recording, as a player shows it: M:SS, or H:MM:SS from an hour. */
+export function formatPlayerTime(ms: number): string {
+  const total = Math.max(0, Math.floor(ms / 1000));
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const sec = total % 60;
+  return h > 0 ? `${h}:${pad2(m)}:${pad2(sec)}` : `${m}:${pad2(sec)}`;
+}
+
 export function formatPercent(fraction: number): string {
   if (!Number.isFinite(fraction)) return '–';
   return `${(fraction * 100).toFixed(fraction < 0.1 ? 1 : 0)}%`;

@@ -1,7 +1,7 @@
 // The host at a glance, one card per question: how much memory is left, is it
 // swapping, is it under pressure, is it reclaiming, did anything get OOM-killed, and
-// are the probes all there. Values are the latest snapshot's; OOM kills also show the
-// total over the charted window (History's oomKills column).
+// are the probes all there. Values are the latest snapshot's (replay: the one in force
+// at the time looked at); OOM kills also show how many the Events panel lists.
 import type { Snapshot } from '../../src/model/snapshot.js';
 import { el, setText, setTitle } from './dom.js';
 import { formatBytes, formatCount, formatPerSec } from '../../src/format/quantities.js';
@@ -55,7 +55,9 @@ export class HostBar {
     this.probes = card(root, 'Probes', false);
   }
 
-  update(s: Snapshot, oomKillsInWindow: number): void {
+  /** oomKillsListed: OOM kills in the charted window up to now (replay: up to the time
+   * looked at), the ones the Events panel shows. */
+  update(s: Snapshot, oomKillsListed: number, replay: boolean): void {
     const h = s.host;
     const perSec = s.intervalMs > 0 ? 1000 / s.intervalMs : 0;
 
@@ -94,8 +96,9 @@ export class HostBar {
     setLevel(this.reclaim, h.vmstat.pgscanDirect > 0 ? 'bad' : scanned > 0 ? 'warn' : 'ok');
 
     setText(this.oom.value, formatCount(h.vmstat.oomKill));
-    setText(this.oom.detail, `this interval · ${formatCount(oomKillsInWindow)} in the charted window`);
-    setLevel(this.oom, h.vmstat.oomKill > 0 ? 'bad' : oomKillsInWindow > 0 ? 'warn' : 'ok');
+    setText(this.oom.detail, `this interval · ${formatCount(oomKillsListed)} ${replay ? 'from the start to this time' : 'in the charted window'}`);
+    this.oom.root.dataset.listed = String(oomKillsListed);
+    setLevel(this.oom, h.vmstat.oomKill > 0 ? 'bad' : oomKillsListed > 0 ? 'warn' : 'ok');
 
     const p = s.probes;
     const missing = p.groups.filter((g) => !g.attached).map((g) => g.group);
@@ -103,7 +106,7 @@ export class HostBar {
     setText(this.probes.value, `${p.attached.length} of ${groupCount} attached`);
     setText(
       this.probes.detail,
-      `${missing.length ? `missing ${missing.join(' ')} · ` : ''}${formatCount(p.lostEvents)} lost events · guest faults from ${guestFaultSourceText(p.guestFaultSource)}`,
+      `${missing.length ? `missing ${missing.join(' ')} · ` : ''}${formatCount(p.lostEvents)} lost events · ${guestFaultSourceText(p.guestFaultSource)}`,
     );
     setTitle(this.probes.root, p.groups.map((g) => `${g.group}: ${g.attached ? 'attached' : 'not attached'}${g.error ? ` (${g.error})` : ''}`).join('\n'));
     setLevel(this.probes, p.attached.length === 0 ? 'bad' : missing.length || p.lostEvents > 0 ? 'warn' : 'ok');
@@ -116,8 +119,9 @@ export class HostBar {
   }
 }
 
+/** Where guest-RAM faults are counted from, in the card's words. */
 export function guestFaultSourceText(source: string): string {
-  if (source === 'kvm') return 'KVM EPT faults';
-  if (source === 'user-faults') return 'host user faults (TCG)';
-  return 'nowhere yet';
+  if (source === 'kvm') return 'guest faults: NPT/EPT faults (KVM)';
+  if (source === 'user-faults') return 'guest faults: host user faults in guest RAM (TCG)';
+  return 'no VM seen yet';
 }

@@ -8,6 +8,7 @@ import type { Hotspot, Snapshot, VmSnapshot } from '../../src/model/snapshot.js'
 import { el, setText, setTitle } from './dom.js';
 import { formatBytes, formatCount } from '../../src/format/quantities.js';
 import { formatClock, formatHex } from './format.js';
+import type { RowKind } from './row-kind.js';
 
 const MAX_ROWS = 12;
 const HEADERS = ['Region', 'Mapping', 'Host address', 'Guest-physical', 'Faults'];
@@ -25,6 +26,7 @@ export function guestPhysRange(h: Hotspot): string {
 }
 
 export class HotspotTable {
+  private readonly table: HTMLTableElement;
   private readonly tbody: HTMLTableSectionElement;
   private readonly rows: Row[] = [];
   private readonly empty: HTMLElement;
@@ -33,7 +35,7 @@ export class HotspotTable {
   private readonly lastSeen = new Map<string, { hotspots: Hotspot[]; timeMs: number }>();
 
   constructor(container: HTMLElement) {
-    const table = el('table', 'hotspots');
+    const table = (this.table = el('table', 'hotspots'));
     const head = el('thead');
     const tr = el('tr');
     HEADERS.forEach((h, i) => tr.append(el('th', i === HEADERS.length - 1 ? 'num' : 'text', h)));
@@ -60,7 +62,9 @@ export class HotspotTable {
     this.lastSeen.clear();
   }
 
-  update(vm: VmSnapshot | null): void {
+  /** kind: a host process has no guest-physical column. */
+  update(vm: VmSnapshot | null, kind: RowKind): void {
+    this.table.classList.toggle('no-guest', kind === 'process');
     const seen = vm ? this.lastSeen.get(vm.id) : undefined;
     const shown = vm?.hotspots.length ? vm.hotspots : (seen?.hotspots ?? []);
     const hotspots = [...shown].sort((a, b) => b.faults - a.faults).slice(0, MAX_ROWS);

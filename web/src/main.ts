@@ -4,7 +4,7 @@
 // frames (a reconnect, fast replay) draws once.
 import 'uplot/dist/uPlot.min.css';
 import './app.css';
-import type { FaultlineEvent, Meta, Snapshot } from '../../src/model/snapshot.js';
+import type { FaultlineEvent, HeatFrame, Meta, Snapshot, VmHeat } from '../../src/model/snapshot.js';
 import { appendSnapshot, columnsFromHistory, type Columns } from './columns.js';
 import { Connection, websocketUrl } from './connection.js';
 import { ConnectionStatus } from './connection-status.js';
@@ -12,6 +12,7 @@ import type { WireFrame } from './decode.js';
 import { byId, setText } from './dom.js';
 import { EventList, EventLog } from './events.js';
 import { formatDuration } from '../../src/format/quantities.js';
+import { formatClock } from './format.js';
 import { HostBar } from './host-bar.js';
 import { ProbeStatusPanel } from './probe-status.js';
 import { ReplayControls } from './replay-controls.js';
@@ -25,6 +26,8 @@ const MIN_WINDOW_MS = 15 * 60_000;
 let meta: Meta | null = null;
 let columns: Columns | null = null;
 let snapshot: Snapshot | null = null;
+/** The server's heat totals per VM, as last sent (replaced, never summed here). */
+const heatByVm = new Map<string, VmHeat>();
 let selectedId = '';
 let replayPlaced = false;
 let replayResync = false;
@@ -80,6 +83,9 @@ function handleFrame(frame: WireFrame): void {
     case 'event':
       events.add([frame.event]);
       break;
+    case 'heat':
+      onHeat(frame.heat);
+      break;
   }
   queueRender();
 }
@@ -89,8 +95,7 @@ function onMeta(next: Meta): void {
   if (!sameSession) {
     // the server restarted, or another recording: forget drawing state
     events.clear();
-    detail.heat.reset();
-    detail.mapping.reset();
+    heatByVm.clear();
     detail.hotspots.reset();
     replayPlaced = false;
   }
@@ -121,18 +126,17 @@ function onSnapshot(s: Snapshot): void {
       connection.send(JSON.stringify({ type: 'seek', timeMs: Math.round(replay.timeMs) }));
       return; // the server's greeting snapshot is the recording's first, not the one looked at
     }
-    // moving backwards in a recording: what was summed no longer applies
-    if (snapshot && s.timeMs < snapshot.timeMs) {
-      detail.heat.reset();
-      detail.mapping.reset();
-      detail.hotspots.reset();
-    }
+    // moving backwards in a recording: the remembered hotspots no longer apply
+    if (snapshot && s.timeMs < snapshot.timeMs) detail.hotspots.reset();
   }
   detail.hotspots.remember(s);
-  detail.heat.accumulate(s);
-  detail.mapping.accumulate(s);
   events.add(s.events);
   snapshot = s;
+}
+
+function onHeat(h: HeatFrame): void {
+  if (h.reset) heatByVm.clear();
+  for (const vm of h.vms) heatByVm.set(vm.vmId, vm);
 }
 
 function queueRender(): void {
@@ -152,14 +156,43 @@ function render(): void {
     selectedId = table.order(snapshot)[0] ?? '';
   }
   const markerMs = meta?.mode === 'replay' ? replay.timeMs : null;
-  const oomKillsInWindow = columns.host.oomKills.reduce<number>((sum, v) => sum + (v ?? 0), 0);
-  hostBar.update(snapshot, oomKillsInWindow);
+  // the OOM card counts the same events the Events panel lists: from the charts' first
+  // point up to now (replay: up to the time looked at)
+  const windowStartMs = columns.timeMs[0] ?? 0;
+  const oomKillsSoFar = events.newestFirst((e) => e.type === 'oom-kill' && e.timeMs >= windowStartMs, markerMs ?? Infinity).length;
+  hostBar.update(snapshot, oomKillsSoFar, markerMs !== null);
   table.update(snapshot, selectedId);
-  detail.update({ snapshot, columns, selectedId, events, markerMs, deepLeaks: meta?.deepLeaks === true });
+  showVmNote(snapshot, columns, markerMs);
+  detail.update({ snapshot, columns, selectedId, events, markerMs, deepLeaks: meta?.deepLeaks === true, heat: heatByVm.get(selectedId) ?? null });
   timeline.render(events, 'all', () => true, markerMs ?? Infinity);
   probes.update(snapshot.probes, meta);
   lastRenderMs = performance.now() - started;
   maxRenderMs = Math.max(maxRenderMs, lastRenderMs);
+}
+
+/** When no VM is in the table: say so, and in replay when the first VM comes. */
+function showVmNote(s: Snapshot, c: Columns, markerMs: number | null): void {
+  const note = byId('vm-note');
+  let text = '';
+  if (!s.vms.some((v) => v.kind === 'vm')) {
+    const first = firstVmPoint(c, markerMs ?? -Infinity);
+    text = first
+      ? `No VM at this time; ${first.name} appears at ${formatClock(first.timeMs)}.`
+      : markerMs !== null ? 'No VM in this recording at this time.' : 'No VM (QEMU process) on this host yet.';
+  }
+  setText(note, text);
+  note.hidden = text === '';
+}
+
+/** The VM that first has a point after afterMs, and when. */
+function firstVmPoint(c: Columns, afterMs: number): { name: string; timeMs: number } | null {
+  let best: { name: string; timeMs: number } | null = null;
+  for (const vm of c.vms.values()) {
+    if (vm.kind !== 'vm') continue;
+    const i = vm.rssBytes.findIndex((v, index) => v !== null && c.timeMs[index]! > afterMs);
+    if (i >= 0 && (!best || c.timeMs[i]! < best.timeMs)) best = { name: vm.name || vm.id, timeMs: c.timeMs[i]! };
+  }
+  return best;
 }
 
 /** For the browser tests: drop the socket, and read what the page has. */
@@ -168,6 +201,7 @@ declare global {
     faultlineTest: {
       dropConnection(): void;
       stats(): Record<string, number | string>;
+      charts(): ReturnType<VmDetail['charts']['layout']>;
     };
   }
 }
@@ -183,12 +217,13 @@ window.faultlineTest = {
     selectedId,
     historyPoints: columns?.timeMs.length ?? 0,
     chartPoints: detail.charts.pointCount(),
-    heatFaults: detail.heat.totalFaults(selectedId),
+    heatFaults: heatByVm.get(selectedId)?.totalFaults ?? 0,
     firstPointMs: columns?.timeMs[0] ?? 0,
     selectedGuestRamBytes: columns?.vms.get(selectedId)?.guestRamBytes.findLast((v) => v !== null) ?? 0,
     lastRenderMs,
     maxRenderMs,
   }),
+  charts: () => detail.charts.layout(),
 };
 
 connection.start();

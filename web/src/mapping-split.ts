@@ -1,9 +1,10 @@
 // How KVM backs the selected guest's memory: the split of kvm_mmu_spte_requested by
 // mapping level, 4 KiB / 2 MiB / 1 GiB. Mostly 4 KiB on a host with hugepages means
 // THP is not backing guest RAM (and the TLB works harder). Shown only when there is
-// KVM data; counts are summed over the snapshots this page received (like the heat
-// strip), so a quiet interval does not blank it.
-import type { ProbeStatus, Snapshot, VmSnapshot } from '../../src/model/snapshot.js';
+// KVM data; the counts are the server's totals (src/aggregate/guest-heat.ts, since it
+// started or, in replay, since the recording's start), so a quiet interval does not
+// blank it. This only draws.
+import type { ProbeStatus, VmHeat, VmSnapshot } from '../../src/model/snapshot.js';
 import { el, setText } from './dom.js';
 import { formatCount } from '../../src/format/quantities.js';
 import { formatClock, formatPercent } from './format.js';
@@ -15,12 +16,7 @@ const LEVELS = [
   { key: 'map1g', label: '1G' },
 ] as const;
 
-type Counts = Record<(typeof LEVELS)[number]['key'], number>;
-
 export class MappingSplit {
-  private readonly totals = new Map<string, Counts>();
-  private lastSeq = -1;
-  private sinceMs = 0;
   private readonly bar: HTMLElement;
   private readonly parts: HTMLElement[];
   private readonly legend: HTMLElement;
@@ -37,26 +33,8 @@ export class MappingSplit {
     root.hidden = true;
   }
 
-  reset(): void {
-    this.totals.clear();
-    this.lastSeq = -1;
-    this.sinceMs = 0;
-  }
-
-  accumulate(snapshot: Snapshot): void {
-    if (snapshot.seq <= this.lastSeq) return;
-    this.lastSeq = snapshot.seq;
-    if (!this.sinceMs) this.sinceMs = snapshot.timeMs;
-    for (const vm of snapshot.vms) {
-      if (vm.kvm.map4k + vm.kvm.map2m + vm.kvm.map1g === 0) continue;
-      const t = this.totals.get(vm.id) ?? { map4k: 0, map2m: 0, map1g: 0 };
-      for (const l of LEVELS) t[l.key] += vm.kvm[l.key];
-      this.totals.set(vm.id, t);
-    }
-  }
-
-  render(vm: VmSnapshot | null, probes: ProbeStatus): void {
-    const t = vm ? this.totals.get(vm.id) : undefined;
+  render(vm: VmSnapshot | null, heat: VmHeat | null, probes: ProbeStatus): void {
+    const t = vm ? heat : null;
     const sum = t ? t.map4k + t.map2m + t.map1g : 0;
     // a VM under KVM on a kernel without the point: say so where the split would be
     const missing = vm?.faults.guestRamSource === 'kvm' ? missingPointNote(probes, 'kvmmmu:kvm_mmu_spte_requested') : null;
@@ -74,6 +52,6 @@ export class MappingSplit {
       this.parts[i]!.style.width = `${(fraction * 100).toFixed(1)}%`;
       text.push(`${l.label} ${formatCount(t[l.key])} (${formatPercent(fraction)})`);
     });
-    setText(this.legend, `${text.join(' · ')} since ${formatClock(this.sinceMs)}`);
+    setText(this.legend, `${text.join(' · ')} since ${formatClock(t.sinceMs)}`);
   }
 }

@@ -35,7 +35,7 @@ export class ProbeStatusPanel {
     const version = probes.bpftraceVersion || meta?.bpftraceVersion || '';
     setText(
       this.summary,
-      `guest-RAM faults from ${guestFaultSourceText(probes.guestFaultSource)} · ${formatCount(probes.lostEvents)} lost events, ${formatCount(probes.badLines)} bad lines this interval${version ? ` · bpftrace ${version}` : ''}`,
+      `${guestFaultSourceText(probes.guestFaultSource)} · ${formatCount(probes.lostEvents)} lost events, ${formatCount(probes.badLines)} bad lines this interval${version ? ` · bpftrace ${version}` : ''}`,
     );
     clear(this.groups);
     const groups = probes.groups.length

@@ -3,8 +3,7 @@
 // speed x wall time. Every move asks the server for the snapshot in force at that time
 // (a `seek`), at most 10 per second with the last position always sent.
 import { el, setText } from './dom.js';
-import { formatDuration } from '../../src/format/quantities.js';
-import { formatDateTime } from './format.js';
+import { formatDateTime, formatPlayerTime } from './format.js';
 
 const SEEK_EVERY_MS = 100;
 const SPEEDS = [1, 10, 60];
@@ -134,7 +133,7 @@ export class ReplayControls {
     if (this.range.value !== offset) this.range.value = offset;
     setText(
       this.label,
-      `${formatDateTime(this.positionMs)} · ${formatDuration(this.positionMs - this.startMs)} of ${formatDuration(this.endMs - this.startMs)}`,
+      `${formatDateTime(this.positionMs)} · ${formatPlayerTime(this.positionMs - this.startMs)} of ${formatPlayerTime(this.endMs - this.startMs)}`,
     );
   }
 }

@@ -1,7 +1,7 @@
 // The selected VM (or host process): who it is, its charts over time, where it faults
 // (hotspot table, heat strip of guest-physical memory, KVM mapping levels) and its
 // events. A VM that left the latest snapshot keeps its charts, marked as gone.
-import type { FaultlineEvent, Snapshot, VmSnapshot } from '../../src/model/snapshot.js';
+import type { FaultlineEvent, Snapshot, VmHeat, VmSnapshot } from '../../src/model/snapshot.js';
 import { VmCharts } from './charts.js';
 import type { Columns } from './columns.js';
 import { DeepLeaks } from './deep-leaks.js';
@@ -14,6 +14,7 @@ import { HotspotTable } from './hotspots.js';
 import { MappingSplit } from './mapping-split.js';
 import { ExitReasons } from './exit-reasons.js';
 import { missingPointNote } from './probe-points.js';
+import { ROW_KIND_WORDS, rowKindOf, showForKind, type RowKind } from './row-kind.js';
 
 export interface DetailView {
   snapshot: Snapshot;
@@ -24,6 +25,8 @@ export interface DetailView {
   markerMs: number | null;
   /** The server offers deep leak mode (Meta.deepLeaks). */
   deepLeaks: boolean;
+  /** The server's heat totals of the selected VM; null when it has none. */
+  heat: VmHeat | null;
 }
 
 export class VmDetail {
@@ -37,6 +40,7 @@ export class VmDetail {
   private readonly title = byId('detail-title');
   private readonly facts = byId('detail-facts');
   private readonly findings = byId('detail-findings');
+  private readonly root = byId('detail');
 
   constructor(nameOf: (e: FaultlineEvent) => string) {
     this.charts = new VmCharts(byId('detail-charts'));
@@ -51,14 +55,17 @@ export class VmDetail {
     const series = view.columns.vms.get(view.selectedId);
     const name = vm?.name || series?.name || '';
     setText(this.title, view.selectedId ? name || view.selectedId : 'Select a VM or process in the table');
-    setText(this.facts, vm ? facts(vm, view.snapshot) : view.selectedId ? `${view.selectedId} · not in the latest snapshot (exited?)` : '');
+    const kind = rowKindOf(vm, series);
+    this.root.dataset.rowKind = kind;
+    showForKind(this.root, kind);
+    setText(this.facts, vm ? facts(vm, kind, view.snapshot) : view.selectedId ? `${view.selectedId} · not in the latest snapshot (exited?)` : '');
     this.showFindings(vm);
     this.deep.update(vm, view.deepLeaks && view.markerMs === null);
-    this.charts.show(view.columns, view.selectedId);
+    this.charts.show(view.columns, view.selectedId, kind);
     this.charts.setMarker(view.markerMs);
-    this.hotspots.update(vm);
-    this.heat.render(vm && vm.kind === 'vm' ? vm : null);
-    this.mapping.render(vm, view.snapshot.probes);
+    this.hotspots.update(vm, kind);
+    this.heat.render(vm && kind !== 'process' ? vm : null, view.heat);
+    this.mapping.render(vm, view.heat, view.snapshot.probes);
     this.exits.render(vm);
     const pid = vm?.pid ?? -1;
     this.events.render(view.events, view.selectedId, (e) => e.vmId === view.selectedId || (!e.vmId && e.pid === pid), view.markerMs ?? Infinity);
@@ -78,8 +85,8 @@ export class VmDetail {
   }
 }
 
-function facts(vm: VmSnapshot, snapshot: Snapshot): string {
-  const parts: string[] = [vm.kind === 'vm' ? `VM (${vm.source})` : 'host process'];
+function facts(vm: VmSnapshot, kind: RowKind, snapshot: Snapshot): string {
+  const parts: string[] = [kind === 'process' ? ROW_KIND_WORDS[kind] : `${ROW_KIND_WORDS[kind]} · ${vm.source}`];
   parts.push(`pid ${vm.pid}`);
   if (vm.uuid) parts.push(`uuid ${vm.uuid}`);
   if (vm.vmid) parts.push(`vmid ${vm.vmid}`);

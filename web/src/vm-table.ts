@@ -22,12 +22,12 @@ const COLUMNS: ColumnDef[] = [
   { key: 'memory', label: 'Memory', title: 'configured guest memory (-m)', value: (v) => v.memoryBytes, text: (v) => (v.memoryBytes ? formatBytes(v.memoryBytes) : '') },
   { key: 'rss', label: 'RSS', title: 'resident memory of the process, all kinds', value: (v) => v.rss.totalBytes, text: (v) => formatBytes(v.rss.totalBytes) },
   { key: 'guestRam', label: 'Guest RAM', title: 'resident bytes of the guest-RAM mapping', value: (v) => v.rss.guestRamBytes, text: (v) => (v.kind === 'vm' ? formatBytes(v.rss.guestRamBytes) : '') },
-  { key: 'ownAnon', label: 'QEMU own', title: "anonymous resident bytes that are not guest RAM: QEMU's own heap and buffers", value: (v) => v.rss.ownAnonBytes, text: (v) => (v.kind === 'vm' ? formatBytes(v.rss.ownAnonBytes) : '') },
+  { key: 'ownAnon', label: "QEMU's own", title: "QEMU's own memory: anonymous and shmem resident bytes that are not guest RAM (its heap and buffers)", value: (v) => v.rss.ownAnonBytes, text: (v) => (v.kind === 'vm' ? formatBytes(v.rss.ownAnonBytes) : '') },
   { key: 'swap', label: 'Swap', title: 'swapped-out bytes', value: (v) => v.rss.swapBytes, text: (v) => formatBytes(v.rss.swapBytes) },
   { key: 'faults', label: 'Faults/s', title: 'host page faults per second (minor + major, /proc/PID/stat)', value: (v, s) => (v.faults.minor + v.faults.major) * s, text: (v, s) => formatCount((v.faults.minor + v.faults.major) * s) },
-  { key: 'guestFaults', label: 'Guest-RAM faults/s', title: 'faults that populated guest RAM per second (EPT faults under KVM, host user faults under TCG)', value: (v, s) => v.faults.guestRam * s, text: (v, s) => (v.kind === 'vm' ? formatCount(v.faults.guestRam * s) : '') },
-  { key: 'ept', label: 'EPT faults/s', title: 'KVM EPT violations per second (kvm:kvm_page_fault)', value: (v, s) => v.kvm.eptFaults * s, text: (v, s) => (v.kind === 'vm' ? formatCount(v.kvm.eptFaults * s) : '') },
-  { key: 'stall', label: 'Stall', title: 'time stalled in direct or memcg reclaim this interval', value: (v) => v.reclaim.stallNs, text: (v) => formatDuration(v.reclaim.stallNs / 1e6) },
+  { key: 'guestFaults', label: 'Guest-RAM faults/s', title: 'faults that populated guest RAM per second (NPT/EPT faults under KVM, host user faults under TCG)', value: (v, s) => v.faults.guestRam * s, text: (v, s) => (v.kind === 'vm' ? formatCount(v.faults.guestRam * s) : '') },
+  { key: 'ept', label: 'NPT/EPT faults/s', title: 'NPT/EPT faults per second: KVM nested page faults (AMD NPT, Intel EPT violations; kvm:kvm_page_fault); empty for TCG guests and processes', value: (v, s) => v.kvm.eptFaults * s, text: (v, s) => (v.faults.guestRamSource === 'kvm' ? formatCount(v.kvm.eptFaults * s) : '') },
+  { key: 'stall', label: 'Stall', title: 'time stalled in direct or memcg reclaim this interval (empty: none)', value: (v) => v.reclaim.stallNs, text: (v) => (v.reclaim.stallNs > 0 ? formatDuration(v.reclaim.stallNs / 1e6) : '') },
   { key: 'oom', label: 'OOM', title: "OOM kills in the process's memory cgroup", value: (v) => v.cgroup.oomKills, text: (v) => (v.cgroup.oomKills ? String(v.cgroup.oomKills) : '') },
 ];
 

@@ -14,11 +14,11 @@ function vmLines(v: VmReport): string[] {
   const size = v.kind === 'vm' && v.memoryBytes ? `, ${formatBytes(v.memoryBytes)}` : '';
   const exited = v.exited ? ', exited' : '';
   const peak = v.rss.peak;
-  const guest = v.kind === 'vm' ? `: guest RAM ${formatBytes(peak.guestRamBytes)}, own anon ${formatBytes(peak.ownAnonBytes)}` : '';
+  const guest = v.kind === 'vm' ? `: guest RAM ${formatBytes(peak.guestRamBytes)}, QEMU's own ${formatBytes(peak.ownAnonBytes)}` : '';
   const lines = [
     `  ${v.kind} ${clean(v.name)} (pid ${v.pid}${size}, ${v.source}) seen ${utcClock(v.firstSeenMs)}-${utcClock(v.lastSeenMs)}${exited}`,
     `    RSS peak ${formatBytes(peak.totalBytes)} at ${utcClock(v.rss.peakTotalAtMs)}${guest}`,
-    `    faults: minor ${count(v.faults.minor)}, major ${count(v.faults.major)}${v.kind === 'vm' ? `, guest RAM ${count(v.faults.guestRam)}, EPT ${count(v.faults.eptFaults)}` : ''}`,
+    `    faults: minor ${count(v.faults.minor)}, major ${count(v.faults.major)}${v.kind === 'vm' ? `, guest RAM ${count(v.faults.guestRam)}, NPT/EPT ${count(v.faults.eptFaults)}` : ''}`,
   ];
   if (v.hotspots.length) lines.push(`    hotspots: ${v.hotspots.map(hotspotText).join(', ')}`);
   const r = v.reclaim;
