@@ -1,6 +1,7 @@
 // Which processes get a detailed row this interval: every VM, every pid named with
 // --pid, anything that stalled in reclaim (alive or not), and the busiest few host
-// processes by faults. Pure.
+// processes by faults, not counting faultline itself (its own pid and the bpftrace
+// processes it started): a tracer is not the story of the host it traces. Pure.
 import type { ProcessStat } from '../model/host.js';
 import type { ProbeTotals } from './probe-counters.js';
 
@@ -12,6 +13,13 @@ export interface SelectionInput {
   pinnedPids: Set<number>;
   totals: ProbeTotals;
   busiestLimit: number;
+  /** faultline's own pid (0: none): it and its bpftrace children are never "busiest". */
+  selfPid?: number;
+}
+
+/** faultline's own process, or a bpftrace it started. */
+export function isOwnProcess(stat: ProcessStat, selfPid: number): boolean {
+  return selfPid > 0 && (stat.pid === selfPid || (stat.ppid === selfPid && stat.comm === 'bpftrace'));
 }
 
 export function isKernelThread(stat: ProcessStat): boolean {
@@ -32,7 +40,7 @@ export function selectProcesses(input: SelectionInput): number[] {
     return Math.max(probed, input.faultDeltaByPid.get(pid) ?? 0);
   };
   const busiest = input.stats
-    .filter((s) => !isKernelThread(s) && !chosen.has(s.pid) && faultsOf(s.pid) > 0)
+    .filter((s) => !isKernelThread(s) && !isOwnProcess(s, input.selfPid ?? 0) && !chosen.has(s.pid) && faultsOf(s.pid) > 0)
     .sort((a, b) => faultsOf(b.pid) - faultsOf(a.pid) || a.pid - b.pid)
     .slice(0, input.busiestLimit);
   for (const s of busiest) chosen.add(s.pid);

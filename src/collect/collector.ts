@@ -30,6 +30,8 @@ export interface CollectorOptions {
   pinnedPids?: number[];
   /** Host processes reported besides VMs and pinned pids, busiest first. */
   busiestLimit?: number;
+  /** Left out of the busiest with its bpftrace children (default: this process; 0: none). */
+  selfPid?: number;
   hotspotLimit?: number;
   /** numa_maps walks page tables: read it every this many intervals. */
   numaEveryIntervals?: number;
@@ -193,6 +195,7 @@ export class Collector {
       pinnedPids: new Set(this.options.pinnedPids ?? []),
       totals,
       busiestLimit: this.options.busiestLimit ?? 5,
+      selfPid: this.options.selfPid ?? process.pid,
     });
     // a pid that stalled and died during the interval is still reported, from the
     // previous table (or the OOM event's comm), with no /proc detail

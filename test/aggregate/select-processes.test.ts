@@ -4,7 +4,7 @@ import { selectProcesses } from '../../src/aggregate/select-processes.js';
 import { foldBatches } from '../../src/aggregate/probe-counters.js';
 import type { ProcessStat } from '../../src/model/host.js';
 
-const stat = (pid: number, ppid = 1): ProcessStat => ({ pid, comm: `p${pid}`, state: 'S', ppid, minflt: 0, majflt: 0, startTimeTicks: 1, rssPages: 0 });
+const stat = (pid: number, ppid = 1, comm = `p${pid}`): ProcessStat => ({ pid, comm, state: 'S', ppid, minflt: 0, majflt: 0, startTimeTicks: 1, rssPages: 0 });
 
 test('VMs, pinned pids and stalled pids always; then the busiest by faults; never kernel threads or the dead', () => {
   const totals = foldBatches([{
@@ -23,4 +23,16 @@ test('VMs, pinned pids and stalled pids always; then the busiest by faults; neve
     busiestLimit: 2,
   });
   assert.deepEqual(chosen.sort((a, b) => a - b), [10, 12, 13, 20, 21]);
+});
+
+test('faultline itself and the bpftrace it started are never the busiest; its other children and pinned self are', () => {
+  const totals = foldBatches([{
+    group: 'x', complete: true, lines: [], lostEvents: 0, hists: new Map(),
+    maps: new Map([['@fault_user', { keyWidth: 1, keys: [500, 501, 502, 503, 600], values: [9000, 8000, 7000, 6000, 10] }]]),
+  }]);
+  const stats = [stat(500, 1, 'node'), stat(501, 500, 'bpftrace'), stat(502, 500, 'fault-loop'), stat(503, 1, 'bpftrace'), stat(600)];
+  const input = { stats, faultDeltaByPid: new Map<number, number>(), vmPids: new Set<number>(), pinnedPids: new Set<number>(), totals, busiestLimit: 5 };
+  assert.deepEqual(selectProcesses({ ...input, selfPid: 500 }).sort((a, b) => a - b), [502, 503, 600], 'a workload it started and a bpftrace of someone else stay');
+  assert.deepEqual(selectProcesses({ ...input, selfPid: 0 }).sort((a, b) => a - b), [500, 501, 502, 503, 600], 'selfPid 0 leaves nothing out');
+  assert.deepEqual(selectProcesses({ ...input, selfPid: 500, pinnedPids: new Set([500]) }).sort((a, b) => a - b), [500, 502, 503, 600], '--pid of itself is honoured');
 });

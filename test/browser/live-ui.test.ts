@@ -101,6 +101,9 @@ test('a host process selected: no guest panels or series, labels inside the char
   await checkDetailView(first.page, 'process');
   assert.ok(await first.page.locator('#detail-guest').isHidden(), 'no guest-physical panel for a process');
   await first.page.screenshot({ path: join(REPO_ROOT, 'docs', 'screenshot-live-process.png') });
+  // faultline does not list itself or its bpftrace among the busiest host processes
+  const ownRows = live!.snapshots.flatMap((s) => s.vms).filter((v) => v.pid === live!.pid || v.comm === 'bpftrace');
+  assert.deepEqual([...new Set(ownRows.map((v) => `${v.comm} ${v.pid}`))], [], `faultline (pid ${live!.pid}) or its bpftrace listed`);
   await first.page.locator(`#vm-table tr[data-id="${guestId}"]`).click(); // back to the guest for the next tests
   await waitForStats(first.page, (s) => s.selectedId === guestId, 5_000, 'the guest selected again');
 });
