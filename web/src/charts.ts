@@ -39,6 +39,10 @@ const BINARY_INCRS = Array.from({ length: 40 }, (_, i) => 2 ** (i + 10));
 
 const VMS: RowKind[] = ['vm-kvm', 'vm-tcg'];
 
+function sameForEveryKind(note: string): Record<RowKind, string> {
+  return { 'vm-kvm': note, 'vm-tcg': note, process: note };
+}
+
 const CHARTS: ChartDef[] = [
   {
     id: 'memory',
@@ -51,8 +55,7 @@ const CHARTS: ChartDef[] = [
       { name: 'swapBytes', label: 'swap', color: '#dc2626' },
     ],
     note: {
-      'vm-kvm': "guest RAM: the guest's memory resident in QEMU; QEMU's own memory: its anon + shmem outside guest RAM",
-      'vm-tcg': "guest RAM: the guest's memory resident in QEMU; QEMU's own memory: its anon + shmem outside guest RAM",
+      ...sameForEveryKind("guest RAM: the guest's memory resident in QEMU; QEMU's own memory: its anon + shmem outside guest RAM"),
       process: 'RSS by kind, from /proc/PID/status',
     },
     format: formatBytes,
@@ -79,11 +82,7 @@ const CHARTS: ChartDef[] = [
     id: 'stalls',
     title: 'Reclaim stall time (per interval)',
     series: [{ name: 'stallMs', label: 'stalled', color: '#dc2626' }],
-    note: {
-      'vm-kvm': 'time its threads waited in direct or memcg reclaim',
-      'vm-tcg': 'time its threads waited in direct or memcg reclaim',
-      process: 'time its threads waited in direct or memcg reclaim',
-    },
+    note: sameForEveryKind('time its threads waited in direct or memcg reclaim'),
     format: formatDuration,
     emptyMax: 1,
   },
