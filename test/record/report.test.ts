@@ -146,3 +146,12 @@ test('RSS in the reports: a kind one row has gets its column, zeros in the other
   assert.deepEqual(swapCells.sort(), [['d class="n"|0 B', 'd class="n"|0 B'], ['d class="n"|16 MiB', 'd class="n"|0 B']]);
   assert.match(renderReportText(report), /^ {2}kind +pid +peak RSS +anon +file +swap +final RSS +anon +file +swap +name$/m);
 });
+
+test('report: a verdict not judged yet shows no rate (never "0 B/s over 0 s"), a judged one its measurement', async () => {
+  const { leakVerdictText } = await import('../../src/record/report/words.js');
+  const base = { growthBytesPerSec: 0, fit: 0, shmemRssBytes: 0, durationNs: 0, count: 0, group: '' };
+  assert.equal(leakVerdictText({ ...base, verdict: 'insufficient-data', windowMs: 0 }), 'insufficient-data (not judged yet: no samples)');
+  assert.equal(leakVerdictText({ ...base, verdict: 'insufficient-data', windowMs: 4000 }), 'insufficient-data (not judged yet: 4 s of samples)');
+  assert.equal(leakVerdictText({ ...base, verdict: 'ok', windowMs: 19_500 }), 'ok, 0 B/s over 19.5 s (fit 0.00)');
+  assert.equal(leakVerdictText({ ...base, verdict: 'leak', growthBytesPerSec: 1.5 * MiB, windowMs: 60_000, fit: 0.9 }), 'leak, 1.5 MiB/s over 1 min (fit 0.90)');
+});

@@ -1,6 +1,7 @@
 // Numbers and names in report text. Pure. Bytes and durations are
 // src/format/quantities.ts's, the same as everywhere else.
-import { formatBytes, formatDuration } from '../../format/quantities.js';
+import { formatBytes, formatBytesPerSec, formatDuration } from '../../format/quantities.js';
+import type { LeakVerdict } from '../../model/snapshot.js';
 
 // re-exported for render-html.ts, which imports them from here
 export { formatBytes, formatDuration };
@@ -36,4 +37,13 @@ export function hex(n: number): string {
 /** The line a report opens with when its recording was still open. */
 export function stillOpenText(recording: { endTimeMs: number }): string {
   return `recording still open (being written, or its writer stopped without closing it): the report covers up to ${utcTime(recording.endTimeMs)}`;
+}
+
+/** "leak, 2.01 MiB/s over 19.5 s (fit 1.00)"; a verdict not judged yet shows no rate, so
+ * it cannot be read as a measured 0 B/s: "insufficient-data (not judged yet: 4 s of samples)". */
+export function leakVerdictText(leak: LeakVerdict): string {
+  if (leak.verdict === 'insufficient-data') {
+    return `insufficient-data (not judged yet${leak.windowMs > 0 ? `: ${formatDuration(leak.windowMs)} of samples` : ': no samples'})`;
+  }
+  return `${leak.verdict}, ${formatBytesPerSec(leak.growthBytesPerSec)} over ${formatDuration(leak.windowMs)} (fit ${leak.fit.toFixed(2)})`;
 }
