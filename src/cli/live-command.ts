@@ -95,9 +95,10 @@ export async function runLive(argv: string[]): Promise<number> {
   const write = (snapshot: Snapshot): void => {
     metrics.update(snapshot);
     if (ui) {
-      const heat = ui.source.push(snapshot);
+      const heatChanged = ui.source.push(snapshot);
       ui.server.broadcast({ snapshot });
-      if (heat) ui.server.broadcast({ heat });
+      // a client that connects later gets every VM's heat in its greeting
+      if (heatChanged.length && ui.server.clientCount > 0) ui.server.broadcast({ heat: ui.source.heatFrame(heatChanged) });
     }
     void recorder?.append({ snapshot });
     if (values.json) process.stdout.write(snapshotJsonLine(snapshot));

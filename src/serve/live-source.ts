@@ -16,15 +16,20 @@ export class LiveFrameSource implements FrameSource {
     this.history = new HistoryBuffer(historyPoints);
   }
 
-  /** Takes the new snapshot; returns the heat of the VMs it changed (null: none), to
-   * send after the snapshot. */
-  push(snapshot: Snapshot): HeatFrame | null {
+  /** Takes the new snapshot; returns the ids of the VMs whose heat it changed (for
+   * heatFrame, built only when a client is there to get it). */
+  push(snapshot: Snapshot): string[] {
     this.history.push(snapshot);
     const changed = this.heat.add(snapshot);
     this.latest = snapshot;
     this.recentEvents.push(...snapshot.events);
     if (this.recentEvents.length > this.maxEvents) this.recentEvents.splice(0, this.recentEvents.length - this.maxEvents);
-    return changed.length ? this.heat.frame(false, changed) : null;
+    return changed;
+  }
+
+  /** The heat of these VMs, to send after the snapshot that changed it. */
+  heatFrame(vmIds: string[]): HeatFrame {
+    return this.heat.frame(false, vmIds);
   }
 
   get latestSnapshot(): Snapshot | null {
