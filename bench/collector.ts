@@ -355,7 +355,7 @@ export async function benchCollector(o: CollectorBenchOptions): Promise<{ text: 
     const parse = parseThroughput(outputs, 20);
     const proc = await procReadCost(20);
     // the collector's default budget (src/collect/collector.ts) for VMs of 512 MiB
-    const walkBudget = choosePageWalks(vms.map((v) => ({ id: String(v.pid), residentBytes: 512 * MiB })), new Map(), { maxWalks: 8, maxCostMs: 50 }).size;
+    const walkBudget = choosePageWalks(vms.map((v) => ({ id: String(v.pid), residentBytes: 512 * MiB })), new Map(), { maxWalks: 8, maxCostMs: 50, unchangedEveryIntervals: 60 }, 0).size;
     const procCpuMs = vmCount * proc.noWalkCpuMs + walkBudget * (proc.walkCpuMs - proc.noWalkCpuMs);
     const latencies = runs.flatMap((r) => r.latencyMs);
     const cpu = median(runs.map((r) => r.cpuMsPerInterval));

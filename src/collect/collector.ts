@@ -9,8 +9,8 @@ import type { ProbeEventLine } from '../aggregate/probe-events.js';
 import { selectProcesses } from '../aggregate/select-processes.js';
 import { buildSnapshot, type TrackedProcess } from '../aggregate/build-snapshot.js';
 import { makeEvent } from '../aggregate/events.js';
-import { readProcessStats } from '../host/proc-stat.js';
-import { discoverVms, diffProcessSets, processId } from '../host/discover-vms.js';
+import { ProcStatReader } from '../host/proc-stat-reader.js';
+import { discoverVms, diffProcessSets, processId, type IdentityCache } from '../host/discover-vms.js';
 import { readProcessDetail } from '../host/process-detail.js';
 import { readHostMemory, vmstatDelta } from '../host/host-memory.js';
 import { readVirtIsa } from '../host/virt-isa.js';
@@ -19,6 +19,16 @@ import { guestFaultSourceOf, readThreadNames } from '../host/vcpu-threads.js';
 import { LeakTracker } from '../detect/run-detectors.js';
 import { SlabinfoReader } from '../detect/slabinfo.js';
 import { carriedGuestRam, choosePageWalks, type WalkedValues } from './page-walks.js';
+import { mayReuseDetail, stampOf, statUnchanged, type DetailStamp } from './detail-reuse.js';
+import type { CgroupMemory, NumaNodeBytes } from '../model/snapshot.js';
+
+/** A process that has not run is walked (smaps: 50 reads of a page each for a QEMU
+ * process, each a thread-pool round trip) once in this many refresh periods: only
+ * khugepaged can change what the walk finds (AnonHugePages), and it is slow. */
+const WALK_UNCHANGED_PERIODS = 30;
+
+/** A process that has not run keeps its maps this many refresh periods. */
+const MAPS_REFRESH_PERIODS = 6;
 
 /** /proc/PID/stat counts RSS in pages of this size (x86-64). */
 const PAGE_BYTES = 4096;
@@ -41,6 +51,10 @@ export interface CollectorOptions {
   pageWalksPerInterval?: number;
   /** ...and at most this many ms of their estimated CPU (one walk always). Default 50. */
   pageWalkMsPerInterval?: number;
+  /** A process whose /proc/PID/stat did not move (no fault, no CPU time, same RSS) keeps
+   * its last detail, read in full again at least every this many intervals
+   * (src/collect/detail-reuse.ts). Default 10; 1 reads every process every interval. */
+  detailRefreshEveryIntervals?: number;
   /** The leak detectors' window (src/detect/); default 10 min. */
   leakWindowMs?: number;
   /** /proc/slabinfo (for kernel-memory findings) is read every this many intervals. */
@@ -51,7 +65,17 @@ export interface CollectorOptions {
 /** A process that came and went between two reads of /proc. */
 function goneProcess(pid: number, events: ProbeEventLine[]): ProcessStat {
   const comm = events.find((e) => e.pid === pid)?.comm ?? `pid ${pid}`;
-  return { pid, comm, state: 'X', ppid: 0, minflt: 0, majflt: 0, startTimeTicks: 0, rssPages: 0 };
+  return { pid, comm, state: 'X', ppid: 0, minflt: 0, majflt: 0, startTimeTicks: 0, rssPages: 0, cpuTicks: 0 };
+}
+
+interface TrackedVm {
+  identity: VmIdentity;
+  comm: string;
+  pid: number;
+  /** Decided by its vCPU thread names; null while only guessed from argv. */
+  faultSource: GuestFaultSource | null;
+  /** The guess from argv and the interval its threads were last listed. */
+  guessedSource?: { source: GuestFaultSource; seq: number };
 }
 
 export interface ProbeState {
@@ -68,10 +92,13 @@ export class Collector {
   private seq = 0;
   private prevStats = new Map<string, ProcessStat>();
   private prevHost: HostMemory | null = null;
-  private vms = new Map<string, { identity: VmIdentity; comm: string; pid: number; faultSource: GuestFaultSource | null }>();
+  private vms = new Map<string, TrackedVm>();
   /** VMs that exited in the interval being built: a row for one of them (its last
    * probe counts, a reclaim stall at teardown) is still that VM, not a process. */
-  private exitedVms = new Map<string, { identity: VmIdentity; comm: string; pid: number; faultSource: GuestFaultSource | null }>();
+  private exitedVms = new Map<string, TrackedVm>();
+  private identities: IdentityCache = new Map();
+  /** The last detail read in full per process, with the stat line it was read at. */
+  private details = new Map<string, { stamp: DetailStamp; detail: ProcessDetail; numa: NumaNodeBytes[]; numaSeq: number; mapsSeq: number }>();
   private readonly procRoot: string;
   private readonly cgroupRoot: string;
   private readonly now: () => number;
@@ -80,6 +107,7 @@ export class Collector {
   /** argv by `${id} ${comm}` (an exec changes comm), read once per process. */
   private argvOf = new Map<string, string[]>();
   private readonly slabinfo: SlabinfoReader;
+  private readonly statReader: ProcStatReader;
   private virtIsa: VirtIsa = '';
 
   constructor(private readonly options: CollectorOptions) {
@@ -88,6 +116,12 @@ export class Collector {
     this.now = options.now ?? Date.now;
     this.leaks = new LeakTracker({ leakWindowMs: options.leakWindowMs });
     this.slabinfo = new SlabinfoReader(this.procRoot);
+    this.statReader = new ProcStatReader(this.procRoot);
+  }
+
+  /** Gives back the descriptors it holds (src/host/proc-stat-reader.ts). */
+  close(): void {
+    this.statReader.close();
   }
 
   hasPendingBatches(): boolean {
@@ -106,14 +140,14 @@ export class Collector {
   /** First read of the process table and counters, so the first snapshot has deltas. */
   async prime(): Promise<void> {
     this.virtIsa = await readVirtIsa(this.procRoot);
-    const stats = await readProcessStats(this.procRoot);
+    const stats = await this.statReader.readAll();
     await this.trackVms(stats, this.now(), true);
     this.prevStats = new Map(stats.map((s) => [processId(s), s]));
     this.prevHost = await readHostMemory(this.procRoot);
   }
 
   private async trackVms(stats: ProcessStat[], timeMs: number, quiet: boolean): Promise<FaultlineEvent[]> {
-    const identities = await discoverVms(this.procRoot, stats);
+    const identities = await discoverVms(this.procRoot, stats, this.identities);
     const current = new Map<string, { stat: ProcessStat; identity: VmIdentity }>();
     for (const stat of stats) {
       const identity = identities.get(stat.pid);
@@ -142,18 +176,51 @@ export class Collector {
   private async faultSourceOf(id: string, pid: number, argv: string[]): Promise<GuestFaultSource> {
     const vm = this.vms.get(id);
     if (vm?.faultSource) return vm.faultSource;
+    // a guess from argv (no debug-threads names) is re-checked once a refresh period
+    const guess = vm?.guessedSource;
+    if (guess && this.seq - guess.seq < this.refreshEvery) return guess.source;
     const threads = await readThreadNames(this.procRoot, pid);
     const source = guestFaultSourceOf(threads, argv);
-    // thread names decide for good; a guess from argv is re-checked next interval
+    // thread names decide for good
     if (vm && threads.some((t) => /^CPU \d+\//.test(t))) vm.faultSource = source;
+    else if (vm) vm.guessedSource = { source, seq: this.seq };
     return source;
   }
 
-  private async readDetail(stat: ProcessStat, id: string, memoryBytes: number, readNuma: boolean, readPageWalks: boolean): Promise<ProcessDetail | null> {
+  private get refreshEvery(): number {
+    return this.options.detailRefreshEveryIntervals ?? 10;
+  }
+
+  private async readDetail(stat: ProcessStat, id: string, memoryBytes: number, readNuma: boolean, readPageWalks: boolean, cgroupReads: Map<string, Promise<CgroupMemory>>): Promise<ProcessDetail | null> {
     const argvKey = `${id} ${stat.comm}`;
-    const detail = await readProcessDetail(this.procRoot, this.cgroupRoot, stat, { memoryBytes, readNuma, readPageWalks, knownArgv: this.argvOf.get(argvKey) });
-    if (detail) this.argvOf.set(argvKey, detail.argv);
+    const cached = this.details.get(id);
+    // a refresh of a process that has not run since keeps its maps, for a while
+    const keepMaps = cached && statUnchanged(cached.stamp, stat) && this.seq - cached.mapsSeq < MAPS_REFRESH_PERIODS * this.refreshEvery;
+    const knownMappings = keepMaps ? cached.detail.mappings : undefined;
+    // numa_maps walks page tables too: for one that has not run, as rarely as smaps
+    const keepNuma = readNuma && cached && statUnchanged(cached.stamp, stat) && cached.numa.length > 0 && this.seq - cached.numaSeq < WALK_UNCHANGED_PERIODS * this.refreshEvery;
+    const read = await readProcessDetail(this.procRoot, this.cgroupRoot, stat, { memoryBytes, readNuma: readNuma && !keepNuma, readPageWalks, knownArgv: this.argvOf.get(argvKey), knownMappings, cgroupReads });
+    const detail = this.withPageWalk(id, read && keepNuma ? { ...read, numa: cached.numa } : read, memoryBytes);
+    if (detail) {
+      this.argvOf.set(argvKey, detail.argv);
+      const numaRead = readNuma && !keepNuma && detail.numa.length > 0;
+      this.details.set(id, {
+        stamp: stampOf(stat, this.seq),
+        detail,
+        numa: numaRead ? detail.numa : (cached?.numa ?? []),
+        numaSeq: numaRead ? this.seq : (cached?.numaSeq ?? -Infinity),
+        mapsSeq: keepMaps ? cached.mapsSeq : this.seq,
+      });
+    }
     return detail;
+  }
+
+  /** The last detail of a process whose stat did not move, or null when it must be read. */
+  private reusableDetail(stat: ProcessStat, id: string, readNuma: boolean): ProcessDetail | null {
+    const cached = this.details.get(id);
+    if (!cached || !mayReuseDetail(cached.stamp, stat, this.seq, this.refreshEvery)) return null;
+    // numa is reported on its sampling intervals only, as for a process read in full
+    return { ...cached.detail, numa: readNuma ? cached.numa : [] };
   }
 
   /** Remembers a walked process's page-table values, or fills a skipped one's in. */
@@ -177,7 +244,7 @@ export class Collector {
     const batches = this.batches;
     this.batches = [];
     const totals = foldBatches(batches);
-    const stats = await readProcessStats(this.procRoot);
+    const stats = await this.statReader.readAll();
     const lifecycle = [...this.pendingEvents.splice(0), ...(await this.trackVms(stats, timeMs, false))];
 
     const deltas = new Map<number, { minor: number; major: number }>();
@@ -203,11 +270,24 @@ export class Collector {
     const alive = new Set(stats.map((s) => s.pid));
     const readNuma = this.seq % (this.options.numaEveryIntervals ?? 10) === 0;
     const chosenStats = chosen.map((pid) => statByPid.get(pid) ?? goneProcess(pid, totals.events));
-    // only live processes have page tables to walk: the dead take no budget
+    const reused = new Map<string, ProcessDetail>();
+    for (const s of chosenStats) {
+      const detail = alive.has(s.pid) ? this.reusableDetail(s, processId(s), readNuma) : null;
+      if (detail) reused.set(processId(s), detail);
+    }
+    // only live processes read in full have page tables to walk: the dead and the
+    // unchanged take no budget
+    const cgroupReads = new Map<string, Promise<CgroupMemory>>();
     const walks = choosePageWalks(
-      chosenStats.filter((s) => alive.has(s.pid)).map((s) => ({ id: processId(s), residentBytes: s.rssPages * PAGE_BYTES })),
+      chosenStats
+        .filter((s) => alive.has(s.pid) && !reused.has(processId(s)))
+        .map((s) => {
+          const stamp = this.details.get(processId(s))?.stamp;
+          return { id: processId(s), residentBytes: s.rssPages * PAGE_BYTES, statUnchanged: stamp !== undefined && statUnchanged(stamp, s) };
+        }),
       this.lastWalk,
-      { maxWalks: this.options.pageWalksPerInterval ?? 8, maxCostMs: this.options.pageWalkMsPerInterval ?? 50 },
+      { maxWalks: this.options.pageWalksPerInterval ?? 8, maxCostMs: this.options.pageWalkMsPerInterval ?? 50, unchangedEveryIntervals: WALK_UNCHANGED_PERIODS * this.refreshEvery },
+      this.seq,
     );
     const processes = (
       await Promise.all(
@@ -216,9 +296,8 @@ export class Collector {
           const id = processId(stat);
           // the same process only: a pid reused since is not that VM
           const vm = vmByPid.get(pid)?.id === id ? vmByPid.get(pid) : undefined;
-          const detail = alive.has(pid)
-            ? this.withPageWalk(id, await this.readDetail(stat, id, vm?.identity.memoryBytes ?? 0, readNuma, walks.has(id)), vm?.identity.memoryBytes ?? 0)
-            : null;
+          const memoryBytes = vm?.identity.memoryBytes ?? 0;
+          const detail = !alive.has(pid) ? null : (reused.get(id) ?? (await this.readDetail(stat, id, memoryBytes, readNuma, walks.has(id), cgroupReads)));
           return {
             id,
             pid,
@@ -263,6 +342,7 @@ export class Collector {
     this.prevStats = new Map(stats.map((s) => [processId(s), s]));
     this.prevHost = host;
     for (const id of this.lastWalk.keys()) if (!this.prevStats.has(id)) this.lastWalk.delete(id);
+    for (const id of this.details.keys()) if (!this.prevStats.has(id)) this.details.delete(id);
     for (const key of this.argvOf.keys()) if (!this.prevStats.has(key.slice(0, key.indexOf(' ')))) this.argvOf.delete(key);
     return judged;
   }

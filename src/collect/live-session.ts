@@ -204,9 +204,10 @@ export class LiveSession {
     this.stopped = true;
     this.wake?.();
     await this.ticking;
-    if (!this.probes) return;
+    if (!this.probes) return this.collector.close();
     await this.probes.stop();
     if (this.collector.hasPendingBatches()) await this.emit();
+    this.collector.close();
     await this.bpfStats?.restore();
     process.removeListener('exit', this.restoreStatsAtExit);
   }

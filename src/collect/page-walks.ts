@@ -24,6 +24,10 @@ export interface WalkCandidate {
   id: string;
   /** RSS from /proc/PID/stat: what a walk has to go through. */
   residentBytes: number;
+  /** Its /proc/PID/stat did not move since its detail was last read (read now only
+   * for a refresh: src/collect/detail-reuse.ts): what a walk finds moved only if the
+   * kernel changed its pages on its own (khugepaged), so it is walked rarely. */
+  statUnchanged?: boolean;
 }
 
 export interface WalkBudget {
@@ -31,6 +35,9 @@ export interface WalkBudget {
   /** Estimated CPU of all walks in one interval, ms. One walk always fits, so every
    * process is walked in turn however big it is. */
   maxCostMs: number;
+  /** A process whose stat did not move is walked again only this many intervals
+   * after its last walk. */
+  unchangedEveryIntervals: number;
 }
 
 export function walkCostMs(residentBytes: number): number {
@@ -39,7 +46,8 @@ export function walkCostMs(residentBytes: number): number {
 
 /** Which candidates get a page walk this interval: never-walked first, then the ones
  * walked longest ago, while the count and the estimated cost stay within budget. */
-export function choosePageWalks(candidates: WalkCandidate[], lastWalk: Map<string, WalkedValues>, budget: WalkBudget): Set<string> {
+export function choosePageWalks(all: WalkCandidate[], lastWalk: Map<string, WalkedValues>, budget: WalkBudget, seq: number): Set<string> {
+  const candidates = all.filter((c) => !c.statUnchanged || seq - (lastWalk.get(c.id)?.seq ?? -Infinity) >= budget.unchangedEveryIntervals);
   const never = candidates.filter((c) => !lastWalk.has(c.id));
   const stale = candidates.filter((c) => lastWalk.has(c.id)).sort((a, b) => lastWalk.get(a.id)!.seq - lastWalk.get(b.id)!.seq);
   const chosen = new Set<string>();

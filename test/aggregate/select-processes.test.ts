@@ -4,7 +4,7 @@ import { selectProcesses } from '../../src/aggregate/select-processes.js';
 import { foldBatches } from '../../src/aggregate/probe-counters.js';
 import type { ProcessStat } from '../../src/model/host.js';
 
-const stat = (pid: number, ppid = 1, comm = `p${pid}`): ProcessStat => ({ pid, comm, state: 'S', ppid, minflt: 0, majflt: 0, startTimeTicks: 1, rssPages: 0 });
+const stat = (pid: number, ppid = 1, comm = `p${pid}`): ProcessStat => ({ pid, comm, state: 'S', ppid, minflt: 0, majflt: 0, startTimeTicks: 1, rssPages: 0, cpuTicks: 0 });
 
 test('VMs, pinned pids and stalled pids always; then the busiest by faults; never kernel threads or the dead', () => {
   const totals = foldBatches([{

@@ -9,10 +9,10 @@ const small = (id: string) => ({ id, residentBytes: 64 * MiB });
 
 test('page walks: never-walked first, then the longest ago, within the count', () => {
   const last = new Map([['a', walked(5)], ['b', walked(2)], ['c', walked(9)]]);
-  const roomy = (maxWalks: number) => ({ maxWalks, maxCostMs: 1000 });
-  assert.deepEqual([...choosePageWalks(['a', 'b', 'c', 'new'].map(small), last, roomy(2))], ['new', 'b']);
-  assert.deepEqual([...choosePageWalks(['a', 'b', 'c'].map(small), last, roomy(8))].sort(), ['a', 'b', 'c']);
-  assert.equal(choosePageWalks(['a', 'b'].map(small), last, roomy(0)).size, 0);
+  const roomy = (maxWalks: number) => ({ maxWalks, maxCostMs: 1000, unchangedEveryIntervals: 60 });
+  assert.deepEqual([...choosePageWalks(['a', 'b', 'c', 'new'].map(small), last, roomy(2), 10)], ['new', 'b']);
+  assert.deepEqual([...choosePageWalks(['a', 'b', 'c'].map(small), last, roomy(8), 10)].sort(), ['a', 'b', 'c']);
+  assert.equal(choosePageWalks(['a', 'b'].map(small), last, roomy(0), 10).size, 0);
 });
 
 test('page walks: within the estimated cost; one walk always, so a huge VM gets its turn', () => {
@@ -20,13 +20,21 @@ test('page walks: within the estimated cost; one walk always, so a huge VM gets 
   assert.ok(Math.abs(walkCostMs(512 * MiB) - 6.7) < 0.1, 'a 512 MiB walk is ~6.7 ms (measured 6.7-7.4)');
   const vms = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'].map((id) => ({ id, residentBytes: 512 * MiB }));
   // 8 VMs of 512 MiB, 50 ms: 7 fit (46.6 ms), the 8th would make 53
-  assert.equal(choosePageWalks(vms, new Map(), { maxWalks: 8, maxCostMs: 50 }).size, 7);
+  assert.equal(choosePageWalks(vms, new Map(), { maxWalks: 8, maxCostMs: 50, unchangedEveryIntervals: 60 }, 10).size, 7);
   const huge = [{ id: 'big', residentBytes: 16 * GiB }, ...vms];
   // 16 GiB costs ~213 ms: alone over budget, walked alone, never with others
-  assert.deepEqual([...choosePageWalks(huge, new Map(), { maxWalks: 8, maxCostMs: 50 })], ['big']);
+  assert.deepEqual([...choosePageWalks(huge, new Map(), { maxWalks: 8, maxCostMs: 50, unchangedEveryIntervals: 60 }, 10)], ['big']);
   // once walked it goes to the back, and the small ones get their turn
   const last = new Map([['big', walked(1)]]);
-  assert.ok(!choosePageWalks(huge, last, { maxWalks: 8, maxCostMs: 50 }).has('big'));
+  assert.ok(!choosePageWalks(huge, last, { maxWalks: 8, maxCostMs: 50, unchangedEveryIntervals: 60 }, 10).has('big'));
+});
+
+test('page walks: a process whose stat did not move is walked only when its last walk is old', () => {
+  const last = new Map([['idle', walked(5)], ['busy', walked(5)]]);
+  const budget = { maxWalks: 8, maxCostMs: 1000, unchangedEveryIntervals: 60 };
+  const candidates = [{ ...small('idle'), statUnchanged: true }, small('busy'), { ...small('fresh'), statUnchanged: true }];
+  assert.deepEqual([...choosePageWalks(candidates, last, budget, 64)].sort(), ['busy', 'fresh'], 'idle walked 59 intervals ago: not yet; never walked: at once');
+  assert.deepEqual([...choosePageWalks(candidates, last, budget, 65)].sort(), ['busy', 'fresh', 'idle'], '60 intervals on: walked again');
 });
 
 test('guest RAM between walks follows anon + shmem RSS, within [0, VM size]', () => {

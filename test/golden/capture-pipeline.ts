@@ -131,7 +131,7 @@ function processTable(totals: ProbeTotals[], guest: Guest | undefined): ProcessS
   }
   if (guest) comms.set(guest.pid, 'qemu-system-x86');
   return [...comms].sort((a, b) => a[0] - b[0]).map(([pid, comm]) => ({
-    pid, comm: comm || `pid ${pid}`, state: 'S', ppid: 1, minflt: 0, majflt: 0, startTimeTicks: 0, rssPages: 0,
+    pid, comm: comm || `pid ${pid}`, state: 'S', ppid: 1, minflt: 0, majflt: 0, startTimeTicks: 0, rssPages: 0, cpuTicks: 0,
   }));
 }
 

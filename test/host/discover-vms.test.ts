@@ -56,7 +56,7 @@ test('only QEMU-named processes have their cmdline read', async () => {
 });
 
 test('a QEMU process that exited before its cmdline was read is skipped', async () => {
-  const ghost: ProcessStat = { pid: 4321, comm: 'qemu-system-x86', state: 'S', ppid: 1, minflt: 0, majflt: 0, startTimeTicks: 1, rssPages: 0 };
+  const ghost: ProcessStat = { pid: 4321, comm: 'qemu-system-x86', state: 'S', ppid: 1, minflt: 0, majflt: 0, startTimeTicks: 1, rssPages: 0, cpuTicks: 0 };
   assert.equal((await discoverVms(tree('synthetic-libvirt'), [ghost])).size, 0);
 });
 

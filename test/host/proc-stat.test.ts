@@ -17,11 +17,12 @@ test('parses the fields we use from a real stat line (sleep on Debian 12)', asyn
     majflt: 0,
     startTimeTicks: 42672,
     rssPages: 419,
+    cpuTicks: 0,
   });
 });
 
 test('comm with spaces and parentheses: split at the last ")"', () => {
-  const stat = parseProcStat(`77 (a) (b c)) R 5 77 77 0 -1 0 11 0 22 0 0 0 0 0 20 0 1 0 333 4096 44 ${tail}`);
+  const stat = parseProcStat(`77 (a) (b c)) R 5 77 77 0 -1 0 11 0 22 0 3 4 0 0 20 0 1 0 333 4096 44 ${tail}`);
   assert.equal(stat?.comm, 'a) (b c)');
   assert.equal(stat?.state, 'R');
   assert.equal(stat?.ppid, 5);
@@ -29,6 +30,7 @@ test('comm with spaces and parentheses: split at the last ")"', () => {
   assert.equal(stat?.majflt, 22);
   assert.equal(stat?.startTimeTicks, 333);
   assert.equal(stat?.rssPages, 44);
+  assert.equal(stat?.cpuTicks, 7, 'utime 3 + stime 4');
 });
 
 test('an empty comm is allowed', () => {

@@ -1,0 +1,47 @@
+// When a process's detail (status, maps, cgroup, ksm_stat...) can be carried from the
+// last read instead of read again. Reading it costs 0.3-1 ms of CPU per process
+// (docs/benchmarks.md, "Scale"); at 100 VMs every interval that alone is most of the
+// collector's cost, while a paused or idle VM's memory does not move.
+//
+// A process's own memory changes only through its faults (minflt/majflt), the kernel
+// taking pages from it (RSS falls), or its own syscalls (it ran: utime/stime moved),
+// all of which show in /proc/PID/stat, read every interval anyway. What can move with
+// none of these (KSM merging its pages, khugepaged collapsing them into huge pages,
+// page cache charged to its cgroup by another process, a NUMA migration) is caught by
+// a refresh: every process is read in full at least once every `refreshEveryIntervals`,
+// in a slot of its own (pid modulo the period) so that the refreshes of 100 VMs
+// started together spread over the period instead of landing on one interval. Pure.
+import type { ProcessStat } from '../model/host.js';
+
+/** What a process's stat line said when its detail was last read. */
+export interface DetailStamp {
+  seq: number;
+  minflt: number;
+  majflt: number;
+  rssPages: number;
+  cpuTicks: number;
+}
+
+export function stampOf(stat: ProcessStat, seq: number): DetailStamp {
+  return { seq, minflt: stat.minflt, majflt: stat.majflt, rssPages: stat.rssPages, cpuTicks: stat.cpuTicks };
+}
+
+/** Whether the process's stat line is the same as when its detail was read. */
+export function statUnchanged(stamp: DetailStamp, stat: ProcessStat): boolean {
+  return stamp.minflt === stat.minflt && stamp.majflt === stat.majflt && stamp.rssPages === stat.rssPages && stamp.cpuTicks === stat.cpuTicks;
+}
+
+/** The interval in which this pid's refresh falls, within each period. */
+export function refreshSlot(pid: number, refreshEveryIntervals: number): number {
+  return pid % refreshEveryIntervals;
+}
+
+/** True when the detail read at `stamp` still holds at interval `seq`: the stat line
+ * did not move, the reading is younger than a period, and this is not the pid's
+ * refresh slot. `refreshEveryIntervals` <= 1 reads every process every interval. */
+export function mayReuseDetail(stamp: DetailStamp | undefined, stat: ProcessStat, seq: number, refreshEveryIntervals: number): boolean {
+  if (!stamp || refreshEveryIntervals <= 1) return false;
+  if (!statUnchanged(stamp, stat)) return false;
+  if (seq - stamp.seq >= refreshEveryIntervals) return false;
+  return seq % refreshEveryIntervals !== refreshSlot(stat.pid, refreshEveryIntervals);
+}
