@@ -2,7 +2,10 @@
 //                  [--intervals N] [--warmup N] [--hotspot-keys N] [--json FILE]`
 //   WHICH: probe-cost (kernel side; root), collector (user side), variants (ideas for
 //   the user-fault program; root), all = probe-cost + collector (default),
-//   live-latency (print -> websocket in a real live session; root; [--baseline REF]).
+//   live-latency (print -> websocket in a real live session; root; [--baseline REF]),
+//   scale (real QEMU fleets, CPU and PSS of node and bpftrace; root; bench/scale.ts:
+//   [--vms 10,100,300] [--seconds 60] [--warmup 20] [--guest-mib 64] [--clients 20]
+//   [--baseline REF] [--breakdown]).
 // --compare-probes DIR also runs the probes in DIR (e.g. an older probes/, from git
 // show) side by side. Prints tables on stdout, progress on stderr; --json also writes
 // the raw results.
@@ -11,6 +14,7 @@ import { parseArgs } from 'node:util';
 import { benchProbeCost, benchVariants, DEFAULT_PROBES_DIR } from './probe-cost.js';
 import { benchCollector } from './collector.js';
 import { benchLiveLatency } from './live-latency.js';
+import { benchScale } from './scale.js';
 
 const { values, positionals } = parseArgs({
   options: {
@@ -23,6 +27,11 @@ const { values, positionals } = parseArgs({
     warmup: { type: 'string' },
     'hotspot-keys': { type: 'string', default: '10000' },
     baseline: { type: 'string' },
+    vms: { type: 'string', default: '10,100,300' },
+    seconds: { type: 'string', default: '60' },
+    'guest-mib': { type: 'string', default: '64' },
+    clients: { type: 'string', default: '20' },
+    breakdown: { type: 'boolean', default: false },
   },
   allowPositionals: true,
 });
@@ -56,5 +65,23 @@ if (which === 'live-latency') {
   const report = await benchLiveLatency({ intervals, runs, baseline: values.baseline, log });
   console.log(`${report.text}\n`);
   results.liveLatency = report;
+}
+if (which === 'scale') {
+  const vmCounts = values.vms.split(',').map(Number);
+  const numbers = [...vmCounts, Number(values.seconds), Number(values['guest-mib']), Number(values.clients), runs];
+  if (!isRoot) {
+    console.error('scale: needs root (bpftrace, QEMU)');
+    process.exit(2);
+  }
+  if (numbers.some((n) => !Number.isInteger(n) || n < 0) || vmCounts.some((n) => n < 1)) {
+    console.error('scale: --vms takes positive whole numbers separated by commas; --seconds, --guest-mib, --clients, --runs whole numbers');
+    process.exit(2);
+  }
+  const report = await benchScale({
+    vmCounts, seconds: Number(values.seconds), warmupSeconds: Number(values.warmup ?? 20), runs, guestMiB: Number(values['guest-mib']),
+    clients: Number(values.clients), baseline: values.baseline, breakdown: values.breakdown, log,
+  });
+  console.log(`${report.text}\n`);
+  results.scale = { ...report, rows: report.rows.map((r) => ({ ...r, runs: r.runs.map((x) => ({ ...x, bpftraceCorePct: Object.fromEntries(x.bpftraceCorePct) })) })) };
 }
 if (values.json) writeFileSync(values.json, `${JSON.stringify(results, null, 2)}\n`);

@@ -97,6 +97,8 @@ export class Collector {
    * probe counts, a reclaim stall at teardown) is still that VM, not a process. */
   private exitedVms = new Map<string, TrackedVm>();
   private identities: IdentityCache = new Map();
+  /** The refresh slot the next process read gets (src/collect/detail-reuse.ts). */
+  private nextSlot = 0;
   /** The last detail read in full per process, with the stat line it was read at. */
   private details = new Map<string, { stamp: DetailStamp; detail: ProcessDetail; numa: NumaNodeBytes[]; numaSeq: number; mapsSeq: number }>();
   private readonly procRoot: string;
@@ -205,7 +207,7 @@ export class Collector {
       this.argvOf.set(argvKey, detail.argv);
       const numaRead = readNuma && !keepNuma && detail.numa.length > 0;
       this.details.set(id, {
-        stamp: stampOf(stat, this.seq),
+        stamp: stampOf(stat, this.seq, cached?.stamp.slot ?? this.nextSlot++ % this.refreshEvery),
         detail,
         numa: numaRead ? detail.numa : (cached?.numa ?? []),
         numaSeq: numaRead ? this.seq : (cached?.numaSeq ?? -Infinity),

@@ -9,31 +9,30 @@
 // none of these (KSM merging its pages, khugepaged collapsing them into huge pages,
 // page cache charged to its cgroup by another process, a NUMA migration) is caught by
 // a refresh: every process is read in full at least once every `refreshEveryIntervals`,
-// in a slot of its own (pid modulo the period) so that the refreshes of 100 VMs
-// started together spread over the period instead of landing on one interval. Pure.
+// in a slot of its own, given in turn as processes are first read (not the pid modulo
+// the period: VMs started together have pids a stride apart, and a stride of 10 would
+// put them all in one slot), so that the refreshes of 100 VMs spread evenly over the
+// period instead of landing on one interval. Pure.
 import type { ProcessStat } from '../model/host.js';
 
 /** What a process's stat line said when its detail was last read. */
 export interface DetailStamp {
   seq: number;
+  /** Its refresh interval within each period (0 .. period - 1). */
+  slot: number;
   minflt: number;
   majflt: number;
   rssPages: number;
   cpuTicks: number;
 }
 
-export function stampOf(stat: ProcessStat, seq: number): DetailStamp {
-  return { seq, minflt: stat.minflt, majflt: stat.majflt, rssPages: stat.rssPages, cpuTicks: stat.cpuTicks };
+export function stampOf(stat: ProcessStat, seq: number, slot: number): DetailStamp {
+  return { seq, slot, minflt: stat.minflt, majflt: stat.majflt, rssPages: stat.rssPages, cpuTicks: stat.cpuTicks };
 }
 
 /** Whether the process's stat line is the same as when its detail was read. */
 export function statUnchanged(stamp: DetailStamp, stat: ProcessStat): boolean {
   return stamp.minflt === stat.minflt && stamp.majflt === stat.majflt && stamp.rssPages === stat.rssPages && stamp.cpuTicks === stat.cpuTicks;
-}
-
-/** The interval in which this pid's refresh falls, within each period. */
-export function refreshSlot(pid: number, refreshEveryIntervals: number): number {
-  return pid % refreshEveryIntervals;
 }
 
 /** True when the detail read at `stamp` still holds at interval `seq`: the stat line
@@ -43,5 +42,5 @@ export function mayReuseDetail(stamp: DetailStamp | undefined, stat: ProcessStat
   if (!stamp || refreshEveryIntervals <= 1) return false;
   if (!statUnchanged(stamp, stat)) return false;
   if (seq - stamp.seq >= refreshEveryIntervals) return false;
-  return seq % refreshEveryIntervals !== refreshSlot(stat.pid, refreshEveryIntervals);
+  return seq % refreshEveryIntervals !== stamp.slot % refreshEveryIntervals;
 }

@@ -56,7 +56,10 @@ export async function discoverVms(procRoot: string, stats: ProcessStat[], known:
       // gone before we read it: not known either way, look again if it is still listed
       if (argv === null) return null;
       const identity = isQemuProcess(stat.comm, argv) ? identifyVm(argv, cgroupText ?? '', stat.pid) : null;
-      known.set(key, identity);
+      // a VM known only by pid, or whose cgroup could not be read, may be named once
+      // its manager has moved it into its scope: read it again next time
+      const settled = cgroupText !== null && (identity === null || identity.name !== `qemu-${stat.pid}`);
+      if (settled) known.set(key, identity);
       return identity ? [stat.pid, identity] : null;
     }),
   );

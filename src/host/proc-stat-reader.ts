@@ -6,8 +6,10 @@
 // counters, and the descriptor names that task for good: once it has exited, the
 // read fails with ESRCH, even if its pid has been given to a new process (which we
 // then open afresh). Held descriptors take 1/3 of the CPU (docs/benchmarks.md,
-// "Scale"). At most `maxHeld` are kept open (the soft RLIMIT_NOFILE is often 1024);
-// processes beyond that are read the old way. IO; parsing is parseProcStat.
+// "Scale"). At most `maxHeld` are kept open (Node raises the soft RLIMIT_NOFILE to the
+// hard one, which a service may set as low as 1024); processes beyond that are read
+// the old way, and so is everything once the process runs out of descriptors
+// (EMFILE): the cap then drops to what is held. IO; parsing is parseProcStat.
 import { closeSync, openSync, readSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import type { ProcessStat } from '../model/host.js';
@@ -15,12 +17,19 @@ import { isNoDataError, readCounterTextOrNull } from './read-proc-file.js';
 import { parseProcStat } from './proc-stat.js';
 
 const LINE_BUFFER_BYTES = 4096;
+/** Descriptors given back when the process runs out, for everything else it opens. */
+const RESERVED_DESCRIPTORS = 64;
+
+function isOutOfDescriptors(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  return code === 'EMFILE' || code === 'ENFILE';
+}
 
 export class ProcStatReader {
   private readonly held = new Map<number, number>();
   private readonly buffer = Buffer.alloc(LINE_BUFFER_BYTES);
 
-  constructor(private readonly procRoot = '/proc', private readonly maxHeld = 2048) {}
+  constructor(private readonly procRoot = '/proc', private maxHeld = 1024) {}
 
   /** Every process under procRoot, sorted by pid; processes that exit while we read are skipped. */
   async readAll(): Promise<ProcessStat[]> {
@@ -61,6 +70,11 @@ export class ProcStatReader {
     try {
       const bytes = readSync(fd, this.buffer, 0, LINE_BUFFER_BYTES, 0);
       if (bytes > 0 && bytes < LINE_BUFFER_BYTES) return this.buffer.toString('utf8', 0, bytes);
+      // a line that fills the buffer (never seen: they are ~300 bytes) is read whole
+      if (bytes === LINE_BUFFER_BYTES) {
+        this.release(pid, fd);
+        return readCounterTextOrNull(`${this.procRoot}/${pid}/stat`);
+      }
     } catch (err) {
       if (!isNoDataError(err)) throw err;
     }
@@ -76,7 +90,10 @@ export class ProcStatReader {
       fd = openSync(path, 'r');
     } catch (err) {
       if (isNoDataError(err)) return null;
-      throw err;
+      if (!isOutOfDescriptors(err)) throw err;
+      this.maxHeld = Math.max(0, this.held.size - RESERVED_DESCRIPTORS);
+      for (const [heldPid, heldFd] of [...this.held].slice(this.maxHeld)) this.release(heldPid, heldFd);
+      return readCounterTextOrNull(path);
     }
     this.held.set(pid, fd);
     return this.readHeld(pid);

@@ -1,0 +1,95 @@
+// When a process's detail may be carried from the last read (src/collect/detail-reuse.ts):
+// only while its stat line did not move, never on its refresh slot, never once the
+// reading is a period old; and the refreshes of VMs started together spread over the period.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ProcessStat } from '../../src/model/host.js';
+import { mayReuseDetail, stampOf, statUnchanged } from '../../src/collect/detail-reuse.js';
+
+const PERIOD = 10;
+const statOf = (over: Partial<ProcessStat> = {}): ProcessStat => ({
+  pid: 1003, comm: 'qemu-system-x86', state: 'S', ppid: 1, minflt: 5000, majflt: 7, startTimeTicks: 4200, rssPages: 131072, cpuTicks: 900, ...over,
+});
+
+test('stampOf keeps the interval and the four fields that show a process changed', () => {
+  assert.deepEqual(stampOf(statOf(), 42, 3), { seq: 42, slot: 3, minflt: 5000, majflt: 7, rssPages: 131072, cpuTicks: 900 });
+});
+
+test('statUnchanged: the same four fields are unchanged; state, ppid and comm do not count', () => {
+  const stamp = stampOf(statOf(), 0, 3);
+  assert.equal(statUnchanged(stamp, statOf()), true);
+  assert.equal(statUnchanged(stamp, statOf({ state: 'R', ppid: 2, comm: 'other' })), true);
+  assert.equal(statUnchanged(stamp, statOf({ minflt: 5001 })), false);
+});
+
+test('an unchanged process reuses its detail, except on its refresh slot', () => {
+  const stamp = stampOf(statOf(), 0, 3); // slot 3
+  for (const seq of [1, 2, 4, 5, 6, 7, 8, 9]) assert.equal(mayReuseDetail(stamp, statOf(), seq, PERIOD), true, `seq ${seq}`);
+  assert.equal(mayReuseDetail(stamp, statOf(), 3, PERIOD), false, 'its slot: read in full');
+  // the slot comes back every period; read at 3, it reuses until 13
+  const readAtSlot = stampOf(statOf(), 3, 3);
+  assert.equal(mayReuseDetail(readAtSlot, statOf(), 12, PERIOD), true);
+  assert.equal(mayReuseDetail(readAtSlot, statOf(), 13, PERIOD), false);
+});
+
+test('a reading a period old is read again even off its slot (intervals skipped)', () => {
+  const stamp = stampOf(statOf(), 4, 3); // slot 3; 13 was skipped
+  assert.equal(mayReuseDetail(stamp, statOf(), 12, PERIOD), true, '8 intervals old');
+  assert.equal(mayReuseDetail(stamp, statOf(), 14, PERIOD), false, '10 intervals old, seq 14 is slot 4');
+  assert.equal(mayReuseDetail(stamp, statOf(), 25, PERIOD), false, '21 intervals old');
+});
+
+test('any one of minflt, majflt, rssPages, cpuTicks moving forces a read', () => {
+  const stamp = stampOf(statOf(), 0, 3);
+  const seq = 5; // off slot 3, half a period old: reused when nothing moved
+  assert.equal(mayReuseDetail(stamp, statOf(), seq, PERIOD), true);
+  for (const moved of [{ minflt: 5001 }, { majflt: 8 }, { rssPages: 131071 }, { cpuTicks: 901 }]) {
+    assert.equal(mayReuseDetail(stamp, statOf(moved), seq, PERIOD), false, JSON.stringify(moved));
+  }
+});
+
+test('a period of 1 or less never reuses', () => {
+  const stamp = stampOf(statOf(), 0, 3);
+  for (const period of [1, 0, -5]) {
+    for (const seq of [0, 1, 2, 5]) assert.equal(mayReuseDetail(stamp, statOf(), seq, period), false, `period ${period} seq ${seq}`);
+  }
+  // and 2 does (slot 3 of a period of 2 is slot 1: even intervals reuse)
+  assert.equal(mayReuseDetail(stamp, statOf(), 0, 2), true);
+});
+
+test('a process never read (no stamp) is read', () => {
+  for (const seq of [0, 1, 5]) assert.equal(mayReuseDetail(undefined, statOf(), seq, PERIOD), false);
+});
+
+test('100 unchanged processes started together, pids a stride of 10 apart: each read once a period, 10 reads every interval', () => {
+  // slots are given in turn, as the collector does: a pid modulo the period would put
+  // all of these in slot 0
+  const stats = Array.from({ length: 100 }, (_, i) => statOf({ pid: 1000 + 10 * i }));
+  const slotOf = new Map(stats.map((stat, i) => [stat.pid, i % PERIOD]));
+  const stamps = new Map<number, ReturnType<typeof stampOf>>();
+  const readsByPid = new Map<number, number[]>();
+  const readsPerInterval: number[] = [];
+  const periods = 3;
+  // interval 0 reads everything (nothing known yet); then three full periods
+  for (let seq = 0; seq <= periods * PERIOD; seq++) {
+    let reads = 0;
+    for (const stat of stats) {
+      if (mayReuseDetail(stamps.get(stat.pid), stat, seq, PERIOD)) continue;
+      stamps.set(stat.pid, stampOf(stat, seq, slotOf.get(stat.pid)!));
+      readsByPid.set(stat.pid, [...(readsByPid.get(stat.pid) ?? []), seq]);
+      reads++;
+    }
+    readsPerInterval.push(reads);
+  }
+  assert.equal(readsPerInterval[0], 100, 'first interval: all read');
+  assert.deepEqual(readsPerInterval.slice(1), Array(periods * PERIOD).fill(10));
+  for (const stat of stats) {
+    const seqs = readsByPid.get(stat.pid)!.slice(1);
+    assert.equal(seqs.length, periods, `pid ${stat.pid}: once per period`);
+    // one read in each period 1..10, 11..20, 21..30, always on the pid's slot
+    seqs.forEach((seq, p) => {
+      assert.ok(seq > p * PERIOD && seq <= (p + 1) * PERIOD, `pid ${stat.pid} read at ${seq}`);
+      assert.equal(seq % PERIOD, slotOf.get(stat.pid));
+    });
+  }
+});
