@@ -42,13 +42,15 @@ const identityKey = (stat: ProcessStat): string => `${processId(stat)} ${stat.co
  * processes not in `known` (which it fills, and prunes of processes gone). */
 export async function discoverVms(procRoot: string, stats: ProcessStat[], known: IdentityCache = new Map()): Promise<Map<number, VmIdentity>> {
   const candidates = stats.filter((s) => isQemuComm(s.comm));
+  const vms = new Map<number, VmIdentity>();
+  const unknown: ProcessStat[] = [];
+  for (const stat of candidates) {
+    const key = identityKey(stat);
+    if (!known.has(key)) unknown.push(stat);
+    else if (known.get(key)) vms.set(stat.pid, known.get(key)!);
+  }
   const found = await Promise.all(
-    candidates.map(async (stat): Promise<[number, VmIdentity] | null> => {
-      const key = identityKey(stat);
-      if (known.has(key)) {
-        const identity = known.get(key);
-        return identity ? [stat.pid, identity] : null;
-      }
+    unknown.map(async (stat): Promise<[number, VmIdentity] | null> => {
       const [argv, cgroupText] = await Promise.all([
         readArgv(procRoot, stat.pid),
         readTextOrNull(`${procRoot}/${stat.pid}/cgroup`),
@@ -59,13 +61,14 @@ export async function discoverVms(procRoot: string, stats: ProcessStat[], known:
       // a VM known only by pid, or whose cgroup could not be read, may be named once
       // its manager has moved it into its scope: read it again next time
       const settled = cgroupText !== null && (identity === null || identity.name !== `qemu-${stat.pid}`);
-      if (settled) known.set(key, identity);
+      if (settled) known.set(identityKey(stat), identity);
       return identity ? [stat.pid, identity] : null;
     }),
   );
+  for (const entry of found) if (entry) vms.set(entry[0], entry[1]);
   const listed = new Set(candidates.map(identityKey));
   for (const key of known.keys()) if (!listed.has(key)) known.delete(key);
-  return new Map(found.filter((entry): entry is [number, VmIdentity] => entry !== null));
+  return vms;
 }
 
 /** Process ids that appeared and disappeared between two reads. */

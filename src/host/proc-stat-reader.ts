@@ -10,8 +10,7 @@
 // hard one, which a service may set as low as 1024); processes beyond that are read
 // the old way, and so is everything once the process runs out of descriptors
 // (EMFILE): the cap then drops to what is held. IO; parsing is parseProcStat.
-import { closeSync, openSync, readSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { closeSync, openSync, readdirSync, readSync } from 'node:fs';
 import type { ProcessStat } from '../model/host.js';
 import { isNoDataError, readCounterTextOrNull } from './read-proc-file.js';
 import { parseProcStat } from './proc-stat.js';
@@ -28,6 +27,9 @@ function isOutOfDescriptors(err: unknown): boolean {
 export class ProcStatReader {
   private readonly held = new Map<number, number>();
   private readonly buffer = Buffer.alloc(LINE_BUFFER_BYTES);
+  /** The last line read per pid and what it parsed to: an idle process's line does
+   * not change, and is not parsed again. */
+  private readonly lastLine = new Map<number, { text: string; stat: ProcessStat | null }>();
 
   constructor(private readonly procRoot = '/proc', private maxHeld = 1024) {}
 
@@ -35,7 +37,9 @@ export class ProcStatReader {
   async readAll(): Promise<ProcessStat[]> {
     let names: string[];
     try {
-      names = await readdir(this.procRoot);
+      // synchronous: listing /proc takes no process's locks, and the thread pool's
+      // round trip costs more than the listing
+      names = readdirSync(this.procRoot);
     } catch (err) {
       if (isNoDataError(err)) return [];
       throw err;
@@ -47,10 +51,14 @@ export class ProcStatReader {
       const pid = Number(name);
       listed.add(pid);
       const text = this.readHeld(pid) ?? this.readFresh(pid);
-      const stat = text === null ? null : parseProcStat(text);
+      if (text === null) continue;
+      const last = this.lastLine.get(pid);
+      const stat = last?.text === text ? last.stat : parseProcStat(text);
+      if (last?.text !== text) this.lastLine.set(pid, { text, stat });
       if (stat) stats.push(stat);
     }
     for (const [pid, fd] of this.held) if (!listed.has(pid)) this.release(pid, fd);
+    for (const pid of this.lastLine.keys()) if (!listed.has(pid)) this.lastLine.delete(pid);
     return stats.sort((a, b) => a.pid - b.pid);
   }
 
