@@ -82,6 +82,11 @@ if (which === 'scale') {
     clients: Number(values.clients), baseline: values.baseline, breakdown: values.breakdown, log,
   });
   console.log(`${report.text}\n`);
+  const wrong = report.rows.filter((r) => r.runs.some((x) => x.vmsRight < r.vms));
+  if (wrong.length > 0) {
+    console.error(`scale: /metrics did not list every VM with its guest RAM (${wrong.map((r) => `${r.vms} VMs, ${r.tree}`).join('; ')}): a number is wrong`);
+    process.exitCode = 1;
+  }
   results.scale = { ...report, rows: report.rows.map((r) => ({ ...r, runs: r.runs.map((x) => ({ ...x, bpftraceCorePct: Object.fromEntries(x.bpftraceCorePct) })) })) };
 }
 if (values.json) writeFileSync(values.json, `${JSON.stringify(results, null, 2)}\n`);

@@ -5,7 +5,8 @@
 //                               with bpftrace 0.23 and 0.27, test/versions/run.mjs) and lab
 //                               (Debian's 6.1 and 6.12 booted with real KVM inside,
 //                               test/lab/run.mjs); then the README's "Runs on" table is
-//                               checked against what the lanes ran (test/runs-on.mjs)
+//                               checked against what the lanes ran (test/runs-on.mjs);
+//                               last the scale benchmark with 30 real QEMUs prints its table
 //   node test/run.mjs --unit    unit tests only (no root needed)
 //   node test/run.mjs --no-lanes  the default suite without the two lanes
 //   node test/run.mjs FILE...   just those files
@@ -58,9 +59,13 @@ const count = (name) => Number(tap.match(new RegExp(`^# ${name} (\\d+)$`, 'm'))?
 console.log(`\ntests: ${count('pass')} passed, ${count('fail')} failed, ${count('skipped')} skipped`);
 let status = result.status ?? 1;
 if (lanes && explicit.length === 0) {
-  for (const lane of ['test/versions/run.mjs', 'test/lab/run.mjs', 'test/runs-on.mjs']) {
+  // the scale benchmark, small (bench/scale.ts): its table shows this tree's cost per
+  // VM next to the figures in docs/benchmarks.md; it fails only when it cannot run or a
+  // VM's guest RAM is wrong in /metrics
+  const scale = ['--import', 'tsx', 'bench/run.ts', 'scale', '--vms', '30', '--seconds', '20', '--warmup', '15', '--runs', '1', '--clients', '20'];
+  for (const [lane, argv] of [['test/versions/run.mjs'], ['test/lab/run.mjs'], ['test/runs-on.mjs'], ['bench scale (30 VMs)', scale]]) {
     const started = Date.now();
-    const r = spawnSync(process.execPath, [join(root, lane)], { stdio: 'inherit', cwd: root });
+    const r = spawnSync(process.execPath, argv ?? [join(root, lane)], { stdio: 'inherit', cwd: root });
     console.log(`${lane}: ${r.status === 0 ? 'passed' : 'FAILED'} (${Math.round((Date.now() - started) / 1000)} s)`);
     if (r.status !== 0) status = status || 1;
   }
