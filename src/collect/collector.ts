@@ -11,7 +11,7 @@ import { buildSnapshot, type TrackedProcess } from '../aggregate/build-snapshot.
 import { makeEvent } from '../aggregate/events.js';
 import { ProcStatReader } from '../host/proc-stat-reader.js';
 import { discoverVms, diffProcessSets, processId, type IdentityCache } from '../host/discover-vms.js';
-import { readProcessDetail } from '../host/process-detail.js';
+import { readProcessCgroupMemory, readProcessDetail } from '../host/process-detail.js';
 import { readHostMemory, vmstatDelta } from '../host/host-memory.js';
 import { readVirtIsa } from '../host/virt-isa.js';
 import type { VirtIsa } from '../model/host.js';
@@ -19,7 +19,7 @@ import { guestFaultSourceOf, readThreadNames } from '../host/vcpu-threads.js';
 import { LeakTracker } from '../detect/run-detectors.js';
 import { SlabinfoReader } from '../detect/slabinfo.js';
 import { carriedGuestRam, choosePageWalks, type WalkedValues } from './page-walks.js';
-import { mayReuseDetail, stampOf, statUnchanged, type DetailStamp } from './detail-reuse.js';
+import { mayReuseDetail, ranSince, stampOf, statUnchanged, type DetailStamp } from './detail-reuse.js';
 import type { CgroupMemory, NumaNodeBytes } from '../model/snapshot.js';
 
 /** A process that has not run is walked (smaps: 50 reads of a page each for a QEMU
@@ -51,9 +51,10 @@ export interface CollectorOptions {
   pageWalksPerInterval?: number;
   /** ...and at most this many ms of their estimated CPU (one walk always). Default 50. */
   pageWalkMsPerInterval?: number;
-  /** A process whose /proc/PID/stat did not move (no fault, no CPU time, same RSS) keeps
-   * its last detail, read in full again at least every this many intervals
-   * (src/collect/detail-reuse.ts). Default 10; 1 reads every process every interval. */
+  /** A process whose faults and RSS in /proc/PID/stat did not move keeps its last
+   * detail (its cgroup re-read if it used CPU), read in full again at least every this
+   * many intervals (src/collect/detail-reuse.ts). Default 10; 1 reads every process
+   * every interval. */
   detailRefreshEveryIntervals?: number;
   /** The leak detectors' window (src/detect/); default 10 min. */
   leakWindowMs?: number;
@@ -273,13 +274,18 @@ export class Collector {
     const readNuma = this.seq % (this.options.numaEveryIntervals ?? 10) === 0;
     const chosenStats = chosen.map((pid) => statByPid.get(pid) ?? goneProcess(pid, totals.events));
     const reused = new Map<string, ProcessDetail>();
+    const cgroupReads = new Map<string, Promise<CgroupMemory>>();
     for (const s of chosenStats) {
-      const detail = alive.has(s.pid) ? this.reusableDetail(s, processId(s), readNuma) : null;
-      if (detail) reused.set(processId(s), detail);
+      const id = processId(s);
+      const detail = alive.has(s.pid) ? this.reusableDetail(s, id, readNuma) : null;
+      if (!detail) continue;
+      // one that ran may have charged page cache to its cgroup: that, read again
+      const ran = ranSince(this.details.get(id)!.stamp, s);
+      const cgroup = ran ? await readProcessCgroupMemory(this.procRoot, this.cgroupRoot, s.pid, cgroupReads) : detail.cgroup;
+      if (cgroup) reused.set(id, { ...detail, cgroup });
     }
     // only live processes read in full have page tables to walk: the dead and the
     // unchanged take no budget
-    const cgroupReads = new Map<string, Promise<CgroupMemory>>();
     const walks = choosePageWalks(
       chosenStats
         .filter((s) => alive.has(s.pid) && !reused.has(processId(s)))

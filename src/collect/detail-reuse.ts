@@ -3,12 +3,15 @@
 // (docs/benchmarks.md, "Scale"); at 100 VMs every interval that alone is most of the
 // collector's cost, while a paused or idle VM's memory does not move.
 //
-// A process's own memory changes only through its faults (minflt/majflt), the kernel
-// taking pages from it (RSS falls), or its own syscalls (it ran: utime/stime moved),
-// all of which show in /proc/PID/stat, read every interval anyway. What can move with
-// none of these (KSM merging its pages, khugepaged collapsing them into huge pages,
-// page cache charged to its cgroup by another process, a NUMA migration) is caught by
-// a refresh: every process is read in full at least once every `refreshEveryIntervals`,
+// A process's resident memory grows only through faults (minflt/majflt; pages faulted
+// in for it by another task, vhost or GUP, still move its RSS) and shrinks only with
+// its RSS, all of which /proc/PID/stat shows, read every interval anyway: while they
+// stand still, status (RSS by kind, swap) and maps-derived values stand still too. Its
+// memory cgroup is another matter: a process that ran (utime/stime moved) may have
+// charged page cache to it by read()/write() with no fault, so the collector re-reads
+// the cgroup alone for those (`ranSince`). What can move with none of these (KSM
+// merging its pages, khugepaged collapsing them into huge pages, page cache charged to
+// its cgroup by another process, a NUMA migration) is caught by a refresh: every process is read in full at least once every `refreshEveryIntervals`,
 // in a slot of its own, given in turn as processes are first read (not the pid modulo
 // the period: VMs started together have pids a stride apart, and a stride of 10 would
 // put them all in one slot), so that the refreshes of 100 VMs spread evenly over the
@@ -30,12 +33,18 @@ export function stampOf(stat: ProcessStat, seq: number, slot: number): DetailSta
   return { seq, slot, minflt: stat.minflt, majflt: stat.majflt, rssPages: stat.rssPages, cpuTicks: stat.cpuTicks };
 }
 
-/** Whether the process's stat line is the same as when its detail was read. */
+/** Whether the process's memory counters (faults, RSS) are what they were when its
+ * detail was read. */
 export function statUnchanged(stamp: DetailStamp, stat: ProcessStat): boolean {
-  return stamp.minflt === stat.minflt && stamp.majflt === stat.majflt && stamp.rssPages === stat.rssPages && stamp.cpuTicks === stat.cpuTicks;
+  return stamp.minflt === stat.minflt && stamp.majflt === stat.majflt && stamp.rssPages === stat.rssPages;
 }
 
-/** True when the detail read at `stamp` still holds at interval `seq`: the stat line
+/** Whether the process used CPU since its detail was read (its cgroup may have moved). */
+export function ranSince(stamp: DetailStamp, stat: ProcessStat): boolean {
+  return stamp.cpuTicks !== stat.cpuTicks;
+}
+
+/** True when the detail read at `stamp` still holds at interval `seq`: faults and RSS
  * did not move, the reading is younger than a period, and this is not the pid's
  * refresh slot. `refreshEveryIntervals` <= 1 reads every process every interval. */
 export function mayReuseDetail(stamp: DetailStamp | undefined, stat: ProcessStat, seq: number, refreshEveryIntervals: number): boolean {

@@ -62,6 +62,23 @@ async function ksmMergedPages(dir: string): Promise<number> {
   return Number((await readTextOrNull(`${dir}/ksm_merging_pages`)) ?? 0) || 0;
 }
 
+/** The memory cgroup named by a /proc/PID/cgroup text, read once per interval per
+ * cgroup when the caller passes `cgroupReads`. */
+function cgroupMemoryOf(cgroupRoot: string, cgroupText: string, cgroupReads?: Map<string, Promise<CgroupMemory>>): Promise<CgroupMemory> {
+  const { memoryPath, unifiedPath } = parseProcCgroup(cgroupText);
+  const key = `${memoryPath}\0${unifiedPath}`;
+  const read = cgroupReads?.get(key) ?? readCgroupMemory(cgroupRoot, memoryPath, unifiedPath);
+  cgroupReads?.set(key, read);
+  return read;
+}
+
+/** A process's memory cgroup alone (for a process whose other detail is carried), or
+ * null when it has exited. */
+export async function readProcessCgroupMemory(procRoot: string, cgroupRoot: string, pid: number, cgroupReads?: Map<string, Promise<CgroupMemory>>): Promise<CgroupMemory | null> {
+  const cgroupText = await readTextOrNull(`${procRoot}/${pid}/cgroup`);
+  return cgroupText === null ? null : cgroupMemoryOf(cgroupRoot, cgroupText, cgroupReads);
+}
+
 export async function readProcessDetail(
   procRoot: string,
   cgroupRoot: string,
@@ -87,11 +104,7 @@ export async function readProcessDetail(
   const smaps = guestRam && walk ? await readLockedTextOrNull(`${dir}/smaps`) : null;
   // a VM whose guest RAM was not found has no smaps read: its rollup then
   const rollupText = walk && smaps === null && rollup === null ? await readLockedTextOrNull(`${dir}/smaps_rollup`) : rollup;
-  const cgroupPaths = parseProcCgroup(cgroupText ?? '');
-  const cgroupKey = `${cgroupPaths.memoryPath}\0${cgroupPaths.unifiedPath}`;
-  const cgroupRead = opts.cgroupReads?.get(cgroupKey) ?? readCgroupMemory(cgroupRoot, cgroupPaths.memoryPath, cgroupPaths.unifiedPath);
-  opts.cgroupReads?.set(cgroupKey, cgroupRead);
-  const cgroup = await cgroupRead;
+  const cgroup = await cgroupMemoryOf(cgroupRoot, cgroupText ?? '', opts.cgroupReads);
 
   const after = readProcessStat(procRoot, stat.pid);
   if (after === null || after.startTimeTicks !== stat.startTimeTicks) return null;

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ProcessStat } from '../../src/model/host.js';
-import { mayReuseDetail, stampOf, statUnchanged } from '../../src/collect/detail-reuse.js';
+import { mayReuseDetail, ranSince, stampOf, statUnchanged } from '../../src/collect/detail-reuse.js';
 
 const PERIOD = 10;
 const statOf = (over: Partial<ProcessStat> = {}): ProcessStat => ({
@@ -15,7 +15,7 @@ test('stampOf keeps the interval and the four fields that show a process changed
   assert.deepEqual(stampOf(statOf(), 42, 3), { seq: 42, slot: 3, minflt: 5000, majflt: 7, rssPages: 131072, cpuTicks: 900 });
 });
 
-test('statUnchanged: the same four fields are unchanged; state, ppid and comm do not count', () => {
+test('statUnchanged: faults and RSS the same; state, ppid, comm and CPU time do not count', () => {
   const stamp = stampOf(statOf(), 0, 3);
   assert.equal(statUnchanged(stamp, statOf()), true);
   assert.equal(statUnchanged(stamp, statOf({ state: 'R', ppid: 2, comm: 'other' })), true);
@@ -39,13 +39,18 @@ test('a reading a period old is read again even off its slot (intervals skipped)
   assert.equal(mayReuseDetail(stamp, statOf(), 25, PERIOD), false, '21 intervals old');
 });
 
-test('any one of minflt, majflt, rssPages, cpuTicks moving forces a read', () => {
+test('any one of minflt, majflt, rssPages moving forces a read; CPU time alone only says it ran', () => {
   const stamp = stampOf(statOf(), 0, 3);
   const seq = 5; // off slot 3, half a period old: reused when nothing moved
   assert.equal(mayReuseDetail(stamp, statOf(), seq, PERIOD), true);
-  for (const moved of [{ minflt: 5001 }, { majflt: 8 }, { rssPages: 131071 }, { cpuTicks: 901 }]) {
+  for (const moved of [{ minflt: 5001 }, { majflt: 8 }, { rssPages: 131071 }]) {
     assert.equal(mayReuseDetail(stamp, statOf(moved), seq, PERIOD), false, JSON.stringify(moved));
   }
+  // a running VM that takes no fault keeps its detail (its cgroup is read again: ranSince)
+  assert.equal(mayReuseDetail(stamp, statOf({ cpuTicks: 901 }), seq, PERIOD), true);
+  assert.equal(ranSince(stamp, statOf({ cpuTicks: 901 })), true);
+  assert.equal(ranSince(stamp, statOf()), false);
+  assert.equal(statUnchanged(stamp, statOf({ cpuTicks: 901 })), true);
 });
 
 test('a period of 1 or less never reuses', () => {

@@ -93,3 +93,59 @@ test('idle VMs: rows equal /proc while their detail is carried; their cgroup fil
   const faultsOf = (stat: string): string => stat.slice(stat.lastIndexOf(')') + 2).split(' ').slice(7, 10).join(' ');
   assert.equal(faultsOf(readFileSync(`/proc/${pids[0]}/stat`, 'utf8')), faultsOf(vmStatBefore), "the VM's minflt/majflt did not move");
 });
+
+test('a process that runs without faulting keeps its detail but its cgroup is read every interval', { skip, timeout: 120_000 }, async () => {
+  // a reader in a memory cgroup of its own reads a sparse file through the page cache
+  // into one buffer (readinto: no new memory, no faults): its cgroup grows each
+  // interval while its faults and RSS stand still
+  const cgroup = `${CGROUP}-reader`;
+  const file = `/var/tmp/faultline-sparse-${process.pid}`;
+  mkdirSync(cgroup);
+  writeFileSync(file, '');
+  const { truncateSync, rmSync } = await import('node:fs');
+  truncateSync(file, 96 * MiB);
+  const script = [
+    'import os, sys, time',
+    `open("${cgroup}/cgroup.procs", "w").write(str(os.getpid()))`,
+    'buf = bytearray(1 << 20)',
+    `f = open("${file}", "rb", buffering=0)`,
+    'print("ready", flush=True)',
+    'sys.stdin.readline()',
+    'while f.readinto(buf) > 0: time.sleep(0.04)',
+    'print("done", flush=True)',
+    'sys.stdin.readline()',
+  ].join('\n');
+  const reader = spawn('python3', ['-c', script], { stdio: ['pipe', 'pipe', 'inherit'] });
+  children.push(reader);
+  const lines = createInterface({ input: reader.stdout! });
+  const nextLine = (): Promise<string> => new Promise((resolve) => lines.once('line', resolve));
+  try {
+    assert.equal(await nextLine(), 'ready');
+    const run = startLive(['--interval', '500ms', '--groups', 'faults', '--pid', String(reader.pid)]);
+    try {
+      await run.waitFor((_s, all) => all.filter((s) => s.vms.some((v) => v.pid === reader.pid)).length >= 4, 60_000, 'the reader listed');
+      const first = run.snapshots.length;
+      reader.stdin!.write('go\n');
+      assert.equal(await nextLine(), 'done');
+      await run.waitFor((_s, all) => all.length >= first + 10, 30_000, '10 more snapshots');
+      const rows = run.snapshots.slice(first - 1).map((s) => s.vms.find((v) => v.pid === reader.pid)).filter((r): r is VmSnapshot => r !== undefined);
+      // intervals in which the reader took no fault and kept its RSS, yet its row's
+      // cgroup grew: only a cgroup read of a carried detail shows that every interval
+      let grewWithoutFaults = 0;
+      for (let i = 1; i < rows.length; i++) {
+        const [a, b] = [rows[i - 1]!, rows[i]!];
+        if (b.faults.minor === 0 && b.faults.major === 0 && a.rss.totalBytes === b.rss.totalBytes && b.cgroup.usageBytes - a.cgroup.usageBytes >= 4 * MiB) grewWithoutFaults++;
+      }
+      assert.ok(grewWithoutFaults >= 3, `the cgroup grew in ${grewWithoutFaults} fault-free intervals of the read (~2.4 s of reading, 500 ms intervals): ${JSON.stringify(rows.map((r) => [r.faults.minor, r.rss.totalBytes, r.cgroup.usageBytes]))}`);
+      const usage = Number(readFileSync(`${cgroup}/memory.usage_in_bytes`, 'utf8'));
+      assert.ok(Math.abs(rows.at(-1)!.cgroup.usageBytes - usage) <= 4 * MiB, 'the last row within 4 MiB of memory.usage_in_bytes');
+    } finally {
+      await run.stop();
+    }
+  } finally {
+    reader.kill('SIGKILL');
+    await new Promise((r) => (reader.exitCode === null && reader.signalCode === null ? reader.once('exit', r) : r(null)));
+    await removeCgroup(cgroup);
+    rmSync(file, { force: true });
+  }
+});
