@@ -22,12 +22,12 @@ import { carriedGuestRam, choosePageWalks, type WalkedValues } from './page-walk
 import { mayReuseDetail, ranSince, stampOf, statUnchanged, type DetailStamp } from './detail-reuse.js';
 import type { CgroupMemory, NumaNodeBytes } from '../model/snapshot.js';
 
-/** A process that has not run is walked (smaps: 50 reads of a page each for a QEMU
- * process, each a thread-pool round trip) once in this many refresh periods: only
- * khugepaged can change what the walk finds (AnonHugePages), and it is slow. */
+/** A process whose faults and RSS did not move is walked (smaps: 50 reads of a page
+ * each for a QEMU process, each a thread-pool round trip) once in this many refresh
+ * periods: only khugepaged can change what the walk finds (AnonHugePages), and it is slow. */
 const WALK_UNCHANGED_PERIODS = 30;
 
-/** A process that has not run keeps its maps this many refresh periods. */
+/** A process whose faults and RSS did not move keeps its maps this many refresh periods. */
 const MAPS_REFRESH_PERIODS = 6;
 
 /** /proc/PID/stat counts RSS in pages of this size (x86-64). */
@@ -197,11 +197,12 @@ export class Collector {
   private async readDetail(stat: ProcessStat, id: string, memoryBytes: number, readNuma: boolean, readPageWalks: boolean, cgroupReads: Map<string, Promise<CgroupMemory>>): Promise<ProcessDetail | null> {
     const argvKey = `${id} ${stat.comm}`;
     const cached = this.details.get(id);
-    // a refresh of a process that has not run since keeps its maps, for a while
-    const keepMaps = cached && statUnchanged(cached.stamp, stat) && this.seq - cached.mapsSeq < MAPS_REFRESH_PERIODS * this.refreshEvery;
+    const unchanged = cached !== undefined && statUnchanged(cached.stamp, stat);
+    // a refresh of a process that took no fault since keeps its maps, for a while
+    const keepMaps = unchanged && this.seq - cached.mapsSeq < MAPS_REFRESH_PERIODS * this.refreshEvery;
     const knownMappings = keepMaps ? cached.detail.mappings : undefined;
-    // numa_maps walks page tables too: for one that has not run, as rarely as smaps
-    const keepNuma = readNuma && cached && statUnchanged(cached.stamp, stat) && cached.numa.length > 0 && this.seq - cached.numaSeq < WALK_UNCHANGED_PERIODS * this.refreshEvery;
+    // numa_maps walks page tables too: for one that took no fault, as rarely as smaps
+    const keepNuma = readNuma && unchanged && cached.numa.length > 0 && this.seq - cached.numaSeq < WALK_UNCHANGED_PERIODS * this.refreshEvery;
     const read = await readProcessDetail(this.procRoot, this.cgroupRoot, stat, { memoryBytes, readNuma: readNuma && !keepNuma, readPageWalks, knownArgv: this.argvOf.get(argvKey), knownMappings, cgroupReads });
     const detail = this.withPageWalk(id, read && keepNuma ? { ...read, numa: cached.numa } : read, memoryBytes);
     if (detail) {
@@ -218,7 +219,7 @@ export class Collector {
     return detail;
   }
 
-  /** The last detail of a process whose stat did not move, or null when it must be read. */
+  /** The last detail of a process whose faults and RSS did not move, or null when it must be read. */
   private reusableDetail(stat: ProcessStat, id: string, readNuma: boolean): ProcessDetail | null {
     const cached = this.details.get(id);
     if (!cached || !mayReuseDetail(cached.stamp, stat, this.seq, this.refreshEvery)) return null;

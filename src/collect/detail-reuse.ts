@@ -11,8 +11,8 @@
 // charged page cache to it by read()/write() with no fault, so the collector re-reads
 // the cgroup alone for those (`ranSince`). What can move with none of these (KSM
 // merging its pages, khugepaged collapsing them into huge pages, page cache charged to
-// its cgroup by another process, a NUMA migration) is caught by a refresh: every process is read in full at least once every `refreshEveryIntervals`,
-// in a slot of its own, given in turn as processes are first read (not the pid modulo
+// its cgroup by another process, a NUMA migration) is caught by a refresh: every
+// process is read in full at least once every `refreshEveryIntervals`, in a slot of its own, given in turn as processes are first read (not the pid modulo
 // the period: VMs started together have pids a stride apart, and a stride of 10 would
 // put them all in one slot), so that the refreshes of 100 VMs spread evenly over the
 // period instead of landing on one interval. Pure.

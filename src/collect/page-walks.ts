@@ -24,7 +24,7 @@ export interface WalkCandidate {
   id: string;
   /** RSS from /proc/PID/stat: what a walk has to go through. */
   residentBytes: number;
-  /** Its /proc/PID/stat did not move since its detail was last read (read now only
+  /** Its faults and RSS did not move since its detail was last read (read now only
    * for a refresh: src/collect/detail-reuse.ts): what a walk finds moved only if the
    * kernel changed its pages on its own (khugepaged), so it is walked rarely. */
   statUnchanged?: boolean;
@@ -35,8 +35,8 @@ export interface WalkBudget {
   /** Estimated CPU of all walks in one interval, ms. One walk always fits, so every
    * process is walked in turn however big it is. */
   maxCostMs: number;
-  /** A process whose stat did not move is walked again only this many intervals
-   * after its last walk. */
+  /** A process whose faults and RSS did not move is walked again only this many
+   * intervals after its last walk. */
   unchangedEveryIntervals: number;
 }
 

@@ -52,7 +52,10 @@ export function readProcessStat(procRoot: string, pid: number | string): Process
   return text === null ? null : parseProcStat(text);
 }
 
-/** Every process under procRoot, by pid; processes that exit while we read are skipped. */
+/** Every process under procRoot, by pid; processes that exit while we read are skipped.
+ * One-shot (open, read, close each file): the collector polls with ProcStatReader
+ * (src/host/proc-stat-reader.ts); this stays as the plain reader that tests and
+ * fixture trees use, and that its tests compare it against. */
 export async function readProcessStats(procRoot = '/proc'): Promise<ProcessStat[]> {
   let names: string[];
   try {

@@ -32,9 +32,9 @@ export interface DetailOptions {
    * process's mmap lock and a thread-pool read (~0.3 ms of CPU), for a value that does
    * not change while the process lives (unless it execs: the caller keys it by comm). */
   knownArgv?: string[];
-  /** The maps read at an earlier interval, when the caller knows the process has not
-   * run since (maps changes only through its own syscalls): maps takes the mmap lock
-   * and is the longest of these files for a QEMU process. */
+  /** The maps read at an earlier interval, when the caller knows the process took no
+   * fault since (its maps are only used to name fault regions and find guest RAM):
+   * maps takes the mmap lock and is the longest of these files for a QEMU process. */
   knownMappings?: Mapping[];
   /** Cgroup memory already read this interval, by cgroup paths: many processes share
    * a cgroup (every host process in the root, a VM's helpers in its scope). */

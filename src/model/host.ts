@@ -12,8 +12,8 @@ export interface ProcessStat {
   /** Field 22, in clock ticks since boot: with pid, the identity of a process. */
   startTimeTicks: number;
   rssPages: number;
-  /** utime + stime (fields 14-15), clock ticks: a process that did not run did not
-   * change its own memory (the collector re-reads its detail only when it did). */
+  /** utime + stime (fields 14-15), clock ticks: a process whose detail is carried
+   * (src/collect/detail-reuse.ts) has its cgroup re-read when this moved. */
   cpuTicks: number;
 }
 
