@@ -15,10 +15,14 @@ import { probeEnv, type BpftraceVersion } from '../probe/bpftrace-version.js';
 import { StderrFilter } from '../probe/bpftrace-stderr.js';
 import { libcTextOf } from './libc-text.js';
 import { parseLeaksOutput, type LeaksOutput } from './parse-leaks.js';
+import { removeStaleDefinitions } from './probe-definitions.js';
+import { describeClash, findHeldFunctions } from './uprobe-holders.js';
 
 export const LEAKS_PROBE = fileURLToPath(new URL('../../probes/leaks.bt', import.meta.url));
 /** Outstanding allocations the probe can keep (map keys). */
 export const LEAKS_TABLE_LIMIT = 65536;
+/** The libc functions probes/leaks.bt attaches to. */
+export const LEAKS_FUNCTIONS = ['malloc', 'calloc', 'realloc', 'memalign', 'aligned_alloc', 'posix_memalign', 'free', 'mmap', 'munmap'];
 
 export interface LeaksRunOptions {
   pid: number;
@@ -27,6 +31,7 @@ export interface LeaksRunOptions {
   bpftracePath: string;
   bpftraceVersion: BpftraceVersion | null;
   procRoot?: string;
+  tracefs?: string;
   programPath?: string;
   attachTimeoutMs?: number;
   /** Ends the trace early (Ctrl-C); the report is still made. */
@@ -63,6 +68,8 @@ export async function traceLeaks(o: LeaksRunOptions): Promise<LeaksRun> {
     throw new FaultlineError('E_NO_GLIBC', `pid ${o.pid} (${comm}) has no glibc mapped`,
       'the deep leak mode probes glibc\'s malloc and free: static binaries, musl, jemalloc or tcmalloc processes are not supported');
   }
+  const tracefs = o.tracefs ?? '/sys/kernel/tracing';
+  cleanUp(tracefs, procRoot, o.log);
   const setpriv = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
   const bpftraceArgs = ['-f', 'json', '-p', String(o.pid), o.programPath ?? LEAKS_PROBE,
     String(o.pid), String(o.sample), String(libc.start), String(libc.end)];
@@ -92,6 +99,15 @@ export async function traceLeaks(o: LeaksRunOptions): Promise<LeaksRun> {
   if (attached !== 'ready') {
     child.kill('SIGKILL');
     await exited;
+    // bcc's tracefs fallback leaves a definition per failed uprobe, named after bpftrace's pid
+    cleanUp(tracefs, procRoot, o.log);
+    if (stderr.some((line) => /Error attaching probe: uprobe/.test(line))) {
+      const held = await findHeldFunctions(`${procRoot}/${o.pid}/root${libc.path}`, LEAKS_FUNCTIONS, procRoot);
+      if (held.length) {
+        const clash = describeClash(held);
+        throw new FaultlineError('E_PROBE_ATTACH', clash.message, clash.hint, stderr.slice(-4));
+      }
+    }
     throw new FaultlineError('E_PROBE_ATTACH', `the leak probes did not attach to pid ${o.pid} (bpftrace ${attached === 'exited' ? 'exited' : `took over ${timeoutMs / 1000} s`})`,
       'run `sudo faultline doctor`; the evidence is bpftrace\'s last lines', stderr.slice(-8));
   }
@@ -131,4 +147,10 @@ export async function traceLeaks(o: LeaksRunOptions): Promise<LeaksRun> {
   // the probes' own clock: from attach to END, which comes after the SIGINT
   const tracedMs = output.startNs > 0 ? (output.endNs - output.startNs) / 1e6 : Date.now() - startedMs;
   return { output, comm, mappings, startedMs, tracedMs };
+}
+
+function cleanUp(tracefs: string, procRoot: string, log?: (line: string) => void): void {
+  const { removed, kept } = removeStaleDefinitions(tracefs, procRoot);
+  if (removed.length) log?.(`faultline: removed ${removed.length} uprobe/kprobe definition(s) left by exited tracers (${removed[0]}${removed.length > 1 ? ', ...' : ''})`);
+  if (kept.length) log?.(`faultline: could not remove ${kept.length} stale definition(s): ${kept[0]}`);
 }
