@@ -16,6 +16,7 @@ export const SESSION_FLAGS = {
   top: { type: 'string' as const, default: '5' },
   bpftrace: { type: 'string' as const },
   'restart-delay': { type: 'string' as const, default: '1s' },
+  'attach-timeout': { type: 'string' as const, default: '60s' },
   'probes-dir': { type: 'string' as const },
   'leak-window': { type: 'string' as const },
   'probe-cost': { type: 'boolean' as const, default: false },
@@ -31,6 +32,9 @@ export const SESSION_HELP = `  --interval DUR      snapshot interval (default 1s
   --bpftrace PATH     the bpftrace binary (default: bpftrace on PATH)
   --restart-delay DUR first wait before restarting a probe group whose bpftrace
                       died (default 1s; doubles each try, 5 tries, then exit 1)
+  --attach-timeout DUR how long a probe group may take to attach before it is
+                      left out (default 60s; longer on emulated or overloaded
+                      machines, where compiling and attaching is slow)
   --leak-window DUR   window of the leak detectors (default 10m); shorter only for
                       tests and demos, at least 8 intervals (e.g. 20s)
   --probe-cost        measure what each probe program costs per event (sets
@@ -49,6 +53,7 @@ export interface SessionFlagValues {
   top: string;
   bpftrace?: string;
   'restart-delay': string;
+  'attach-timeout'?: string;
   'probes-dir'?: string;
   'leak-window'?: string;
   'probe-cost'?: boolean;
@@ -87,6 +92,7 @@ export function sessionOptions(
       longStallMs: parseDurationMs('--long-stall', values['long-stall']),
       busiestLimit: top,
       restartBaseDelayMs: parseDurationMs('--restart-delay', values['restart-delay']),
+      attachTimeoutMs: parseDurationMs('--attach-timeout', values['attach-timeout'] ?? '60s'),
       probesDir: values['probes-dir'],
       leakWindowMs,
       probeCost: values['probe-cost'] ?? false,

@@ -30,6 +30,8 @@ export interface LiveOptions {
   leakWindowMs?: number;
   /** First restart delay of a dead probe group (doubles each try), ms. */
   restartBaseDelayMs?: number;
+  /** How long a probe group may take to attach before it is left out, ms (default 60 s). */
+  attachTimeoutMs?: number;
   /** A probe group died and could not be restarted: the session cannot go on. */
   onFatal?: (error: FaultlineError) => void;
   /** Measure each probe program's cost (kernel.bpf_stats_enabled on for the session). */
@@ -78,6 +80,7 @@ export class LiveSession {
       bpftraceVersion: checks.bpftraceVersion,
       probesDir: this.options.probesDir,
       tracefsPath: checks.tracefsPath!,
+      attachTimeoutMs: this.options.attachTimeoutMs,
       onBatch: (batch) => this.onBatch(batch),
       onGroupExit: (error) => {
         const group = error.message.match(/"(\w+)"/)?.[1] ?? '';
@@ -100,7 +103,8 @@ export class LiveSession {
     });
     const statuses = await this.probes.start();
     for (const s of statuses) {
-      log(`faultline:   ${s.group.padEnd(8)} ${s.attached ? 'attached' : `NOT attached: ${s.error}`}`);
+      const took = this.probes!.attachMs.get(s.group);
+      log(`faultline:   ${s.group.padEnd(8)} ${s.attached ? `attached${took !== undefined ? ` in ${(took / 1000).toFixed(1)} s` : ''}` : `NOT attached: ${s.error}`}`);
       for (const p of s.points.filter((p) => p.state === 'missing')) {
         log(`faultline:            without ${p.point}: ${p.reason}${p.needs ? ` (needs ${p.needs})` : ''}${p.fallback ? `; ${p.fallback}` : ''}`);
       }

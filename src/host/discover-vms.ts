@@ -33,7 +33,9 @@ export function identifyVm(argv: string[], cgroupText: string, pid: number): VmI
 
 /** Cache of identities by `${processId} ${comm}` (null: not a VM). An identity holds
  * while the process lives (an exec changes comm, hence the key), so each process's
- * cmdline and cgroup are read once, not every interval. */
+ * cmdline and cgroup are read once, not every interval. A VM whose comm turns into a
+ * non-QEMU one (seen as a QEMU exits: for an interval its stat line names a thread,
+ * "IO mon_iothread", and its cmdline is empty) stays the VM it was. */
 export type IdentityCache = Map<string, VmIdentity | null>;
 
 const identityKey = (stat: ProcessStat): string => `${processId(stat)} ${stat.comm}`;
@@ -67,8 +69,25 @@ export async function discoverVms(procRoot: string, stats: ProcessStat[], known:
   );
   for (const entry of found) if (entry) vms.set(entry[0], entry[1]);
   const listed = new Set(candidates.map(identityKey));
+  for (const key of renamedVms(stats, known, vms)) listed.add(key);
   for (const key of known.keys()) if (!listed.has(key)) known.delete(key);
   return vms;
+}
+
+/** Known VMs listed under a comm that is not QEMU's (the same process: same pid and
+ * start time): added to `vms`; returns their cache keys, which stay. */
+function renamedVms(stats: ProcessStat[], known: IdentityCache, vms: Map<number, VmIdentity>): string[] {
+  const byPid = new Map<number, [string, VmIdentity]>();
+  for (const [key, identity] of known) if (identity) byPid.set(Number(key.slice(0, key.indexOf('@'))), [key, identity]);
+  if (byPid.size === 0) return [];
+  const kept: string[] = [];
+  for (const stat of stats) {
+    const entry = vms.has(stat.pid) ? undefined : byPid.get(stat.pid);
+    if (!entry || !entry[0].startsWith(`${processId(stat)} `) || isQemuComm(stat.comm)) continue;
+    vms.set(stat.pid, entry[1]);
+    kept.push(entry[0]);
+  }
+  return kept;
 }
 
 /** Process ids that appeared and disappeared between two reads. */

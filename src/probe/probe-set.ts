@@ -28,10 +28,15 @@ export interface ProbeSetOptions {
   onFatal?: (error: FaultlineError) => void;
   maxRestarts?: number;
   restartBaseDelayMs?: number;
+  /** How long a group's bpftrace may take to attach before the group is left out
+   * (default 60 s; emulated or overloaded machines need longer). */
+  attachTimeoutMs?: number;
 }
 
 export class ProbeSet {
   private runners: BpftraceRunner[] = [];
+  /** How long each group's last start took to attach, ms. */
+  readonly attachMs = new Map<string, number>();
   private stopped = false;
   /** bad lines of runners that died, so the total never goes down */
   private badRetired = 0;
@@ -78,6 +83,7 @@ export class ProbeSet {
       bpftracePath: o.bpftracePath,
       env: probeEnv(o.bpftraceVersion),
       onBatch: o.onBatch,
+      attachTimeoutMs: o.attachTimeoutMs,
       onUnexpectedExit: (error) => {
         this.retire(runner);
         this.status.set(group, { ...this.groupStatus(group), attached: false, error: oneLine(error) });
@@ -85,9 +91,11 @@ export class ProbeSet {
         void this.restart(group, 1);
       },
     });
+    const startedMs = Date.now();
     await runner.start();
     this.runners.push(runner);
     this.status.set(group, { ...this.groupStatus(group), group, attached: true, error: '' });
+    this.attachMs.set(group, Date.now() - startedMs);
   }
 
   private retire(runner: BpftraceRunner): void {

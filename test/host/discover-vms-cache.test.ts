@@ -140,3 +140,21 @@ test('a VM whose cgroup could not be read, or known only by pid, is not cached: 
   assert.equal((await discoverVms(dir, stats, cache)).get(1234)?.name, 'later', 'the name it has by the next interval');
   assert.equal(cache.size, 1);
 });
+
+test('a known VM whose stat line names another thread as it exits stays the VM it was', async () => {
+  const stats = await readProcessStats(tree('synthetic-proxmox'));
+  const cache: IdentityCache = new Map();
+  const first = await discoverVms(tree('synthetic-proxmox'), stats, cache);
+  const vmPid = [...first.keys()][0]!;
+  // seen in the lab (6.1, QEMU 7.2 exiting): comm "IO mon_iothread", cmdline empty
+  const dir = copyOf('synthetic-proxmox');
+  writeFileSync(join(dir, String(vmPid), 'cmdline'), '');
+  const exiting = stats.map((s) => (s.pid === vmPid ? { ...s, comm: 'IO mon_iothread' } : s));
+  const again = await discoverVms(dir, exiting, cache);
+  assert.deepEqual(again.get(vmPid), first.get(vmPid));
+  assert.equal(cache.size, 2, 'its cache entry stays while the process is listed');
+  // a new process at that pid (another start time) under a non-QEMU comm is not a VM
+  const reused = stats.map((s) => (s.pid === vmPid ? { ...s, comm: 'bash', startTimeTicks: s.startTimeTicks + 1 } : s));
+  const after = await discoverVms(dir, reused, cache);
+  assert.equal(after.has(vmPid), false);
+});

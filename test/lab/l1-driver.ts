@@ -39,7 +39,10 @@ class Faultline {
   async start(): Promise<void> {
     const out = join(OUT, 'faultline.ndjson');
     writeFileSync(out, '');
-    const args = ['bin/faultline.js', 'live', '--json', '--interval', '1s', ...(BPFTRACE !== 'bpftrace' ? ['--bpftrace', BPFTRACE] : [])];
+    // L1 is emulated with one vCPU: four bpftrace processes compiling and attaching at
+    // once took 75 s here and longer on a busier CI machine; 60 s (the default) left a
+    // group out now and then
+    const args = ['bin/faultline.js', 'live', '--json', '--interval', '1s', '--attach-timeout', '280s', ...(BPFTRACE !== 'bpftrace' ? ['--bpftrace', BPFTRACE] : [])];
     this.child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     createInterface({ input: this.child.stdout! }).on('line', (line) => {
       appendFileSync(out, `${line}\n`);
