@@ -238,7 +238,7 @@ export function buildSnapshot(input: IntervalInput): Snapshot {
       ...input.probes,
       costs: input.probes.costs ?? [],
       lostEvents,
-      badLines: input.probes.badLines + input.totals.unknownLines,
+      badLines: input.probes.badLines + input.totals.unknownLines + input.totals.badValues,
       guestFaultSource: hostGuestFaultSource(rows),
     },
     vms: rows,

@@ -55,6 +55,22 @@ export interface ProbeTotals {
   lostByGroup: Map<string, number>;
   /** printf lines that were neither ready/tick nor a known event */
   unknownLines: number;
+  /** map values that cannot be (plausibleValue), dropped before any detector sees them */
+  badValues: number;
+}
+
+/** 2^57 bytes (128 PiB): past the largest user address space (5-level paging, 2^56)
+ * and, read as ns, 4.5 years: no per-interval sum of ours can reach it. */
+export const MAX_PLAUSIBLE_VALUE = 2 ** 57;
+
+/** Can a printed map value be? Counts, ns and byte sums are never negative and never
+ * beyond MAX_PLAUSIBLE_VALUE; the program break's movement (@brk_bytes) is signed. A
+ * value that fails (a sum printed as unsigned 64-bit, a failed mmap's len of -1) is
+ * counted as a bad value and dropped, never passed on as a number. */
+export function plausibleValue(name: string, value: number): boolean {
+  if (!Number.isFinite(value)) return false;
+  if (name === '@brk_bytes') return Math.abs(value) <= MAX_PLAUSIBLE_VALUE;
+  return value >= 0 && value <= MAX_PLAUSIBLE_VALUE;
 }
 
 export function emptyPidCounters(): PidCounters {
@@ -113,8 +129,9 @@ function foldMap(
   table: MapTable,
   pidCounters: (pid: number) => PidCounters,
   notifier: Map<string, MmuNotifierRegion>,
-): void {
-  const { keyWidth: width, keys, values } = table;
+): number {
+  const { keyWidth: width, keys } = table;
+  const [values, bad] = plausibleValues(name, table.values);
   const first = (i: number): number => (width > 0 ? keys[i * width]! : 0);
   const second = (i: number): number => (width > 1 ? keys[i * width + 1]! : 0);
   const sumField = PID_SUMS[name];
@@ -140,12 +157,22 @@ function foldMap(
       notifier.set(id, region);
     }
   }
+  return bad;
+}
+
+/** The table's values with the implausible ones set to 0 (a copy only when there are
+ * any), and how many there were. */
+function plausibleValues(name: string, values: number[]): [number[], number] {
+  let bad = 0;
+  for (let i = 0; i < values.length; i++) if (!plausibleValue(name, values[i]!)) bad += 1;
+  if (bad === 0) return [values, 0];
+  return [values.map((v) => (plausibleValue(name, v) ? v : 0)), bad];
 }
 
 export function foldBatches(batches: ProbeBatch[]): ProbeTotals {
   const totals: ProbeTotals = {
     byPid: new Map(), kswapdWakes: 0, kswapdRunNs: 0, lruPagesReclaimed: 0,
-    mmuNotifier: [], events: [], lostByGroup: new Map(), unknownLines: 0,
+    mmuNotifier: [], events: [], lostByGroup: new Map(), unknownLines: 0, badValues: 0,
   };
   const pidCounters = (pid: number): PidCounters => {
     let c = totals.byPid.get(pid);
@@ -156,10 +183,15 @@ export function foldBatches(batches: ProbeBatch[]): ProbeTotals {
 
   for (const batch of batches) {
     if (batch.lostEvents > 0) addTo(totals.lostByGroup, batch.group, batch.lostEvents);
-    for (const [name, table] of batch.maps) foldMap(name, table, pidCounters, notifier);
-    totals.kswapdWakes += mapTableSum(batch.maps.get('@kswapd_wake'));
-    totals.kswapdRunNs += mapTableSum(batch.maps.get('@kswapd_run_ns'));
-    totals.lruPagesReclaimed += mapTableSum(batch.maps.get('@lru_pages_reclaimed'));
+    for (const [name, table] of batch.maps) totals.badValues += foldMap(name, table, pidCounters, notifier);
+    const hostSum = (name: string): number => {
+      const [values, bad] = plausibleValues(name, batch.maps.get(name)?.values ?? []);
+      totals.badValues += bad;
+      return mapTableSum({ keyWidth: 0, keys: [], values });
+    };
+    totals.kswapdWakes += hostSum('@kswapd_wake');
+    totals.kswapdRunNs += hostSum('@kswapd_run_ns');
+    totals.lruPagesReclaimed += hostSum('@lru_pages_reclaimed');
     for (const { key, buckets } of batch.hists.get('@reclaim_stall_hist_ns') ?? []) {
       const hist = pidCounters(key[0] ?? 0).stallHistogram;
       for (const b of buckets) if (b.count > 0) addTo(hist, Math.max(0, b.min), b.count);

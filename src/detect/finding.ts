@@ -43,7 +43,9 @@ export function growthFinding(
     const toLimit = projection.timeToLimitMs >= 0
       ? `; at this rate it reaches the ${projection.limitName} (${formatBytes(projection.limitBytes)}) in ${formatDuration(projection.timeToLimitMs)}`
       : '';
-    message = `${words.subject} grew ${formatBytesPerSec(shape.slopeBytesPerSec)} for ${formatDuration(shape.endMs - sinceMs)} ` +
+    const how = shape.shape === 'rising-floor' ? ' (its floor, between frees)'
+      : shape.shape === 'provisional' ? ' (provisional: one window of growth; a leak once it has grown for two)' : '';
+    message = `${words.subject} grew ${formatBytesPerSec(shape.slopeBytesPerSec)}${how} for ${formatDuration(shape.endMs - sinceMs)} ` +
       `(fit ${shape.fit.toFixed(2)}), now ${formatBytes(shape.lastBytes)}${toLimit}. ${words.advice}`;
   } else {
     message = `${words.subject}: ${shapeWords(shape.shape)}, now ${formatBytes(shape.lastBytes)}` +

@@ -52,6 +52,7 @@
 // know of; shorten them (--leak-window) only for tests and demos.
 import type { Verdict } from '../model/snapshot.js';
 import { bucketMedians, fitQuality, median, theilSen, type Point } from './robust-trend.js';
+import { findCycles, floorJitterBytesOf, median3, noiseBytesOf, releaseBytesOf, risingShare, type Cycles } from './cycles.js';
 
 export type Shape =
   | 'short'
@@ -64,7 +65,9 @@ export type Shape =
   | 'recent-rise'
   | 'sawtooth'
   | 'noisy'
-  | 'steady';
+  | 'steady'
+  | 'provisional'
+  | 'rising-floor';
 
 export interface ShapeOptions {
   windowMs: number;
@@ -77,6 +80,12 @@ export interface ShapeOptions {
   releaseShare: number;
   floorRatio: number;
   leakFit: number;
+  /** Cycles: a floor judged over at least this many periods (and one window). */
+  cyclesJudged: number;
+  /** Share of floor-to-floor steps that must not go down, for a rising floor. */
+  floorRising: number;
+  /** levelled-off: the last third adds less than this share of what the middle one did */
+  levelRatio: number;
 }
 
 export const SHAPE_DEFAULTS: ShapeOptions = {
@@ -90,6 +99,9 @@ export const SHAPE_DEFAULTS: ShapeOptions = {
   releaseShare: 0.5,
   floorRatio: 0.5,
   leakFit: 0.8,
+  cyclesJudged: 2.5,
+  floorRising: 2 / 3,
+  levelRatio: 0.5,
 };
 
 export interface ShapeResult {
@@ -160,6 +172,68 @@ export function classifyGrowth(series: readonly Point[], options: ShapeOptions):
   if (pts.length < o.minPoints || coveredMs < o.windowMs * o.minCoverage) return result('insufficient-data', 'short');
   if (gaps.some((g) => g > o.windowMs / 4)) return result('insufficient-data', 'gap');
 
+  // a series that gives memory back is judged by its floor, over the whole history
+  const smooth = median3(series);
+  const noiseBytes = noiseBytesOf(series);
+  const cycles = findCycles(smooth, releaseBytesOf(smooth, bucketMedians(series, o.maxBuckets), noiseBytes, o.releaseShare, o.minRiseBytes));
+  // a floor is off by up to one move between samples and by the noise: the floors
+  // must rise past twice the one plus twice the other
+  const floorSlackBytes = 2 * floorJitterBytesOf(smooth) + 2 * noiseBytes;
+  const byFloor = cycles.releases.length > 0 ? judgeFloors(cycles, endMs, base.lastBytes, floorSlackBytes, o) : null;
+  if (byFloor) return byFloor;
+
+  const trend = classifyTrend(pts, o, result);
+  if (trend.verdict === 'leak' && !grewTheWindowBefore(series, trend, o)) return { ...trend, verdict: 'suspect', shape: 'provisional' };
+  return trend;
+}
+
+/** The rising-floor test: the floors of the cycles within max(window, cyclesJudged
+ * periods) must climb (Theil-Sen slope > 0, at least floorRising of the steps not
+ * going down) by minRiseBytes or more: leak with three floors or more, suspect with
+ * two. Otherwise the series comes back to its baseline: ok. Null when the last
+ * release is older than two periods and a window: the cycle broke, the trend decides. */
+function judgeFloors(cycles: Cycles, endMs: number, lastBytes: number, slackBytes: number, o: ShapeOptions): ShapeResult | null {
+  const lastRelease = cycles.releases.at(-1)!;
+  if (endMs - lastRelease.tMs > Math.max(2 * cycles.periodMs, o.windowMs)) return null;
+  const spanMs = Math.max(o.windowMs, o.cyclesJudged * cycles.periodMs);
+  const inSpan = cycles.floors.filter((f) => f.tMs >= endMs - spanMs);
+  const floors = inSpan.length >= 2 ? inSpan : cycles.floors.slice(-2);
+  // one release so far: one floor, nothing to compare it with; the series came down
+  // once and climbs again within two of its cycles: a cycle in progress
+  if (floors.length < 2) return { verdict: 'ok', shape: 'sawtooth', slopeBytesPerSec: 0, riseBytes: 0, fit: 0, startMs: floors[0]!.tMs, endMs, lastBytes };
+  const startMs = floors[0]!.tMs;
+  const line = theilSen(floors);
+  const rise = line.slope * (floors.at(-1)!.tMs - startMs);
+  const fit = floors.length >= 3 ? fitQuality(floors, line) : 1;
+  const rising = line.slope > 0 && rise >= Math.max(o.minRiseBytes, slackBytes) &&
+    risingShare(floors, Math.max(o.minRiseBytes / 4, slackBytes / 2)) >= o.floorRising;
+  const verdict: Verdict = !rising ? 'ok' : floors.length >= 3 ? 'leak' : 'suspect';
+  return {
+    verdict, shape: rising ? 'rising-floor' : 'sawtooth',
+    slopeBytesPerSec: line.slope * 1000, riseBytes: rise, fit, startMs, endMs, lastBytes,
+  };
+}
+
+/** A climb seen over one window only may be the first half of a cycle longer than the
+ * window: it is a leak once the window before grew too (by at least half of what the
+ * fitted slope adds in a window); until then it is provisional (suspect). */
+function grewTheWindowBefore(series: readonly Point[], current: ShapeResult, o: ShapeOptions): boolean {
+  const before = series.filter((p) => p.tMs >= current.startMs - o.windowMs && p.tMs < current.startMs);
+  if (before.length < o.minPoints || current.startMs - before[0]!.tMs < o.windowMs * o.minCoverage * 0.9) return false;
+  const now = series.filter((p) => p.tMs >= current.startMs);
+  const risePerWindow = (current.slopeBytesPerSec / 1000) * o.windowMs;
+  return median(now.map((p) => p.value)) - median(before.map((p) => p.value)) >= 0.5 * risePerWindow;
+}
+
+/** Steps 2-7 of the header on the last window's points. */
+function classifyTrend(
+  pts: readonly Point[],
+  o: ShapeOptions,
+  result: (verdict: Verdict, shape: Shape, slope?: number, fit?: number) => ShapeResult,
+): ShapeResult {
+  const startMs = pts[0]!.tMs;
+  const endMs = pts.at(-1)!.tMs;
+  const spanMs = endMs - startMs;
   const buckets = bucketMedians(pts, o.maxBuckets);
   const line = theilSen(buckets);
   const fit = fitQuality(buckets, line);
@@ -177,7 +251,9 @@ export function classifyGrowth(series: readonly Point[], options: ShapeOptions):
   const early = m[1]! - m[0]! >= perThird;
   const late = m[2]! - m[1]! >= perThird;
   if (!early && !late) return result('ok', 'step', slope, fit);
-  if (!late) return result('ok', 'levelled-off', slope, fit);
+  // a leak adds about as much in the last third as in the middle one; a warm-up adds
+  // ever less (an exponential approach: under half once a third spans 0.7 time constants)
+  if (!late || m[2]! - m[1]! < o.levelRatio * (m[1]! - m[0]!)) return result('ok', 'levelled-off', slope, fit);
   if (!early) return result('ok', 'recent-rise', slope, fit);
 
   if (line.slopeLow <= 0) return result('ok', 'noisy', slope, fit);
@@ -219,6 +295,8 @@ const SHAPE_WORDS: Record<Shape, string> = {
   sawtooth: 'returns to its baseline (sawtooth)',
   noisy: 'growth lost in noise',
   steady: 'growing steadily',
+  provisional: 'growing steadily for one window (provisional: a leak once the window before grew too)',
+  'rising-floor': 'its floor rises between frees',
 };
 
 export function shapeWords(shape: Shape): string {

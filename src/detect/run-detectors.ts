@@ -9,8 +9,11 @@
 //   process               process-growth, mapping-growth
 //   host                  kernel-memory (its findings go out as events only: a
 //                         Snapshot has no host findings field yet)
-// A row's `leak` verdict is its main detector's (qemu-own for a VM, process-growth
-// for a process), raised to mapping-growth's when that one says leak or suspect.
+// Each (row, detector) has one current state (finding-state.ts: hysteresis, so a
+// verdict does not flap): the row's findings are those states, and an event goes out
+// when a state changes to or from leak/suspect. A row's `leak` verdict is its main
+// detector's current state (qemu-own for a VM, process-growth for a process), raised
+// to mapping-growth's when that one is leak or suspect.
 // guest-growth and balloon are findings only: they are about the guest's use of its
 // memory, not about a leak, and must never make a VM look like a leaking QEMU.
 //
@@ -31,6 +34,7 @@ import { detectBalloon } from './balloon.js';
 import { detectMappingGrowth } from './mapping-growth.js';
 import { detectKernelMemory } from './kernel-memory.js';
 import { slabGrowth, type SlabCache } from './slabinfo.js';
+import { FindingState, isFlagged, isNews, type VerdictChange } from './finding-state.js';
 
 export interface LeakTrackerOptions {
   /** The detectors' window. Default 10 min; shorter for tests and demos. */
@@ -63,19 +67,17 @@ interface Track<P> {
   /** When the last point started collecting snapshots. */
   openedMs: number;
   lastSeenMs: number;
-  verdicts: Map<string, Verdict>;
-  /** Per detector, since when its verdict has been leak or suspect. */
-  onsetMs: Map<string, number>;
+  /** Per detector, its current state. */
+  states: Map<string, FindingState>;
   /** The last verdict, reused while snapshots only merge into the last point. */
   last: RowVerdict | null;
   lastHost: Finding | null;
 }
 
 const RANK: Record<Verdict | '', number> = { '': -1, 'insufficient-data': 0, ok: 1, suspect: 2, leak: 3 };
-const flagged = (v: Verdict | undefined): boolean => v === 'leak' || v === 'suspect';
 
 function newTrack<P>(): Track<P> {
-  return { points: [], openedMs: 0, lastSeenMs: 0, verdicts: new Map(), onsetMs: new Map(), last: null, lastHost: null };
+  return { points: [], openedMs: 0, lastSeenMs: 0, states: new Map(), last: null, lastHost: null };
 }
 
 function mergeVm(into: VmHistoryPoint, p: VmHistoryPoint): VmHistoryPoint {
@@ -151,21 +153,11 @@ export class LeakTracker {
     return track;
   }
 
-  /** Remembers verdicts; extends `since` back to when the verdict first turned; says
-   * whether this finding is news (turned to leak or suspect, or suspect to leak). */
-  private settle<P>(track: Track<P>, finding: Finding): boolean {
-    // not judged this time (a gap, a burst of lost events): nothing turned
-    if (finding.verdict === 'insufficient-data' && track.verdicts.has(finding.detector)) return false;
-    const before = track.verdicts.get(finding.detector);
-    track.verdicts.set(finding.detector, finding.verdict);
-    if (!flagged(finding.verdict)) {
-      track.onsetMs.delete(finding.detector);
-      return false;
-    }
-    const onset = Math.min(track.onsetMs.get(finding.detector) ?? finding.sinceMs, finding.sinceMs);
-    track.onsetMs.set(finding.detector, onset);
-    finding.sinceMs = onset;
-    return !flagged(before) || (before === 'suspect' && finding.verdict === 'leak');
+  /** The detector's current state after this raw judgment, and its change if any. */
+  private settle<P>(track: Track<P>, raw: Finding, atMs: number): { finding: Finding; change: VerdictChange | null } {
+    let state = track.states.get(raw.detector);
+    if (!state) track.states.set(raw.detector, (state = new FindingState()));
+    return state.step(raw, atMs);
   }
 
   observe(snapshot: Snapshot, slabCaches: SlabCache[] | null = null): LeakResult {
@@ -184,11 +176,16 @@ export class LeakTracker {
       const context = contextOf(row, snapshot, lostEventsSince(track.points, now - this.windowMs));
       const main = row.kind === 'vm' ? detectQemuOwn(track.points, context, window) : detectProcessGrowth(track.points, context, window);
       const mapping = detectMappingGrowth(track.points, context, window);
-      const findings = row.kind === 'vm'
+      const raw = row.kind === 'vm'
         ? [main, detectGuestGrowth(track.points, context, window), detectBalloon(track.points, context, window), mapping]
         : [main, mapping];
-      for (const f of findings) if (this.settle(track, f)) events.push(findingEvent(snapshot, row, f));
-      const decisive = flagged(mapping.verdict) && RANK[mapping.verdict] > RANK[main.verdict] ? mapping : main;
+      const findings = raw.map((f) => {
+        const { finding, change } = this.settle(track, f, now);
+        if (isNews(change)) events.push(findingEvent(snapshot, row, finding, change!));
+        return finding;
+      });
+      const [held, heldMapping] = [findings[0]!, findings.at(-1)!];
+      const decisive = isFlagged(heldMapping.verdict) && RANK[heldMapping.verdict] > RANK[held.verdict] ? heldMapping : held;
       track.last = {
         leak: { verdict: decisive.verdict, growthBytesPerSec: decisive.growthBytesPerSec, windowMs: decisive.windowMs, fit: decisive.fit },
         findings,
@@ -204,9 +201,10 @@ export class LeakTracker {
       const firstSlab = this.slab[0];
       const lastSlab = this.slab.at(-1);
       const topCaches = firstSlab && lastSlab && firstSlab !== lastSlab ? slabGrowth(firstSlab.caches, lastSlab.caches, this.topSlabCaches) : [];
-      kernel = detectKernelMemory(this.host.points, { topCaches }, window);
+      const { finding, change } = this.settle(this.host, detectKernelMemory(this.host.points, { topCaches }, window), now);
+      kernel = finding;
       this.host.lastHost = kernel;
-      if (this.settle(this.host, kernel)) events.push(makeEvent('leak-finding', now, { message: kernel.message, group: kernel.detector }));
+      if (isNews(change)) events.push(makeEvent('leak-finding', now, { message: changeWords(change!, kernel), group: kernel.detector }));
     }
 
     for (const [id, track] of this.tracks) if (now - track.lastSeenMs > this.forgetAfterMs) this.tracks.delete(id);
@@ -225,13 +223,19 @@ export class LeakTracker {
   }
 }
 
-function findingEvent(snapshot: Snapshot, row: VmSnapshot, finding: Finding): FaultlineEvent {
+/** "leak: ...", "suspect: ...", or "ok again (was leak): ..." */
+function changeWords(change: VerdictChange, finding: Finding): string {
+  const turned = isFlagged(change.to) ? change.to : `${change.to} again (was ${change.from})`;
+  return `${turned}: ${finding.message}`;
+}
+
+function findingEvent(snapshot: Snapshot, row: VmSnapshot, finding: Finding, change: VerdictChange): FaultlineEvent {
   const who = row.kind === 'vm' ? `VM ${row.name}` : `${row.comm}`;
   return makeEvent('leak-finding', snapshot.timeMs, {
     pid: row.pid,
     vmId: row.id,
     comm: row.comm,
     group: finding.detector,
-    message: `${who} (pid ${row.pid}) ${finding.verdict}: ${finding.message}`,
+    message: `${who} (pid ${row.pid}) ${changeWords(change, finding)}`,
   });
 }

@@ -89,7 +89,9 @@ export interface ProbeStatus {
   groups: ProbeGroupStatus[];
   /** Events the kernel dropped this interval (bpftrace lost_events), all groups. */
   lostEvents: number;
-  /** Output lines that did not parse this interval, all groups. */
+  /** Output lines that did not parse this interval, all groups, and map values that
+   * cannot be (a negative count, a size beyond the address space: dropped, never
+   * passed to a detector; aggregate/probe-counters.ts plausibleValue). */
   badLines: number;
   guestFaultSource: GuestFaultSource;
   bpftraceVersion: string;

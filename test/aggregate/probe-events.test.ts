@@ -23,7 +23,7 @@ test('oom_victim from a kernel whose mark_victim has the pid only: RSS unknown (
   });
   assert.equal(parseProbeEventLine('oom_victim pid=77 anon_kb=x file_kb=1 shmem_kb=0 uid=0 oom_score_adj=0 comm=a'), null);
   const { probeEvents } = await import('../../src/aggregate/events.js');
-  const totals = { byPid: new Map(), kswapdWakes: 0, kswapdRunNs: 0, lruPagesReclaimed: 0, mmuNotifier: [], lostByGroup: new Map(), unknownLines: 0,
+  const totals = { byPid: new Map(), kswapdWakes: 0, kswapdRunNs: 0, lruPagesReclaimed: 0, mmuNotifier: [], lostByGroup: new Map(), unknownLines: 0, badValues: 0,
     events: [parseProbeEventLine('oom_victim pid=77')!] };
   const [event] = probeEvents(totals, 1000, new Map([[77, { id: '77@5', comm: 'hog' }]]));
   assert.equal(event!.comm, 'hog');

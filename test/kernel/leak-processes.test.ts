@@ -3,20 +3,17 @@
 // a GC-like sawtooth (to 64 MiB every 4 s, then everything freed) and a warm-up that
 // levels off (64 MiB at 16 MiB/s, then flat) stay ok over the same time.
 //
-// Which way the verdicts are made: the CLI `faultline live --json` runs from source
-// and its snapshots are read here. When the CLI runs the detectors itself (it lists
-// --leak-window in `live --help`), its own verdicts are checked; until then the test
-// feeds the same snapshots to a LeakTracker (src/detect/run-detectors.ts), which is
-// the code the collector will run. Either way real bpftrace and /proc feed it.
+// The verdicts are the CLI's own: `faultline live --json --leak-window 10s` runs from
+// source and only its snapshots' findings are read here (a CLI that lost its
+// detectors has no findings, and fails).
 // The window is 10 s, so the test runs about 25 s after the probes attach.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { kernelGate } from '../harness/kernel-gate.js';
 import { compiledProgram } from '../harness/c-program.js';
-import { cliCommand, REPO_ROOT, startLive, type LiveRun } from '../harness/faultline-live.js';
-import { LeakTracker } from '../../src/detect/run-detectors.js';
+import { REPO_ROOT, startLive, type LiveRun } from '../harness/faultline-live.js';
 import type { Snapshot, VmSnapshot } from '../../src/model/snapshot.js';
 
 const WINDOW_MS = 10_000;
@@ -27,11 +24,6 @@ after(async () => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
   await live?.stop();
 });
-
-function cliRunsDetectors(): boolean {
-  const [command, args] = cliCommand(['live', '--help']);
-  return spawnSync(command, args, { cwd: REPO_ROOT, encoding: 'utf8' }).stdout.includes('--leak-window');
-}
 
 function workload(name: string, args: string[]): ChildProcess {
   const child = spawn(compiledProgram(name), args, { stdio: ['pipe', 'ignore', 'inherit'] });
@@ -44,12 +36,10 @@ test('leaker: leak or suspect within two windows; sawtooth and warm-up: ok', { s
   const sawtooth = workload('leak-sawtooth', ['64', '4000']);
   const warmup = workload('leak-warmup', ['64', '16']);
   const pids = { leaker: leaker.pid!, sawtooth: sawtooth.pid!, warmup: warmup.pid! };
-  const wired = cliRunsDetectors();
-  t.diagnostic(wired ? 'verdicts from the CLI (--leak-window 10s)' : 'verdicts from a LeakTracker fed with the CLI\'s JSON snapshots');
 
   live = startLive([
     '--interval', '500ms', '--groups', 'growth', '--top', '0',
-    ...(wired ? ['--leak-window', `${WINDOW_MS / 1000}s`] : []),
+    '--leak-window', `${WINDOW_MS / 1000}s`,
     ...Object.values(pids).flatMap((pid) => ['--pid', String(pid)]),
   ]);
   await live.waitFor(() => true, 60_000, 'the first snapshot (probes attached)');
@@ -58,13 +48,16 @@ test('leaker: leak or suspect within two windows; sawtooth and warm-up: ok', { s
   await live.waitFor((s) => s.timeMs >= goMs + 2 * WINDOW_MS + 2000, 60_000, 'two windows of snapshots');
   await live.stop();
 
-  const tracker = new LeakTracker({ leakWindowMs: WINDOW_MS });
-  const judged: Snapshot[] = wired ? live.snapshots : live.snapshots.map((s) => tracker.annotate(s));
+  const judged: Snapshot[] = live.snapshots;
   saveCapture(live.snapshots, pids);
 
   const timeline = (pid: number): { tS: number; row: VmSnapshot }[] =>
     judged.flatMap((s) => s.vms.filter((v) => v.pid === pid).map((row) => ({ tS: (s.timeMs - goMs) / 1000, row })));
-  const verdictOf = (row: VmSnapshot): string => row.findings.find((f) => f.detector === 'process-growth')?.verdict ?? row.leak.verdict;
+  const verdictOf = (row: VmSnapshot): string => {
+    const finding = row.findings.find((f) => f.detector === 'process-growth');
+    assert.ok(finding, `pid ${row.pid}: no process-growth finding in the CLI's snapshot`);
+    return finding.verdict;
+  };
   for (const [name, pid] of Object.entries(pids)) {
     const line = timeline(pid).map(({ tS, row }) => `${tS.toFixed(1)}s ${(row.rss.anonBytes / 2 ** 20).toFixed(0)}MiB ${verdictOf(row)}`);
     console.log(`  ${name} (pid ${pid}): ${line.join(', ')}`);

@@ -9,19 +9,16 @@
 //   3. balloon: the guest frees its memory and the balloon takes 192 MiB back: the
 //      balloon detector sees guest RAM come down with it (ok).
 // Throughout, qemu-own (QEMU's own memory) and the VM's leak verdict are never leak
-// or suspect. Verdicts are the CLI's when it runs the detectors (it lists
-// --leak-window in `live --help`), else a LeakTracker's fed with the CLI's JSON
-// snapshots (see leak-processes.test.ts). Window 10 s; about 75 s with boot.
+// or suspect. Verdicts are the CLI's only (`live --json --leak-window 10s`): a CLI
+// that lost its detectors has no findings, and fails. Window 10 s; about 75 s with boot.
 // Boots QEMU: run it under the heavy lock,
 //   flock /tmp/faultline-heavy.lock node test/run.mjs test/kernel/leak-qemu-guest.test.ts
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { kernelGate } from '../harness/kernel-gate.js';
 import { startGuest, type Guest } from '../harness/qemu-guest.js';
-import { cliCommand, REPO_ROOT, startLive, type LiveRun } from '../harness/faultline-live.js';
-import { LeakTracker } from '../../src/detect/run-detectors.js';
+import { REPO_ROOT, startLive, type LiveRun } from '../harness/faultline-live.js';
 import type { Finding, Snapshot, VmSnapshot } from '../../src/model/snapshot.js';
 import { removeCgroup } from '../harness/memcg.js';
 
@@ -41,16 +38,9 @@ after(async () => {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-function cliRunsDetectors(): boolean {
-  const [command, args] = cliCommand(['live', '--help']);
-  return spawnSync(command, args, { cwd: REPO_ROOT, encoding: 'utf8' }).stdout.includes('--leak-window');
-}
-
 test('a guest filling its RAM is guest growth (suspect when overcommitted, ok with room), never a QEMU leak; balloon returns memory', { skip, timeout: 240_000 }, async (t) => {
   if (!existsSync('/sys/fs/cgroup/memory')) assert.fail('cgroup v1 memory controller is not mounted at /sys/fs/cgroup/memory');
-  const wired = cliRunsDetectors();
-  t.diagnostic(wired ? 'verdicts from the CLI (--leak-window 10s)' : "verdicts from a LeakTracker fed with the CLI's JSON snapshots");
-  live = startLive(['--interval', '500ms', '--groups', 'growth', '--top', '0', ...(wired ? ['--leak-window', `${WINDOW_MS / 1000}s`] : [])]);
+  live = startLive(['--interval', '500ms', '--groups', 'growth', '--top', '0', '--leak-window', `${WINDOW_MS / 1000}s`]);
   await live.waitFor(() => true, 60_000, 'the first snapshot (probes attached)');
 
   guest = await startGuest({ memoryMiB: MEMORY_MIB, hogMiB: 8, hogLimitMiB: 160, hogIntervalS: 1, startPaused: true });
@@ -59,10 +49,9 @@ test('a guest filling its RAM is guest growth (suspect when overcommitted, ok wi
   // memory QEMU touched before the move stays charged where it was (moving charges
   // is gone from recent kernels); the guest's boot and growth charge this cgroup
   writeFileSync(`${CGROUP}/cgroup.procs`, String(pid));
-  const tracker = new LeakTracker({ leakWindowMs: WINDOW_MS });
   const judged: Snapshot[] = [];
   const judge = (): Snapshot[] => {
-    for (const s of live!.snapshots.slice(judged.length)) judged.push(wired ? s : tracker.annotate(s));
+    for (const s of live!.snapshots.slice(judged.length)) judged.push(s);
     return judged;
   };
   const rowOf = (s: Snapshot): VmSnapshot | undefined => s.vms.find((v) => v.pid === pid);

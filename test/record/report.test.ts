@@ -38,7 +38,10 @@ function handMadeSnapshots(): Snapshot[] {
     }
     if (i >= 3) {
       a.leak = { verdict: i === 5 ? 'leak' : 'suspect', growthBytesPerSec: 1.5 * MiB, windowMs: 60_000, fit: 0.9 };
-      a.findings = [{ detector: 'guest-growth', verdict: 'suspect', message: 'guest RAM grows', growthBytesPerSec: 1.5 * MiB, windowMs: 60_000, fit: 0.9, sinceMs: 0, timeToLimitMs: -1, limitBytes: 0, limitName: '' }];
+      // suspect twice (with a limit), then ok (no limit): one finding, the current one
+      a.findings = [i < 5
+        ? { detector: 'guest-growth', verdict: 'suspect', message: 'guest RAM grows', growthBytesPerSec: 1.5 * MiB, windowMs: 60_000, fit: 0.9, sinceMs: 0, timeToLimitMs: 5000, limitBytes: 1024 * MiB, limitName: 'cgroup memory limit' }
+        : { detector: 'guest-growth', verdict: 'ok', message: 'guest RAM flat', growthBytesPerSec: 0, windowMs: 60_000, fit: 0, sinceMs: 0, timeToLimitMs: -1, limitBytes: 0, limitName: '' }];
     }
   });
   // interval 5 went missing for 3 intervals: move the last snapshot 3 s later
@@ -63,9 +66,11 @@ test('report: peaks, finals, totals, p99, OOM kills, leak verdict, findings, pre
   assert.equal(web.reclaim.maxStallNs, 20e6);
   assert.equal(web.oomKills, 1);
   assert.deepEqual(web.leak, { verdict: 'leak', growthBytesPerSec: 1.5 * MiB, windowMs: 60_000, fit: 0.9 });
-  assert.equal(web.findings.length, 1);
-  assert.equal(web.findings[0]!.firstSeenMs, snapshots[3]!.timeMs);
+  assert.equal(web.findings.length, 1, 'one finding per detector: its current one');
+  assert.equal(web.findings[0]!.verdict, 'ok');
+  assert.equal(web.findings[0]!.firstSeenMs, snapshots[5]!.timeMs, 'since its verdict turned');
   assert.equal(web.findings[0]!.lastSeenMs, snapshots[5]!.timeMs);
+  assert.deepEqual(web.verdictChanges, [{ atMs: snapshots[5]!.timeMs, detector: 'guest-growth', from: 'suspect', to: 'ok' }]);
   assert.equal(report.vms[0]!.name, 'web01 <prod>', 'largest peak RSS first');
   const h = report.host;
   assert.deepEqual(h.memAvailableMin, { bytes: 300 * MiB, atMs: snapshots[2]!.timeMs });
@@ -79,7 +84,10 @@ test('report: peaks, finals, totals, p99, OOM kills, leak verdict, findings, pre
   const text = renderReportText(report);
   assert.match(text, /vm web01 <prod> \(pid \d+, 2 GiB, libvirt\)/);
   assert.match(text, /reclaim stalls: 100 \(direct 100, memcg 0\), total 169 ms, p99 <= 2\.1 ms, max 20 ms/);
-  assert.match(text, /leak verdict: leak, 1\.5 MiB\/s over 1 min \(fit 0\.90\)/);
+  assert.match(text, /leak verdict \(current\): leak, 1\.5 MiB\/s over 1 min \(fit 0\.90\)/);
+  assert.match(text, /finding \[guest-growth\] ok since \d\d:\d\d:\d\d: guest RAM flat/);
+  assert.doesNotMatch(text, /finding \[guest-growth\] suspect/);
+  assert.match(text, /verdict changes: \d\d:\d\d:\d\d guest-growth suspect -> ok/);
   assert.match(text, /gaps: 1 \(3 intervals missing\)/);
   assert.match(text, /lost events: 17 \(in 1 intervals\)/);
 });

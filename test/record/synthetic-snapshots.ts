@@ -164,7 +164,7 @@ export function* syntheticSnapshots(options: SyntheticOptions): Generator<Snapsh
     const timeMs = startTimeMs + (seq + 1) * intervalMs;
     const totals: ProbeTotals = {
       byPid: new Map(), kswapdWakes: 0, kswapdRunNs: 0, lruPagesReclaimed: 0,
-      mmuNotifier: [], events: [], lostByGroup: new Map(), unknownLines: 0,
+      mmuNotifier: [], events: [], lostByGroup: new Map(), unknownLines: 0, badValues: 0,
     };
     const lifecycle: FaultlineEvent[] = [];
     const processes: TrackedProcess[] = procs.map((p) => {

@@ -18,9 +18,22 @@ export interface HotspotTotal {
 }
 
 export interface FindingSeen extends Finding {
+  /** since when the detector has had this verdict */
   firstSeenMs: number;
   lastSeenMs: number;
 }
+
+/** A detector's verdict changed on this row (the recorded findings are the detectors'
+ * current states, finding-state.ts; this is their history). */
+export interface VerdictChangeSeen {
+  atMs: number;
+  detector: string;
+  from: Finding['verdict'];
+  to: Finding['verdict'];
+}
+
+/** Changes kept per row: the first ones and the latest ones. */
+const MAX_CHANGES_KEPT = 40;
 
 export interface VmReport {
   id: string;
@@ -41,9 +54,14 @@ export interface VmReport {
   hotspots: HotspotTotal[];
   reclaim: { stalls: number; stallNs: number; directStalls: number; memcgStalls: number; maxStallNs: number; p99StallNs: number };
   oomKills: number;
-  /** its latest leak verdict (verdict '' when no detector ran) */
+  /** its current leak verdict: the one of its last snapshot (verdict '' when no detector ran) */
   leak: LeakVerdict;
+  /** each detector's current finding (its last snapshot's), one per detector */
   findings: FindingSeen[];
+  /** when each detector's verdict changed, in time order (at most MAX_CHANGES_KEPT:
+   * the first half and the latest half; `changesDropped` says how many in between) */
+  verdictChanges: VerdictChangeSeen[];
+  changesDropped: number;
 }
 
 export interface Gap {
@@ -128,11 +146,24 @@ function newVm(v: VmSnapshot, timeMs: number): VmState {
       oomKills: 0,
       leak: { verdict: '', growthBytesPerSec: 0, windowMs: 0, fit: 0 },
       findings: [],
+      verdictChanges: [],
+      changesDropped: 0,
     },
     hotspots: new Map(),
     stallHistogram: new Map(),
     findings: new Map(),
   };
+}
+
+/** Keeps the first half of MAX_CHANGES_KEPT and the latest half (a verdict that
+ * flapped all night keeps how it began and how it ended). */
+function addChange(r: VmReport, change: VerdictChangeSeen): void {
+  const half = MAX_CHANGES_KEPT / 2;
+  if (r.verdictChanges.length >= MAX_CHANGES_KEPT) {
+    r.verdictChanges.splice(half, 1);
+    r.changesDropped += 1;
+  }
+  r.verdictChanges.push(change);
 }
 
 /** Chart series names: `host:memAvailableBytes`, `vm:ID:rssBytes`... */
@@ -233,9 +264,11 @@ export class ReportBuilder {
     for (const h of v.hotspots) this.addHotspot(state, h);
     if (v.leak.verdict) r.leak = { ...v.leak };
     for (const finding of v.findings) {
-      const key = `${finding.detector}\u0000${finding.limitName}`;
-      const seen = state.findings.get(key);
-      state.findings.set(key, { ...finding, firstSeenMs: seen?.firstSeenMs ?? s.timeMs, lastSeenMs: s.timeMs });
+      const seen = state.findings.get(finding.detector);
+      const changed = !!seen && seen.verdict !== finding.verdict;
+      if (changed) addChange(r, { atMs: s.timeMs, detector: finding.detector, from: seen.verdict, to: finding.verdict });
+      const since = !seen || changed ? s.timeMs : seen.firstSeenMs;
+      state.findings.set(finding.detector, { ...finding, firstSeenMs: since, lastSeenMs: s.timeMs });
     }
   }
 

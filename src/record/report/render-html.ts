@@ -5,7 +5,7 @@ import type { Report, ReportCharts, VmReport } from './build-report.js';
 import { seriesName } from './build-report.js';
 import { rssColumns, type RssColumn } from './rss-columns.js';
 import { escapeHtml, lineChart, PALETTE, type ChartLine, type ChartMarker } from './svg-chart.js';
-import { count, formatBytes, formatDuration, hex, leakVerdictText, stallMs, stillOpenText, utcClock, utcTime } from './words.js';
+import { count, formatBytes, formatDuration, hex, leakVerdictText, stallMs, stillOpenText, utcClock, utcTime, verdictChangesText } from './words.js';
 
 const CSS = `
 body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222;max-width:1000px}
@@ -58,8 +58,9 @@ function vmDetails(v: VmReport): string {
   const r = v.reclaim;
   if (r.stalls) items.push(`<li>reclaim stalls: ${count(r.stalls)} (direct ${count(r.directStalls)}, memcg ${count(r.memcgStalls)}), total ${stallMs(r.stallNs)}, p99 ≤ ${stallMs(r.p99StallNs)}, max ${stallMs(r.maxStallNs)}</li>`);
   if (v.oomKills) items.push(`<li class="warn">OOM kills: ${v.oomKills}</li>`);
-  if (v.leak.verdict) items.push(`<li>leak verdict: ${e(leakVerdictText(v.leak))}</li>`);
-  for (const f of v.findings) items.push(`<li>finding [${e(f.detector)}] ${e(f.verdict)}: ${e(f.message)}</li>`);
+  if (v.leak.verdict) items.push(`<li>leak verdict (current): ${e(leakVerdictText(v.leak))}</li>`);
+  for (const f of v.findings) items.push(`<li>finding [${e(f.detector)}] ${e(f.verdict)} since ${utcClock(f.firstSeenMs)}: ${e(f.message)}</li>`);
+  if (v.verdictChanges.length) items.push(`<li>verdict changes: ${e(verdictChangesText(v.verdictChanges, v.changesDropped))}</li>`);
   return `<details><summary>${e(v.kind)} ${e(v.name)}</summary><ul>${items.join('')}</ul></details>`;
 }
 

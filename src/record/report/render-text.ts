@@ -1,7 +1,7 @@
 // The report for a terminal. Pure.
 import { formatBytes, formatBytesPerSec, formatDuration } from '../../format/quantities.js';
 import type { HotspotTotal, Report, VmReport } from './build-report.js';
-import { clean, count, hex, leakVerdictText, stallMs, stillOpenText, utcClock, utcTime } from './words.js';
+import { clean, count, hex, leakVerdictText, stallMs, stillOpenText, utcClock, utcTime, verdictChangesText } from './words.js';
 import { rssColumns } from './rss-columns.js';
 
 function hotspotText(h: HotspotTotal): string {
@@ -24,8 +24,9 @@ function vmLines(v: VmReport): string[] {
   const r = v.reclaim;
   if (r.stalls) lines.push(`    reclaim stalls: ${count(r.stalls)} (direct ${count(r.directStalls)}, memcg ${count(r.memcgStalls)}), total ${stallMs(r.stallNs)}, p99 <= ${stallMs(r.p99StallNs)}, max ${stallMs(r.maxStallNs)}`);
   if (v.oomKills) lines.push(`    OOM kills: ${v.oomKills}`);
-  if (v.leak.verdict) lines.push(`    leak verdict: ${leakVerdictText(v.leak)}`);
-  for (const f of v.findings) lines.push(`    finding [${f.detector}] ${f.verdict}: ${clean(f.message)}`);
+  if (v.leak.verdict) lines.push(`    leak verdict (current): ${leakVerdictText(v.leak)}`);
+  for (const f of v.findings) lines.push(`    finding [${f.detector}] ${f.verdict} since ${utcClock(f.firstSeenMs)}: ${clean(f.message)}`);
+  if (v.verdictChanges.length) lines.push(`    verdict changes: ${verdictChangesText(v.verdictChanges, v.changesDropped)}`);
   return lines;
 }
 

@@ -47,3 +47,11 @@ export function leakVerdictText(leak: LeakVerdict): string {
   }
   return `${leak.verdict}, ${formatBytesPerSec(leak.growthBytesPerSec)} over ${formatDuration(leak.windowMs)} (fit ${leak.fit.toFixed(2)})`;
 }
+
+/** "12:00:05 process-growth insufficient-data -> ok, 12:00:15 process-growth ok -> suspect";
+ * `dropped` changes between the first and the latest ones are said so. */
+export function verdictChangesText(changes: readonly { atMs: number; detector: string; from: string; to: string }[], dropped: number): string {
+  const items = changes.map((c) => `${utcClock(c.atMs)} ${c.detector} ${c.from} -> ${c.to}`);
+  if (dropped > 0) items.splice(changes.length / 2, 0, `(${dropped} more)`);
+  return items.join(', ');
+}
