@@ -10,9 +10,10 @@
 //   to a higher verdict (ok -> suspect -> leak, or straight to leak)
 //                                           after RAISE_AFTER judgments at or above it
 //   to a lower verdict                      after LOWER_AFTER judgments below it
-//   raw insufficient-data once judged       a leak or suspect stands (the evidence was
-//                                           real); an ok turns insufficient-data at once
-//                                           (a gap, lost events: not judged now)
+//   raw insufficient-data once judged       an ok turns insufficient-data at once (a gap,
+//                                           lost events: not judged now); a leak or
+//                                           suspect after 3 judgments, like any lowering
+//                                           (an early warning whose climb stopped)
 // While the state holds against the raw verdict, the finding shown is the last one
 // that agreed with the state. Pure.
 import type { Finding, Verdict } from '../model/snapshot.js';
@@ -44,7 +45,7 @@ export class FindingState {
   step(raw: Finding, atMs: number): { finding: Finding; change: VerdictChange | null } {
     const before = this.current;
     if (!before || (before.verdict === 'insufficient-data' && RANK[raw.verdict] <= RANK.ok)) return this.adopt(raw, atMs, before);
-    if (raw.verdict === 'insufficient-data') return isFlagged(before.verdict) ? { finding: this.hold(before), change: null } : this.adopt(raw, atMs, before);
+    if (raw.verdict === 'insufficient-data' && !isFlagged(before.verdict)) return this.adopt(raw, atMs, before);
     if (raw.verdict === before.verdict) {
       this.pending = [];
       return { finding: this.hold(raw), change: null };

@@ -15,6 +15,11 @@ export interface GrowthWords {
 /** The stored history is kept for this many windows; `since` looks back that far. */
 export const HISTORY_WINDOWS = 3;
 
+/** Before its window is full, steady growth is an early warning (suspect) only when,
+ * at its rate, it reaches a limit (MemAvailable, its cgroup's) within this long: the
+ * leaks an incident cannot wait ten minutes for. */
+export const EARLY_WARNING_WITHIN_MS = 3_600_000;
+
 export function bareFinding(detector: string, verdict: Verdict, message: string, fields: Partial<Finding> = {}): Finding {
   return {
     detector, verdict, message,
@@ -33,6 +38,11 @@ export function growthFinding(
   words: GrowthWords,
 ): Finding {
   const windowMs = shape.endMs - shape.startMs;
+  if (shape.shape === 'early') {
+    // an early warning only for growth that reaches a limit soon; else: not judged yet
+    const early = projectToLimit(shape.slopeBytesPerSec, limits);
+    if (early.timeToLimitMs < 0 || early.timeToLimitMs > EARLY_WARNING_WITHIN_MS) shape = { ...shape, verdict: 'insufficient-data', shape: 'short' };
+  }
   const growing = shape.verdict === 'leak' || shape.verdict === 'suspect';
   const sinceMs = growing ? growthSince(series, options, shape) : shape.startMs;
   const projection = growing ? projectToLimit(shape.slopeBytesPerSec, limits) : NO_PROJECTION;
@@ -44,7 +54,8 @@ export function growthFinding(
       ? `; at this rate it reaches the ${projection.limitName} (${formatBytes(projection.limitBytes)}) in ${formatDuration(projection.timeToLimitMs)}`
       : '';
     const how = shape.shape === 'rising-floor' ? ' (its floor, between frees)'
-      : shape.shape === 'provisional' ? ' (provisional: one window of growth; a leak once it has grown for two)' : '';
+      : shape.shape === 'provisional' ? ' (provisional: one window of growth; a leak once it has grown for two)'
+      : shape.shape === 'early' ? ` (early warning: ${formatDuration(windowMs)} of a ${formatDuration(options.windowMs)} window; judged when it is full)` : '';
     message = `${words.subject} grew ${formatBytesPerSec(shape.slopeBytesPerSec)}${how} for ${formatDuration(shape.endMs - sinceMs)} ` +
       `(fit ${shape.fit.toFixed(2)}), now ${formatBytes(shape.lastBytes)}${toLimit}. ${words.advice}`;
   } else {

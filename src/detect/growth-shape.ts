@@ -67,6 +67,7 @@ export type Shape =
   | 'noisy'
   | 'steady'
   | 'provisional'
+  | 'early'
   | 'rising-floor';
 
 export interface ShapeOptions {
@@ -86,6 +87,9 @@ export interface ShapeOptions {
   floorRising: number;
   /** levelled-off: the last third adds less than this share of what the middle one did */
   levelRatio: number;
+  /** Before the window is full: judge what is there once it spans this long (ms), for
+   * an early warning (`early`, see growthFinding); windows shorter than this have none. */
+  earlyMs: number;
 }
 
 export const SHAPE_DEFAULTS: ShapeOptions = {
@@ -102,6 +106,7 @@ export const SHAPE_DEFAULTS: ShapeOptions = {
   cyclesJudged: 2.5,
   floorRising: 2 / 3,
   levelRatio: 0.5,
+  earlyMs: 60_000,
 };
 
 export interface ShapeResult {
@@ -169,7 +174,12 @@ export function classifyGrowth(series: readonly Point[], options: ShapeOptions):
   const gaps = pts.slice(1).map((p, i) => p.tMs - pts[i]!.tMs);
   // each point stands for the interval that ends at it, so the first one covers one gap more
   const coveredMs = spanMs + (gaps.length ? median(gaps) : 0);
-  if (pts.length < o.minPoints || coveredMs < o.windowMs * o.minCoverage) return result('insufficient-data', 'short');
+  if (pts.length < o.minPoints || coveredMs < o.windowMs * o.minCoverage) {
+    // not judged yet; a steady climb over what there is may still warn early
+    const early = coveredMs >= o.earlyMs && pts.length >= o.minPoints && !gaps.some((g) => g > o.windowMs / 4)
+      ? classifyTrend(pts, o, result) : null;
+    return early?.verdict === 'leak' ? { ...early, verdict: 'suspect', shape: 'early' } : result('insufficient-data', 'short');
+  }
   if (gaps.some((g) => g > o.windowMs / 4)) return result('insufficient-data', 'gap');
 
   // a series that gives memory back is judged by its floor, over the whole history
@@ -296,6 +306,7 @@ const SHAPE_WORDS: Record<Shape, string> = {
   noisy: 'growth lost in noise',
   steady: 'growing steadily',
   provisional: 'growing steadily for one window (provisional: a leak once the window before grew too)',
+  early: 'growing steadily before its window is full (an early warning)',
   'rising-floor': 'its floor rises between frees',
 };
 

@@ -115,7 +115,7 @@ export class MetricsState {
           faultLabels: FAULT_TYPES.map(([t]) => `${labels},type="${t}"`),
           bucketLabels: STALL_LE.map((le) => `${labels},le="${le}"`),
           lastSeenMs: 0, lastSeenUpdate: 0, faults: NO_FAULTS, oomKills: 0,
-          stall: emptyHistogram(), rss: zeroed(RSS_KINDS), memoryBytes: 0, leakSuspect: 0,
+          stall: emptyHistogram(), rss: zeroed(RSS_KINDS), memoryBytes: 0, leakSuspect: Number.NaN,
         };
         this.series.set(key, s);
       }
@@ -124,7 +124,7 @@ export class MetricsState {
         fresh.add(key);
         for (const k of RSS_KINDS) s.rss[k] = 0;
         s.memoryBytes = 0;
-        s.leakSuspect = 0;
+        s.leakSuspect = Number.NaN;
       }
       s.kind = row.kind;
       s.source = row.source;
@@ -133,7 +133,9 @@ export class MetricsState {
       s.lastSeenUpdate = this.updates;
       addRss(s.rss, row);
       s.memoryBytes += row.memoryBytes;
+      // not judged yet is unknown (NaN), never 0: "no leak" is a verdict too
       if (row.leak.verdict === 'leak' || row.leak.verdict === 'suspect') s.leakSuspect = 1;
+      else if (row.leak.verdict === 'ok' && Number.isNaN(s.leakSuspect)) s.leakSuspect = 0;
       s.faults = addFaults(s.faults, row);
       addBuckets(s.stall, row.reclaim.stallHistogram, row.reclaim.stallNs);
       this.keyById.set(row.id, key);
@@ -206,7 +208,7 @@ export class MetricsState {
         { suffix: '_count', labels: id(s), value: s.stall.count },
       ])),
       family('faultline_vm_oom_kills_total', 'counter', 'Times the OOM killer chose this VM (or process).', perVm(all, (s) => s.oomKills)),
-      family('faultline_vm_leak_suspect', 'gauge', '1 when the leak detector says leak or suspect, else 0.', perVm(current, (s) => s.leakSuspect)),
+      family('faultline_vm_leak_suspect', 'gauge', '1 when the leak detector says leak or suspect, 0 when it says ok, NaN while it has not judged yet (its window is not full).', perVm(current, (s) => s.leakSuspect)),
       ...this.hostFamilies(family),
       ...this.probeFamilies(family),
       family('faultline_vm_series', 'gauge', 'VM and process series faultline is exporting.', [{ labels: {}, value: this.series.size }]),

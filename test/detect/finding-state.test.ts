@@ -39,8 +39,8 @@ test('lowering needs 3 judgments in a row; 2 then a flagged one starts over', ()
   assert.deepEqual(run(['ok', 'leak', 'leak', 'ok', 'ok', 'leak', 'ok', 'ok']).states, 'ooLLLLLL');
 });
 
-test('not judged for a while: a leak stands, an ok says so at once', () => {
-  assert.deepEqual(run(['ok', 'leak', 'leak', 'insufficient-data', 'insufficient-data']).states, 'ooLLL');
+test('not judged for a while: a leak stands for 2 judgments and goes on the 3rd, an ok says so at once', () => {
+  assert.deepEqual(run(['ok', 'leak', 'leak', 'insufficient-data', 'insufficient-data', 'insufficient-data']).states, 'ooLLL.');
   assert.deepEqual(run(['ok', 'insufficient-data', 'ok']), { states: 'o.o', changes: ['1:ok->insufficient-data', '2:insufficient-data->ok'] });
 });
 

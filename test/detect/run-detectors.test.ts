@@ -127,3 +127,26 @@ test('slabinfo: a real /proc/slabinfo capture parses, bytes from slabs x pages',
   assert.ok(k && k.objSizeBytes === 256 && k.bytes > 0 && k.bytes % 4096 === 0);
   assert.ok(caches.every((c) => Number.isFinite(c.bytes) && c.bytes >= 0));
 });
+
+test('early warning: a fast leak that reaches MemAvailable within the hour is suspect about a minute in, not after the 10 min window', () => {
+  const fast = (tS: number): VmSnapshot[] => {
+    const anon = 100 * MiB + tS * 8 * MiB;
+    return [vmRow({ id: '7@1', pid: 7, comm: 'fastleak', rss: { ...vmRow({ id: '', pid: 0 }).rss, anonBytes: anon, totalBytes: anon } })];
+  };
+  // 12 GiB available: 8 MiB/s reaches it in ~25 min
+  const short = run(new LeakTracker(), 120, fast, () => ({ memAvailableBytes: 12 * GiB }));
+  const verdicts = short.map((s) => s.vms[0]!.leak.verdict);
+  const first = verdicts.indexOf('suspect');
+  assert.ok(first >= 60 && first <= 70, `first suspect at ${first} s: ${verdicts.join(',')}`);
+  assert.match(short[first]!.vms[0]!.findings[0]!.message, /grew 8 MiB\/s \(early warning: 1(\.\d+)? min of a 10 min window; judged when it is full\).*reaches the host MemAvailable \(12 GiB\) in 2\d(\.\d+)? min/);
+  assert.deepEqual(leakEvents(short).map((e) => e.message.match(/\) (\w+):/)?.[1]), ['suspect']);
+  // 40 GiB available: 85 min away, no early warning; not judged until the window is full
+  const roomy = run(new LeakTracker(), 120, fast, () => ({ memAvailableBytes: 40 * GiB }));
+  assert.ok(roomy.every((s) => s.vms[0]!.leak.verdict === 'insufficient-data'));
+  // a GC sawtooth (100 MiB every 60 s) on a small host: its first climbs are no leak
+  const gc = run(new LeakTracker(), 300, (tS) => {
+    const anon = 100 * MiB + ((tS % 60) / 60) * 100 * MiB;
+    return [vmRow({ id: '8@1', pid: 8, rss: { ...vmRow({ id: '', pid: 0 }).rss, anonBytes: anon, totalBytes: anon } })];
+  }, () => ({ memAvailableBytes: 2 * GiB }));
+  assert.ok(gc.every((s) => s.vms[0]!.leak.verdict === 'insufficient-data'), gc.map((s) => s.vms[0]!.leak.verdict).join(','));
+});

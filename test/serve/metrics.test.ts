@@ -85,7 +85,8 @@ test('one VM, one interval: the exact text of the per-VM families', () => {
     '# TYPE faultline_vm_ept_faults_total counter',
     `faultline_vm_ept_faults_total{${vm}} 42`,
   ]);
-  assert.deepEqual(familyLines(text, 'faultline_vm_leak_suspect').slice(1), ['# TYPE faultline_vm_leak_suspect gauge', `faultline_vm_leak_suspect{${vm}} 0`]);
+  // not judged yet: unknown, never a measured 0
+  assert.deepEqual(familyLines(text, 'faultline_vm_leak_suspect').slice(1), ['# TYPE faultline_vm_leak_suspect gauge', `faultline_vm_leak_suspect{${vm}} NaN`]);
   assert.deepEqual(familyLines(text, 'faultline_vm_oom_kills_total').slice(1), ['# TYPE faultline_vm_oom_kills_total counter', `faultline_vm_oom_kills_total{${vm}} 0`]);
   assert.ok(text.endsWith('\n'));
   assert.ok(!/pid=|address=/.test(text), 'no pid or address labels');
@@ -182,6 +183,10 @@ test('a VM that leaves: gauges go at once, counters stay until stale, then every
   const state = new MetricsState({ staleAfterMs: 5000 });
   state.update(snapshot(0, [vmRow('a', { leak: { verdict: 'suspect', growthBytesPerSec: 1, windowMs: 1, fit: 1 } }), vmRow('b', { id: '200@1' })]));
   assert.match(state.render(), /^faultline_vm_leak_suspect\{vm="a",uuid=""\} 1$/m);
+  assert.match(state.render(), /^faultline_vm_leak_suspect\{vm="b",uuid=""\} NaN$/m);
+  const judgedOk = new MetricsState();
+  judgedOk.update(snapshot(0, [vmRow('c', { leak: { verdict: 'ok', growthBytesPerSec: 0, windowMs: 600_000, fit: 0 } })]));
+  assert.match(judgedOk.render(), /^faultline_vm_leak_suspect\{vm="c",uuid=""\} 0$/m);
   state.update(snapshot(1, [vmRow('b', { id: '200@1' })]));
   let text = state.render();
   assert.doesNotMatch(text, /faultline_vm_rss_bytes\{vm="a"/);
