@@ -5,6 +5,7 @@ import type {
   FaultlineEvent, GuestFaultSource, HostStats, KvmExitCount, KvmStats, ProbeStatus, ReclaimStats,
   Snapshot, VmSnapshot, VmstatDelta,
 } from '../model/snapshot.js';
+import { hostProcessName } from '../host/process-name.js';
 import { emptyPidCounters, type PidCounters, type ProbeTotals } from './probe-counters.js';
 import { guestRamUserFaults, hotspotsOf } from './hotspots.js';
 import { attributeMmuNotifier } from './mmu-notifier.js';
@@ -126,7 +127,7 @@ function vmRow(p: TrackedProcess, c: PidCounters, input: IntervalInput, notifier
   return {
     id: p.id,
     kind,
-    name: p.identity?.name || p.comm,
+    name: p.identity?.name || hostProcessName(p.comm, d?.argv ?? []),
     uuid: p.identity?.uuid ?? '',
     pid: p.pid,
     startTimeTicks: p.startTimeTicks,
