@@ -5,7 +5,9 @@
 //   live-latency (print -> websocket in a real live session; root; [--baseline REF]),
 //   scale (real QEMU fleets, CPU and PSS of node and bpftrace; root; bench/scale.ts:
 //   [--vms 10,100,300] [--seconds 60] [--warmup 20] [--guest-mib 64] [--clients 20]
-//   [--baseline REF] [--breakdown]).
+//   [--baseline REF] [--breakdown]), leaks-cost (`faultline leaks` on a malloc loop:
+//   traced and bystander ns per pair per bpftrace; root; bench/leaks-cost.ts:
+//   [--bpftrace PATH,PATH] [--pairs N]).
 // --compare-probes DIR also runs the probes in DIR (e.g. an older probes/, from git
 // show) side by side. Prints tables on stdout, progress on stderr; --json also writes
 // the raw results.
@@ -15,6 +17,7 @@ import { benchProbeCost, benchVariants, DEFAULT_PROBES_DIR } from './probe-cost.
 import { benchCollector } from './collector.js';
 import { benchLiveLatency } from './live-latency.js';
 import { benchScale } from './scale.js';
+import { benchLeaksCost } from './leaks-cost.js';
 
 const { values, positionals } = parseArgs({
   options: {
@@ -32,6 +35,8 @@ const { values, positionals } = parseArgs({
     'guest-mib': { type: 'string', default: '64' },
     clients: { type: 'string', default: '20' },
     breakdown: { type: 'boolean', default: false },
+    bpftrace: { type: 'string', default: 'bpftrace' },
+    pairs: { type: 'string', default: '300000' },
   },
   allowPositionals: true,
 });
@@ -88,5 +93,14 @@ if (which === 'scale') {
     process.exitCode = 1;
   }
   results.scale = { ...report, rows: report.rows.map((r) => ({ ...r, runs: r.runs.map((x) => ({ ...x, bpftraceCorePct: Object.fromEntries(x.bpftraceCorePct) })) })) };
+}
+if (which === 'leaks-cost') {
+  if (!isRoot) {
+    console.error('leaks-cost: needs root (bpftrace)');
+    process.exit(2);
+  }
+  const report = await benchLeaksCost({ runs, bpftraces: values.bpftrace.split(','), pairs: Number(values.pairs), log });
+  console.log(`${report.text}\n`);
+  results.leaksCost = report.rows;
 }
 if (values.json) writeFileSync(values.json, `${JSON.stringify(results, null, 2)}\n`);

@@ -1,13 +1,15 @@
 // `faultline leaks`: the deep leak mode. Traces one process's malloc/free for a
 // while (probes/leaks.bt) and reports the call stacks holding the most outstanding
 // bytes, as text, JSON, or a pprof profile. Wiring only: src/leaks/ does the work.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { FaultlineError } from '../model/errors.js';
 import { blockingProblem, checkHost } from '../probe/preflight.js';
 import { buildLeakReport } from '../leaks/leak-report.js';
 import { renderLeakReport } from '../leaks/render-leaks.js';
 import { pprofGzip } from '../leaks/pprof.js';
+import { nameJitFrames, parsePerfMap } from '../leaks/perf-map.js';
+import { stackNotes } from '../leaks/stack-notes.js';
 import { LEAKS_TABLE_LIMIT, traceLeaks } from '../leaks/run-leaks.js';
 import { leakReportJson } from '../serve/leaks-route.js';
 import { parseDurationMs, parsePid } from './options.js';
@@ -84,10 +86,14 @@ export async function runLeaks(argv: string[]): Promise<number> {
     const run = await traceLeaks({
       pid, durationMs, sample, bpftracePath: checks.bpftracePath!, bpftraceVersion: checks.bpftraceVersion, signal: aborter.signal, log,
     });
-    const report = buildLeakReport(run.output.allocations, {
+    const perfMap = parsePerfMap(readFileOrEmpty(`/proc/${pid}/root/tmp/perf-${pid}.map`) || readFileOrEmpty(`/tmp/perf-${pid}.map`));
+    const allocations = run.output.allocations.map((a) => ({ ...a, frames: nameJitFrames(a.frames, perfMap) }));
+    const report = buildLeakReport(allocations, {
       pid, comm: run.comm, durationMs: run.tracedMs, sample, minAgeMs, top,
       endNs: run.output.endNs, tableLimit: LEAKS_TABLE_LIMIT, lostEvents: run.output.lostEvents,
     });
+    report.notes = stackNotes({ pid, sites: report.sites, stacksCut: run.stacksCut, perfMap: perfMap.length > 0 });
+    if (values.json) for (const note of report.notes) log(`faultline: ${note}`);
     if (values.pprof) {
       writeFileSync(values.pprof, pprofGzip(report, run.mappings, run.startedMs));
       log(`faultline: wrote ${values.pprof} (go tool pprof -top ${values.pprof})`);
@@ -102,4 +108,12 @@ export async function runLeaks(argv: string[]): Promise<number> {
     process.off('SIGTERM', onSignal);
   }
   return 0;
+}
+
+function readFileOrEmpty(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
 }

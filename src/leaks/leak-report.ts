@@ -37,6 +37,8 @@ export interface LeakReport {
   tableFull: boolean;
   lostEvents: number;
   sites: LeakSite[];
+  /** Why stacks are short or nameless (src/leaks/stack-notes.ts); empty when nothing to say. */
+  notes?: string[];
 }
 
 export interface ReportOptions {

@@ -14,6 +14,7 @@ export function renderLeakReport(r: LeakReport, maxFrames = 8): string {
   ];
   if (r.tableFull) lines.push(`  ! the probe's table filled (${r.keptAllocations} allocations): later ones were not kept; use a larger --sample`);
   if (r.lostEvents) lines.push(`  ! bpftrace lost ${r.lostEvents} events`);
+  for (const note of r.notes ?? []) lines.push(`  ! ${clean(note)}`);
   for (const site of r.sites) {
     lines.push('');
     lines.push(`  ${formatBytes(site.bytes).padStart(10)}  ~${Math.round(site.count)} allocations (${site.sampled} kept), oldest ${formatDuration(site.oldestAgeMs)}`);

@@ -4,7 +4,7 @@
 // (which limits the uprobes to that process on bpftrace 0.20+); nothing is pasted
 // into the program text.
 import { createInterface } from 'node:readline';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { FaultlineError } from '../model/errors.js';
@@ -21,6 +21,7 @@ import { describeClash, findHeldFunctions } from './uprobe-holders.js';
 export const LEAKS_PROBE = fileURLToPath(new URL('../../probes/leaks.bt', import.meta.url));
 /** Outstanding allocations the probe can keep (map keys). */
 export const LEAKS_TABLE_LIMIT = 65536;
+const PRINT_TIMEOUT_MS = 15_000;
 /** The libc functions probes/leaks.bt attaches to. */
 export const LEAKS_FUNCTIONS = ['malloc', 'calloc', 'realloc', 'memalign', 'aligned_alloc', 'posix_memalign', 'free', 'mmap', 'munmap'];
 
@@ -34,6 +35,8 @@ export interface LeaksRunOptions {
   tracefs?: string;
   programPath?: string;
   attachTimeoutMs?: number;
+  /** How long bpftrace may take to print what it kept, after the trace (default 15 s). */
+  printTimeoutMs?: number;
   /** Ends the trace early (Ctrl-C); the report is still made. */
   signal?: AbortSignal;
   log?: (line: string) => void;
@@ -45,6 +48,8 @@ export interface LeaksRun {
   mappings: Mapping[];
   startedMs: number;
   tracedMs: number;
+  /** bpftrace was stopped before it printed every stack. */
+  stacksCut: boolean;
 }
 
 const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
@@ -71,12 +76,14 @@ export async function traceLeaks(o: LeaksRunOptions): Promise<LeaksRun> {
   const tracefs = o.tracefs ?? '/sys/kernel/tracing';
   cleanUp(tracefs, procRoot, o.log);
   const setpriv = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
-  const bpftraceArgs = ['-f', 'json', '-p', String(o.pid), o.programPath ?? LEAKS_PROBE,
+  // the program as text (-e): a bpftrace in a chroot or container cannot see our files
+  const program = readFileSync(o.programPath ?? LEAKS_PROBE, 'utf8');
+  const bpftraceArgs = ['-f', 'json', '-p', String(o.pid), '-e', program,
     String(o.pid), String(o.sample), String(libc.start), String(libc.end)];
   const [command, args] = setpriv ? [setpriv, ['--pdeathsig', 'SIGTERM', o.bpftracePath, ...bpftraceArgs]] : [o.bpftracePath, bpftraceArgs];
   const child = execa(command, args, {
     buffer: false, stdin: 'ignore', reject: false, cleanup: true, forceKillAfterDelay: false,
-    env: probeEnv(o.bpftraceVersion, LEAKS_TABLE_LIMIT),
+    env: { ...probeEnv(o.bpftraceVersion, LEAKS_TABLE_LIMIT), ...symbolCacheEnv(o.bpftraceVersion) },
   });
   const lines: string[] = [];
   const stderr: string[] = [];
@@ -131,11 +138,13 @@ export async function traceLeaks(o: LeaksRunOptions): Promise<LeaksRun> {
   if (processGone) o.log?.(`faultline: pid ${o.pid} exited; reporting what was outstanding`);
   const mappings = parseMaps((await readLockedTextOrNull(`${procRoot}/${o.pid}/maps`)) ?? maps);
   child.kill('SIGINT');
-  // printing the maps symbolizes every kept stack: give it time
+  // printing the maps symbolizes every kept stack (a few seconds with the symbol
+  // cache on, see symbolCacheEnv); past the bound the report goes out without them
   const printWait = new AbortController();
-  const done = await Promise.race([exited.then(() => true), sleep(60_000, printWait.signal).then(() => false)]);
+  const done = await Promise.race([exited.then(() => true), sleep(o.printTimeoutMs ?? PRINT_TIMEOUT_MS, printWait.signal).then(() => false)]);
   printWait.abort();
   if (!done) {
+    o.log?.(`faultline: bpftrace took over ${(o.printTimeoutMs ?? PRINT_TIMEOUT_MS) / 1000} s to print the stacks; stopped, reporting without the missing ones`);
     child.kill('SIGKILL');
     await exited;
   }
@@ -146,11 +155,21 @@ export async function traceLeaks(o: LeaksRunOptions): Promise<LeaksRun> {
   }
   // the probes' own clock: from attach to END, which comes after the SIGINT
   const tracedMs = output.startNs > 0 ? (output.endNs - output.startNs) / 1e6 : Date.now() - startedMs;
-  return { output, comm, mappings, startedMs, tracedMs };
+  return { output, comm, mappings, startedMs, tracedMs, stacksCut: !done };
 }
 
 function cleanUp(tracefs: string, procRoot: string, log?: (line: string) => void): void {
   const { removed, kept } = removeStaleDefinitions(tracefs, procRoot);
   if (removed.length) log?.(`faultline: removed ${removed.length} uprobe/kprobe definition(s) left by exited tracers (${removed[0]}${removed.length > 1 ? ', ...' : ''})`);
   if (kept.length) log?.(`faultline: could not remove ${kept.length} stale definition(s): ${kept[0]}`);
+}
+
+/** One pid is traced, so bpftrace may keep its symbols between frames. Without this,
+ * with ASLR on, bpftrace re-reads every module's symbols for EVERY frame it prints
+ * (bcc_symcache_new per resolve_usym, bpftrace 0.17 src/bpftrace.cpp): for node that
+ * took minutes for 1,000 stacks, and faultline killed it before the stacks came.
+ * 0.17 reads a boolean; 0.19+ a cache type, PER_PID. */
+export function symbolCacheEnv(version: BpftraceVersion | null): Record<string, string> {
+  const typed = version !== null && (version.major > 0 || version.minor >= 19);
+  return { BPFTRACE_CACHE_USER_SYMBOLS: typed ? 'PER_PID' : '1' };
 }
