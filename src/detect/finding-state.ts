@@ -5,11 +5,15 @@
 //
 //   raw    o o s o o s s L L L o o o o
 //   state  o o o o o o s s L L L L L o      raise after 2 judgments, lower after 3
+//                                           spanning a quarter window
 //
 //   insufficient-data -> ok                 at once (the first judgment)
 //   to a higher verdict (ok -> suspect -> leak, or straight to leak)
 //                                           after RAISE_AFTER judgments at or above it
-//   to a lower verdict                      after LOWER_AFTER judgments below it
+//   to a lower verdict                      after LOWER_AFTER judgments below it, the
+//                                           first and the last a quarter window apart
+//                                           (judgments come every window/120: a series
+//                                           on the edge would flap every few seconds)
 //   raw insufficient-data once judged       an ok turns insufficient-data at once (a gap,
 //                                           lost events: not judged now); a leak or
 //                                           suspect after 3 judgments, like any lowering
@@ -32,7 +36,11 @@ const RANK: Record<Verdict, number> = { 'insufficient-data': 0, ok: 1, suspect: 
 export const isFlagged = (v: Verdict | undefined): boolean => v === 'leak' || v === 'suspect';
 
 export class FindingState {
+  /** @param lowerAfterMs how long a lower raw verdict must hold (a quarter window) */
+  constructor(private readonly lowerAfterMs = 0) {}
+
   private current: Finding | null = null;
+  private pendingSinceMs = 0;
   private pending: Finding[] = [];
   /** When the state last turned to leak or suspect; the finding's `sinceMs` goes back to it. */
   private onsetMs = Infinity;
@@ -52,8 +60,12 @@ export class FindingState {
     }
     const raising = RANK[raw.verdict] > RANK[before.verdict];
     if (this.pending.length > 0 && (RANK[this.pending[0]!.verdict] > RANK[before.verdict]) !== raising) this.pending = [];
+    if (this.pending.length === 0) this.pendingSinceMs = atMs;
     this.pending.push(raw);
-    if (this.pending.length < (raising ? RAISE_AFTER_JUDGMENTS : LOWER_AFTER_JUDGMENTS)) return { finding: this.hold(before), change: null };
+    const held = raising
+      ? this.pending.length < RAISE_AFTER_JUDGMENTS
+      : this.pending.length < LOWER_AFTER_JUDGMENTS || atMs - this.pendingSinceMs < this.lowerAfterMs;
+    if (held) return { finding: this.hold(before), change: null };
     return this.adopt(raw, atMs, before);
   }
 

@@ -156,7 +156,7 @@ export class LeakTracker {
   /** The detector's current state after this raw judgment, and its change if any. */
   private settle<P>(track: Track<P>, raw: Finding, atMs: number): { finding: Finding; change: VerdictChange | null } {
     let state = track.states.get(raw.detector);
-    if (!state) track.states.set(raw.detector, (state = new FindingState()));
+    if (!state) track.states.set(raw.detector, (state = new FindingState(this.windowMs / 4)));
     return state.step(raw, atMs);
   }
 

@@ -59,3 +59,16 @@ test('the onset of a flagged state is kept while it stays flagged, and events ar
   assert.equal(isNews({ atMs: 0, detector: 'd', from: 'insufficient-data', to: 'ok' }), false);
   assert.equal(isNews({ atMs: 0, detector: 'd', from: 'leak', to: 'ok' }), true);
 });
+
+test('lowering also waits a quarter window: 3 lower judgments within it are not enough', () => {
+  const state = new FindingState(10_000);
+  const at = (v: Verdict, tMs: number): Verdict => state.step(raw(v), tMs).finding.verdict;
+  at('ok', 0);
+  at('leak', 1000);
+  assert.equal(at('leak', 2000), 'leak');
+  assert.equal(at('ok', 3000), 'leak');
+  assert.equal(at('ok', 4000), 'leak');
+  assert.equal(at('ok', 5000), 'leak', '3 judgments, 2 s: held');
+  assert.equal(at('ok', 12_999), 'leak', '9.999 s: held');
+  assert.equal(at('ok', 13_000), 'ok', 'a quarter window after the first lower one');
+});
