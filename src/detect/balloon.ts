@@ -9,8 +9,11 @@
 //   balloon           ####                balloon           ####   comes back)
 //   +-----------------> t                 +-----------------> t
 //
-// Measure: before = guest-RAM RSS at the point just before the first balloon bytes
-// in the window; now = the latest; returned = (before - now) / balloon bytes.
+// Measure, on the last inflate in the stored history (3 windows; an inflate is the
+// points with balloon bytes no more than settleMs apart): before = guest-RAM RSS at
+// the point just before its first balloon bytes; now = the latest; returned =
+// (before - now) / its balloon bytes. An inflate is judged whole, whatever the window
+// edges, and its finding stands while the history holds it.
 // Causes of a low ratio: the pages were never resident (the guest gave back memory
 // the host never backed: nothing to gain), the guest touched them again right away
 // (balloon churn: the guest needs that memory), or guest RAM is backed by
@@ -64,18 +67,26 @@ export function detectBalloon(
   if (context.lostEventsInWindow > 0) {
     return bareFinding('balloon', 'insufficient-data', `balloon: not judged, the probes lost ${context.lostEventsInWindow} events in the window`, fields);
   }
-  const ballooned = window.reduce((s, p) => s + p.balloonBytes, 0);
+  const settleMs = Math.max(o.settleMs, 2 * last.intervalMs);
+  const inflate = lastInflate(history, settleMs);
+  if (!inflate) return bareFinding('balloon', 'ok', `balloon: no inflate in the last ${formatDuration(last.timeMs - history[0]!.timeMs)}`, fields);
+  const { first, last: lastBalloon } = inflate;
+  const ballooned = history.slice(first, lastBalloon + 1).reduce((s, p) => s + p.balloonBytes, 0);
   if (ballooned < o.minBalloonBytes) {
-    return bareFinding('balloon', 'ok', ballooned > 0 ? `balloon: ${formatBytes(ballooned)} given back, too little to judge` : 'balloon: no inflate in the window', fields);
+    return bareFinding('balloon', 'ok', `balloon: the last inflate gave back ${formatBytes(ballooned)}, too little to judge`, fields);
   }
-  const first = start + window.findIndex((p) => p.balloonBytes > 0);
-  let lastBalloon = first;
-  for (let i = first; i < history.length; i++) if (history[i]!.balloonBytes > 0) lastBalloon = i;
+  const since = history.slice(Math.max(0, first - 1));
+  const lost = since.reduce((s, p) => s + p.lostEvents, 0);
+  if (lost > 0 || since.some((p) => !p.growthProbe)) {
+    return bareFinding('balloon', 'insufficient-data', lost > 0
+      ? `balloon: not judged, the probes lost ${lost} events since the inflate began`
+      : 'balloon: not judged, the growth probe group was not attached since the inflate began', fields);
+  }
   const before = history[first - 1];
   if (!before) {
-    return bareFinding('balloon', 'insufficient-data', 'balloon: not judged, no guest-RAM reading from before the inflate', fields);
+    return bareFinding('balloon', 'insufficient-data',
+      `balloon: not judged, the ${formatBytes(ballooned)} inflate began before the first guest-RAM reading faultline has (it started mid-inflate)`, fields);
   }
-  const settleMs = Math.max(o.settleMs, 2 * last.intervalMs);
   if (last.timeMs - history[lastBalloon]!.timeMs < settleMs) {
     return bareFinding('balloon', 'insufficient-data', `balloon: ${formatBytes(ballooned)} inflate still settling`, fields);
   }
@@ -94,4 +105,18 @@ export function detectBalloon(
     `${what}: the host got back only ${formatBytes(Math.max(0, returned))}. Either the pages were never resident, ` +
     'the guest touched them again (balloon churn: it needs that memory), or guest RAM is on transparent huge pages ' +
     'that DONTNEED only splits; check the guest\'s balloon driver and AnonHugePages of QEMU.', evidence);
+}
+
+/** The last inflate: indices of its first and last points with balloon bytes (points
+ * with balloon bytes no more than `gapMs` apart belong to one inflate). */
+function lastInflate(history: readonly VmHistoryPoint[], gapMs: number): { first: number; last: number } | null {
+  let last = -1;
+  for (let i = history.length - 1; i >= 0 && last < 0; i--) if (history[i]!.balloonBytes > 0) last = i;
+  if (last < 0) return null;
+  let first = last;
+  for (let i = last - 1; i >= 0; i--) {
+    if (history[first]!.timeMs - history[i]!.timeMs > gapMs) break;
+    if (history[i]!.balloonBytes > 0) first = i;
+  }
+  return { first, last };
 }
