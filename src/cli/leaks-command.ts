@@ -35,9 +35,10 @@ Options:
   --bpftrace PATH   the bpftrace binary (default: bpftrace on PATH)
 
 Cost: every malloc and free of the process enters the kernel (uprobe traps):
-about 12-14 us per malloc/free pair on a 2-core VM, against 9 ns untraced.
-With bpftrace older than 0.20 the uprobes fire in EVERY process on the host
-that uses glibc (about 11 us per pair there too). Keep --duration short.
+18-56 us per malloc/free pair on a 2-core VM, against 6 ns untraced. With
+bpftrace older than 0.20 the uprobes fire in EVERY process on the host that uses
+glibc, at the same cost. Keep --duration short. bcc's memleak-bpfcc and faultline
+leaks cannot probe the same libc at once (src/leaks/README.md).
 `;
 
 export async function runLeaks(argv: string[]): Promise<number> {

@@ -21,7 +21,7 @@ import { describeClash, findHeldFunctions } from './uprobe-holders.js';
 export const LEAKS_PROBE = fileURLToPath(new URL('../../probes/leaks.bt', import.meta.url));
 /** Outstanding allocations the probe can keep (map keys). */
 export const LEAKS_TABLE_LIMIT = 65536;
-const PRINT_TIMEOUT_MS = 15_000;
+const PRINT_TIMEOUT_MS = 30_000;
 /** The libc functions probes/leaks.bt attaches to. */
 export const LEAKS_FUNCTIONS = ['malloc', 'calloc', 'realloc', 'memalign', 'aligned_alloc', 'posix_memalign', 'free', 'mmap', 'munmap'];
 
@@ -35,7 +35,7 @@ export interface LeaksRunOptions {
   tracefs?: string;
   programPath?: string;
   attachTimeoutMs?: number;
-  /** How long bpftrace may take to print what it kept, after the trace (default 15 s). */
+  /** How long bpftrace may take to print what it kept, after the trace (default 30 s). */
   printTimeoutMs?: number;
   /** Ends the trace early (Ctrl-C); the report is still made. */
   signal?: AbortSignal;

@@ -127,6 +127,17 @@ export async function findHeldFunctions(libcPath: string, wanted: readonly strin
     if (!f.holders.includes(label)) f.holders.push(label);
     held.set(h.offset, f);
   }
+  // definitions made through tracefs with a reference counter: "p:uprobes/NAME PATH:0xOFF(0xREF)"
+  for (const line of (readCounterTextOrNull('/sys/kernel/tracing/uprobe_events') ?? '').split('\n')) {
+    const m = /^[pr]:(\S+) (\S+):0x([0-9a-f]+)\(0x([0-9a-f]+)\)/.exec(line);
+    if (!m || !offsets.has(parseInt(m[3]!, 16)) || parseInt(m[4]!, 16) === 0) continue;
+    if (libcInode !== null && inodeOf(m[2]!) !== libcInode) continue;
+    const offset = parseInt(m[3]!, 16);
+    const f = held.get(offset) ?? { name: offsets.get(offset)!, offset, holders: [], oldRefCtr: null };
+    f.holders.push(`tracefs definition ${m[1]}`);
+    f.oldRefCtr = parseInt(m[4]!, 16);
+    held.set(offset, f);
+  }
   for (const m of mismatches) {
     const name = offsets.get(m.offset);
     if (!name) continue;
