@@ -2,7 +2,7 @@
 // does the reading and hands everything in.
 import type { HostMemory, ProcessDetail, VmIdentity } from '../model/host.js';
 import type {
-  FaultlineEvent, GuestFaultSource, HostStats, KvmExitCount, KvmStats, ProbeStatus, ReclaimStats,
+  FaultlineEvent, GuestFaultSource, HostStats, KvmExitCount, KvmStats, ProbeStatus, ProcessExit, ReclaimStats,
   Snapshot, VmSnapshot, VmstatDelta,
 } from '../model/snapshot.js';
 import { hostProcessName } from '../host/process-name.js';
@@ -10,7 +10,8 @@ import { emptyPidCounters, type PidCounters, type ProbeTotals } from './probe-co
 import { guestRamUserFaults, hotspotsOf } from './hotspots.js';
 import { attributeMmuNotifier } from './mmu-notifier.js';
 import { machineKindFromArgv } from './guest-phys.js';
-import { probeEvents } from './events.js';
+import { makeEvent, probeEvents } from './events.js';
+import { formatBytes } from '../format/quantities.js';
 import { insertTopN } from './top-n.js';
 import { exitReasonName, type VirtIsa } from './kvm-exit-names.js';
 
@@ -26,6 +27,8 @@ export interface TrackedProcess {
   majorFaults: number;
   /** How this VM's guest RAM faults show on this host ('none' for processes). */
   guestFaultSource: GuestFaultSource;
+  /** Set when the process ended this interval (its detail is the last read). */
+  exit?: ProcessExit;
 }
 
 export interface IntervalInput {
@@ -146,7 +149,9 @@ function vmRow(p: TrackedProcess, c: PidCounters, input: IntervalInput, notifier
       anonHugeBytes: d?.anonHugeBytes ?? 0,
     },
     faults: {
-      minor: p.minorFaults,
+      // one that ended has no /proc to read the interval's faults from: the probes'
+      // count of its page faults stands in (minor, as most are)
+      minor: p.exit ? Math.max(p.minorFaults, c.faultUser + c.faultKernel) : p.minorFaults,
       major: p.majorFaults,
       user: c.faultUser,
       kernel: c.faultKernel,
@@ -177,6 +182,7 @@ function vmRow(p: TrackedProcess, c: PidCounters, input: IntervalInput, notifier
     guestRamEnd: guestRam?.end ?? 0,
     leak: { verdict: '', growthBytesPerSec: 0, windowMs: 0, fit: 0 },
     findings: [],
+    ...(p.exit ? { exit: p.exit } : {}),
   };
 }
 
@@ -246,8 +252,19 @@ export function buildSnapshot(input: IntervalInput): Snapshot {
     events: [
       ...input.lifecycleEvents,
       ...probeEvents(input.totals, input.timeMs, input.pidIndex),
+      ...rows.filter((r) => r.exit).map(processExitEvent),
     ],
   };
+}
+
+/** "node leaker.js (pid 42) ended: killed by the OOM killer; last RSS 1.2 GiB" */
+function processExitEvent(row: VmSnapshot): FaultlineEvent {
+  const how = row.exit!.cause === 'oom-kill' ? 'killed by the OOM killer' : 'ended';
+  return makeEvent('process-exit', row.exit!.atMs, {
+    pid: row.pid, vmId: row.id, comm: row.comm,
+    anonRssBytes: row.rss.anonBytes, fileRssBytes: row.rss.fileBytes, shmemRssBytes: row.rss.shmemBytes,
+    message: `${row.name} (pid ${row.pid}) ${how}; last RSS read ${formatBytes(row.rss.totalBytes)}${row.cgroup.path ? `, cgroup ${row.cgroup.path}` : ''}`,
+  });
 }
 
 

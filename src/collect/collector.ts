@@ -64,6 +64,13 @@ export interface CollectorOptions {
 }
 
 /** A process that came and went between two reads of /proc. */
+/** The table entry of a VM that exited (its id is `pid@starttime`). */
+function goneVm(vm: { id: string; pid: number; comm: string } | undefined): ProcessStat | null {
+  if (!vm) return null;
+  const startTimeTicks = Number(vm.id.slice(vm.id.indexOf('@') + 1));
+  return { pid: vm.pid, comm: vm.comm, state: 'X', ppid: 0, minflt: 0, majflt: 0, startTimeTicks, rssPages: 0, cpuTicks: 0 };
+}
+
 function goneProcess(pid: number, events: ProbeEventLine[]): ProcessStat {
   const comm = events.find((e) => e.pid === pid)?.comm ?? `pid ${pid}`;
   return { pid, comm, state: 'X', ppid: 0, minflt: 0, majflt: 0, startTimeTicks: 0, rssPages: 0, cpuTicks: 0 };
@@ -93,10 +100,19 @@ export class Collector {
   private seq = 0;
   private prevStats = new Map<string, ProcessStat>();
   private prevHost: HostMemory | null = null;
+  /** Host processes that had a row last interval: one that is gone gets a last row. */
+  private prevProcessRows = new Set<string>();
+  /** OOM victims by pid, with the interval of the kill (its process may be listed
+   * for an interval more while the kernel tears it down). */
+  private oomVictims = new Map<number, number>();
   private vms = new Map<string, TrackedVm>();
   /** VMs that exited in the interval being built: a row for one of them (its last
    * probe counts, a reclaim stall at teardown) is still that VM, not a process. */
   private exitedVms = new Map<string, TrackedVm>();
+  /** VMs that exited in the last few intervals, with the interval they went in: a
+   * thread of a dying QEMU can still stall in reclaim after its process is gone from
+   * /proc, and that row is the VM's, not a process called "IO mon_iothread". */
+  private recentlyExitedVms = new Map<string, { vm: TrackedVm; seq: number }>();
   private identities: IdentityCache = new Map();
   /** The refresh slot the next process read gets (src/collect/detail-reuse.ts). */
   private nextSlot = 0;
@@ -162,6 +178,7 @@ export class Collector {
     for (const id of exited) {
       const vm = this.vms.get(id)!;
       this.exitedVms.set(id, vm);
+      this.recentlyExitedVms.set(id, { vm, seq: this.seq });
       events.push(makeEvent('vm-exit', timeMs, { pid: vm.pid, vmId: id, comm: vm.comm, message: `VM ${vm.identity.name} (pid ${vm.pid}) exited` }));
       this.vms.delete(id);
     }
@@ -258,7 +275,14 @@ export class Collector {
       const major = prev ? Math.max(0, s.majflt - prev.majflt) : s.majflt;
       deltas.set(s.pid, { minor, major });
     }
-    const vmByPid = new Map([...this.exitedVms, ...this.vms].map(([id, vm]) => [vm.pid, { id, ...vm }]));
+    for (const [id, { seq }] of this.recentlyExitedVms) if (this.seq - seq > 5) this.recentlyExitedVms.delete(id);
+    const recentlyExited = [...this.recentlyExitedVms].map(([id, { vm }]): [string, TrackedVm] => [id, vm]);
+    const vmByPid = new Map([...recentlyExited, ...this.exitedVms, ...this.vms].map(([id, vm]) => [vm.pid, { id, ...vm }]));
+    for (const e of totals.events) if (e.type === 'oom_victim') this.oomVictims.set(e.pid, this.seq);
+    for (const [pid, seq] of this.oomVictims) if (this.seq - seq > 5) this.oomVictims.delete(pid);
+    const listed = new Set(stats.map(processId));
+    // a host process that had a row and is gone: one last row, marked as ended
+    const ended = [...this.prevProcessRows].filter((id) => !listed.has(id)).map((id) => this.prevStats.get(id)!).filter(Boolean);
     const chosen = selectProcesses({
       stats,
       faultDeltaByPid: new Map([...deltas].map(([pid, d]) => [pid, d.minor + d.major])),
@@ -273,7 +297,8 @@ export class Collector {
     const statByPid = new Map([...this.prevStats.values(), ...stats].map((s) => [s.pid, s]));
     const alive = new Set(stats.map((s) => s.pid));
     const readNuma = this.seq % (this.options.numaEveryIntervals ?? 10) === 0;
-    const chosenStats = chosen.map((pid) => statByPid.get(pid) ?? goneProcess(pid, totals.events));
+    for (const s of ended) if (!chosen.includes(s.pid) && !alive.has(s.pid)) chosen.push(s.pid);
+    const chosenStats = chosen.map((pid) => statByPid.get(pid) ?? goneVm(vmByPid.get(pid)) ?? goneProcess(pid, totals.events));
     const reused = new Map<string, ProcessDetail>();
     const cgroupReads = new Map<string, Promise<CgroupMemory>>();
     for (const s of chosenStats) {
@@ -306,7 +331,13 @@ export class Collector {
           // the same process only: a pid reused since is not that VM
           const vm = vmByPid.get(pid)?.id === id ? vmByPid.get(pid) : undefined;
           const memoryBytes = vm?.identity.memoryBytes ?? 0;
-          const detail = !alive.has(pid) ? null : (reused.get(id) ?? (await this.readDetail(stat, id, memoryBytes, readNuma, walks.has(id), cgroupReads)));
+          const gone = !alive.has(pid);
+          // a host process that ended keeps the last detail read while it lived (its
+          // RSS and cgroup, not zeros), marked as ended in its row; a VM that exited
+          // has its vm-exit event and no detail
+          const lastRead = gone && !vm ? (this.details.get(id)?.detail ?? null) : null;
+          const detail = gone ? lastRead : (reused.get(id) ?? (await this.readDetail(stat, id, memoryBytes, readNuma, walks.has(id), cgroupReads)));
+          const exit = gone && !vm ? { atMs: timeMs, cause: this.oomVictims.has(pid) ? 'oom-kill' as const : 'ended' as const } : undefined;
           return {
             id,
             pid,
@@ -317,6 +348,7 @@ export class Collector {
             minorFaults: deltas.get(pid)?.minor ?? 0,
             majorFaults: deltas.get(pid)?.major ?? 0,
             guestFaultSource: vm ? await this.faultSourceOf(id, pid, detail?.argv ?? []) : 'none',
+            exit,
           };
         }),
       )
@@ -349,6 +381,7 @@ export class Collector {
     const judged = this.leaks.annotate(snapshot, slab);
     this.seq += 1;
     this.prevStats = new Map(stats.map((s) => [processId(s), s]));
+    this.prevProcessRows = new Set(judged.vms.filter((v) => v.kind === 'process' && !v.exit).map((v) => v.id));
     this.prevHost = host;
     for (const id of this.lastWalk.keys()) if (!this.prevStats.has(id)) this.lastWalk.delete(id);
     for (const id of this.details.keys()) if (!this.prevStats.has(id)) this.details.delete(id);

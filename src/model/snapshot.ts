@@ -250,6 +250,17 @@ export interface VmSnapshot {
   /** Latest leak verdict (src/detect/); verdict '' when no detector ran. */
   leak: LeakVerdict;
   findings: Finding[];
+  /** Set in a process's last row, the interval it ended in: its memory figures are
+   * then the last read while it lived, its faults those the probes counted. Absent
+   * (or null once decoded) while it lives. */
+  exit?: ProcessExit | null;
+}
+
+export interface ProcessExit {
+  atMs: number;
+  /** 'oom-kill': the OOM killer chose it; 'ended': exited or killed otherwise
+   * (faultline does not trace exit codes). */
+  cause: 'oom-kill' | 'ended';
 }
 
 export type Verdict = 'leak' | 'suspect' | 'ok' | 'insufficient-data';
@@ -281,6 +292,7 @@ export type EventType =
   | 'reclaim-stall'
   | 'vm-start'
   | 'vm-exit'
+  | 'process-exit'
   | 'lost-events'
   | 'probe-error'
   | 'probe-attached'

@@ -163,3 +163,23 @@ test('report: a verdict not judged yet shows no rate (never "0 B/s over 0 s"), a
   assert.equal(leakVerdictText({ ...base, verdict: 'ok', windowMs: 19_500 }), 'ok, 0 B/s over 19.5 s (fit 0.00)');
   assert.equal(leakVerdictText({ ...base, verdict: 'leak', growthBytesPerSec: 1.5 * MiB, windowMs: 60_000, fit: 0.9 }), 'leak, 1.5 MiB/s over 1 min (fit 0.90)');
 });
+
+test('a process that ended: its last row marks it, the report says when and how, final RSS is the last read while it lived', () => {
+  const snapshots = [...syntheticSnapshots({ vms: 0, processes: 1, snapshots: 4, activity: 'idle', seed: 3 })]
+    .map((s) => (frameToJson({ snapshot: s }) as { snapshot: Snapshot }).snapshot);
+  snapshots.forEach((s, i) => {
+    const p = s.vms[0]!;
+    p.rss = { ...p.rss, totalBytes: (100 + i) * MiB };
+    if (i === 3) p.exit = { atMs: s.timeMs, cause: 'oom-kill' };
+  });
+  // the exit survives the wire (proto) as the recording stores it
+  assert.deepEqual(snapshots[3]!.vms[0]!.exit, { atMs: snapshots[3]!.timeMs, cause: 'oom-kill' });
+  assert.equal(snapshots[2]!.vms[0]!.exit ?? null, null);
+  const builder = new ReportBuilder(testMeta(), 'ended.flt');
+  for (const s of snapshots) builder.add(s);
+  const p = builder.finish(NO_DAMAGE).report.vms[0]!;
+  assert.equal(p.exited, true);
+  assert.deepEqual(p.exit, { atMs: snapshots[3]!.timeMs, cause: 'oom-kill' });
+  assert.equal(p.rss.final.totalBytes, 102 * MiB, 'final = the last row read while it lived');
+  assert.match(renderReportText(builder.finish(NO_DAMAGE).report), /seen \d\d:\d\d:\d\d-\d\d:\d\d:\d\d, ended \d\d:\d\d:\d\d \(OOM kill\)/);
+});

@@ -49,6 +49,8 @@ export interface VmReport {
   /** snapshots that had a row for it */
   snapshots: number;
   exited: boolean;
+  /** how a host process ended (its last row's exit), null while it lived or for VMs */
+  exit: { atMs: number; cause: string } | null;
   rss: { peak: RssBreakdown; final: RssBreakdown; peakTotalAtMs: number };
   faults: FaultTotals;
   hotspots: HotspotTotal[];
@@ -117,7 +119,7 @@ export interface ReportCharts {
   series: Map<string, { keep: Keep; values: number[] }>;
 }
 
-const NOTABLE_EVENTS = new Set(['oom-kill', 'leak-finding', 'probe-error', 'gap', 'vm-start', 'vm-exit']);
+const NOTABLE_EVENTS = new Set(['oom-kill', 'leak-finding', 'probe-error', 'gap', 'vm-start', 'vm-exit', 'process-exit']);
 const MAX_EVENTS = 500;
 const MAX_HOTSPOTS_KEPT = 512;
 const TOP_HOTSPOTS = 5;
@@ -138,7 +140,7 @@ function newVm(v: VmSnapshot, timeMs: number): VmState {
   return {
     report: {
       id: v.id, name: v.name, kind: v.kind, pid: v.pid, uuid: v.uuid, vmid: v.vmid, source: v.source, memoryBytes: v.memoryBytes,
-      firstSeenMs: timeMs, lastSeenMs: timeMs, snapshots: 0, exited: false,
+      firstSeenMs: timeMs, lastSeenMs: timeMs, snapshots: 0, exited: false, exit: null,
       rss: { peak: zeroRss(), final: zeroRss(), peakTotalAtMs: timeMs },
       faults: { ...NO_FAULTS },
       hotspots: [],
@@ -252,7 +254,10 @@ export class ReportBuilder {
     r.snapshots += 1;
     for (const kind of RSS_KINDS) r.rss.peak[kind] = Math.max(r.rss.peak[kind], v.rss[kind]);
     if (v.rss.totalBytes >= r.rss.peak.totalBytes) r.rss.peakTotalAtMs = s.timeMs;
-    r.rss.final = { ...v.rss };
+    if (v.exit) {
+      r.exited = true;
+      r.exit = { atMs: v.exit.atMs, cause: v.exit.cause };
+    } else r.rss.final = { ...v.rss };
     r.faults = addFaults(r.faults, v);
     const c = r.reclaim;
     c.stalls += v.reclaim.stalls;

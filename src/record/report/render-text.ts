@@ -12,7 +12,7 @@ function hotspotText(h: HotspotTotal): string {
 
 function vmLines(v: VmReport): string[] {
   const size = v.kind === 'vm' && v.memoryBytes ? `, ${formatBytes(v.memoryBytes)}` : '';
-  const exited = v.exited ? ', exited' : '';
+  const exited = v.exit ? `, ended ${utcClock(v.exit.atMs)}${v.exit.cause === 'oom-kill' ? ' (OOM kill)' : ''}` : v.exited ? ', exited' : '';
   const peak = v.rss.peak;
   const guest = v.kind === 'vm' ? `: guest RAM ${formatBytes(peak.guestRamBytes)}, QEMU's own ${formatBytes(peak.ownAnonBytes)}` : '';
   const lines = [
