@@ -17,39 +17,40 @@
 //   +-------------------> t             +-------------------> t
 //   drops back; troughs do not climb    a tenth of the window holds the rise
 //
-// The tests, in order (the first that decides wins), on the last window of the
-// series reduced to at most 60 bucket medians (so one spike moves nothing):
+// First, over the whole stored history, the CYCLES (cycles.ts, judgeFloors below): a
+// series that gives memory back (releases) is judged by its floors, the lowest point
+// after each release, over max(window, 2.5 periods): floors that climb past the
+// sampling slack are a leak (three floors or more) or suspect (two); flat floors are
+// ok, whatever the churn's period. One release only: a cycle in progress, ok, until
+// its climb lasts longer than max(2 periods, window).
+// Otherwise the TREND, the tests in order (the first that decides wins), on the last
+// window of the series reduced to at most 60 bucket medians (so one spike moves nothing):
 //   1. short     the points cover less than minCoverage (95%) of the window, fewer
 //                than minPoints (8), or a gap longer than a quarter window:
-//                insufficient-data. A process that just started is not judged.
+//                insufficient-data; past earlyMs (60 s) the trend runs on what is
+//                there, and a leak is an `early` suspect (growthFinding keeps it only
+//                when a limit is under an hour away).
 //   2. flat / falling / too-small   Theil-Sen slope <= 0, or the rise over the
 //                window (slope x span) below minRiseBytes: ok.
 //   3. step      one tenth of the window carries at least stepShare (1/2) of the
 //                rise: one event (a cache filled, a pool allocated), not a trend.
-//                A leak that comes in fewer than three bursts per window looks
-//                like steps: lengthen the window for those.
-//   4. sawtooth  the series gives memory back: it drops from a peak by at least
-//                releaseShare (1/2) of the rise. Then the troughs decide: if they
-//                do not climb at floorRatio (1/2) of the fitted slope, memory comes
-//                back to its baseline (GC, an evicting cache): ok. Troughs that
-//                climb are a leak under a GC, judged on.
-//   5. levelled-off / recent-rise   the medians of the three thirds of the window
-//                must each rise by at least thirdRatio (1/3) of what a steady leak
-//                at the fitted slope adds per third. A leak whose rate halves
-//                within the window still passes; growth that stopped (warm-up) or
-//                that began only in the last third is ok, and judged again as the
-//                window moves: a leak that began mid-window is a leak one window
-//                later, hence "within two windows".
+//   4. sawtooth  drops from a peak by releaseShare (1/2) of the rise, troughs
+//                climbing slower than floorRatio (1/2) of the slope: ok.
+//   5. levelled-off / recent-rise   the medians of the three thirds must each rise
+//                by thirdRatio (1/3) of what the fitted slope adds per third, and the
+//                last third at least levelRatio (1/2) of what the middle one added
+//                (a warm-up adds ever less); growth that began only in the last third
+//                is judged again as the window moves.
 //   6. noisy     Sen's 95% confidence interval for the slope must exclude zero.
 //   7. steady    fit (R^2 of the Theil-Sen line over the bucket medians) at least
-//                leakFit (0.8): leak; below: suspect (growth plus something else:
-//                a sawtooth riding on a leak, bursts, heavy noise).
+//                leakFit (0.8): leak; below: suspect.
+//   8. provisional  a leak whose window before did not grow too: suspect (it may be
+//                the first climb of a cycle longer than the window); a leak once it
+//                has grown for two windows.
 // Where the numbers came from: the seeded synthetic series in
-// test/detect/detectors.test.ts (its table is printed by the test) and the real
-// captures in test/detect/fixtures/, see docs/heuristics.md. A sawtooth whose
-// period is longer than the window looks like growth until it drops: windows of
-// minutes (default 10 min) are longer than the cycles of the GCs and caches we
-// know of; shorten them (--leak-window) only for tests and demos.
+// test/detect/detectors.test.ts, the shape corpus (test/detect/shape-corpus.ts, as
+// synthetic series and as real processes) and the real captures in
+// test/detect/fixtures/; docs/heuristics.md has the formulas and the tables.
 import type { Verdict } from '../model/snapshot.js';
 import { bucketMedians, fitQuality, median, theilSen, type Point } from './robust-trend.js';
 import { findCycles, floorJitterBytesOf, median3, noiseBytesOf, releaseBytesOf, risingShare, type Cycles } from './cycles.js';
