@@ -41,7 +41,9 @@ export function growthFinding(
   if (shape.shape === 'early') {
     // an early warning only for growth that reaches a limit soon; else: not judged yet
     const early = projectToLimit(shape.slopeBytesPerSec, limits);
-    if (early.timeToLimitMs < 0 || early.timeToLimitMs > EARLY_WARNING_WITHIN_MS) shape = { ...shape, verdict: 'insufficient-data', shape: 'short' };
+    if (early.timeToLimitMs < 0 || early.timeToLimitMs > EARLY_WARNING_WITHIN_MS) {
+      shape = { ...shape, verdict: 'insufficient-data', shape: 'short', slopeBytesPerSec: 0, riseBytes: 0, fit: 0 };
+    }
   }
   const growing = shape.verdict === 'leak' || shape.verdict === 'suspect';
   const sinceMs = growing ? growthSince(series, options, shape) : shape.startMs;

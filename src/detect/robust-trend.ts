@@ -15,7 +15,8 @@ export interface Point {
 
 export function median(values: readonly number[]): number {
   if (values.length === 0) return NaN;
-  const sorted = [...values].sort((a, b) => a - b);
+  // a typed array sorts numerically, natively: several times faster than a comparator
+  const sorted = Float64Array.from(values).sort();
   const mid = sorted.length >> 1;
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
@@ -34,16 +35,16 @@ export interface TheilSen {
  * callers keep n small (bucketMedians gives at most ~60 points: 1770 pairs). */
 export function theilSen(points: readonly Point[], z = 1.96): TheilSen {
   const n = points.length;
-  const slopes: number[] = [];
+  const all = new Float64Array((n * (n - 1)) / 2);
+  let count = 0;
   for (let i = 0; i < n; i++) {
     for (let j = i + 1; j < n; j++) {
       const dt = points[j]!.tMs - points[i]!.tMs;
-      if (dt !== 0) slopes.push((points[j]!.value - points[i]!.value) / dt);
+      if (dt !== 0) all[count++] = (points[j]!.value - points[i]!.value) / dt;
     }
   }
-  if (slopes.length === 0) return { slope: 0, intercept: points[0]?.value ?? 0, slopeLow: 0, slopeHigh: 0 };
-  slopes.sort((a, b) => a - b);
-  const count = slopes.length;
+  if (count === 0) return { slope: 0, intercept: points[0]?.value ?? 0, slopeLow: 0, slopeHigh: 0 };
+  const slopes = all.subarray(0, count).sort();
   const mid = count >> 1;
   const slope = count % 2 ? slopes[mid]! : (slopes[mid - 1]! + slopes[mid]!) / 2;
   const intercept = median(points.map((p) => p.value - slope * p.tMs));
