@@ -18,6 +18,7 @@ import { benchCollector } from './collector.js';
 import { benchLiveLatency } from './live-latency.js';
 import { benchScale } from './scale.js';
 import { benchLeaksCost } from './leaks-cost.js';
+import { benchDetectorCost } from './detector-cost.js';
 
 const { values, positionals } = parseArgs({
   options: {
@@ -54,6 +55,10 @@ if (which === 'probe-cost' || which === 'all') {
     console.log(`${report.text}\n`);
     results.probeCost = report;
   }
+}
+if (which === 'detector-cost') {
+  const text = benchDetectorCost({ runs, log });
+  console.log(`${text}\n`);
 }
 if (which === 'variants') {
   const text = await benchVariants({ runs, probesDir: values['probes-dir'], size, log });
