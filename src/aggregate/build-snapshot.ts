@@ -182,7 +182,7 @@ function vmRow(p: TrackedProcess, c: PidCounters, input: IntervalInput, notifier
     guestRamEnd: guestRam?.end ?? 0,
     leak: { verdict: '', growthBytesPerSec: 0, windowMs: 0, fit: 0 },
     findings: [],
-    ...(p.exit ? { exit: p.exit } : {}),
+    exit: p.exit ?? null,
   };
 }
 

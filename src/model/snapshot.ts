@@ -251,9 +251,9 @@ export interface VmSnapshot {
   leak: LeakVerdict;
   findings: Finding[];
   /** Set in a process's last row, the interval it ended in: its memory figures are
-   * then the last read while it lived, its faults those the probes counted. Absent
-   * (or null once decoded) while it lives. */
-  exit?: ProcessExit | null;
+   * then the last read while it lived, its faults those the probes counted. null
+   * while it lives (and for VMs: they have vm-exit events). */
+  exit: ProcessExit | null;
 }
 
 export interface ProcessExit {

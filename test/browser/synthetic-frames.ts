@@ -57,6 +57,7 @@ function vmRow(host: SyntheticHost, i: number, seq: number, rand: () => number):
     guestRamStart: isVm ? guestRamStart : 0, guestRamEnd: isVm ? guestRamStart + memoryBytes : 0,
     leak: { verdict: i === 7 ? 'suspect' : '', growthBytesPerSec: 0, windowMs: 0, fit: 0 },
     findings: i === 7 ? [{ detector: 'rss-growth', verdict: 'suspect', message: 'RSS grows 64 KiB/s', growthBytesPerSec: 65536, windowMs: 60_000, fit: 0.9, sinceMs: 0, timeToLimitMs: -1, limitBytes: 0, limitName: '' }] : [],
+    exit: null,
   };
 }
 

@@ -17,6 +17,7 @@ export function vmRow(fields: Partial<VmSnapshot> & { id: string; pid: number })
     guestRamStart: 0, guestRamEnd: 0,
     leak: { verdict: '', growthBytesPerSec: 0, windowMs: 0, fit: 0 },
     findings: [],
+    exit: null,
     ...fields,
   };
 }

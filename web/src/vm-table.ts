@@ -193,7 +193,8 @@ export class VmTable {
   private fill(row: Row, vm: VmSnapshot, perSec: number): void {
     setText(row.name, vm.name || vm.comm || `pid ${vm.pid}`);
     // short uuid (like a short commit id); the full one in the title and the VM detail
-    const ended = vm.exit ? (vm.exit.cause === 'oom-kill' ? 'OOM-killed' : 'ended') : '';
+    // the browser decodes an absent exit as {atMs: 0, cause: ''} (proto-reader.ts)
+    const ended = vm.exit?.cause ? (vm.exit.cause === 'oom-kill' ? 'OOM-killed' : 'ended') : '';
     const sub = vm.kind === 'vm' ? (vm.uuid ? vm.uuid.slice(0, 8) : vm.vmid ? `vmid ${vm.vmid}` : vm.id) : vm.comm === row.name.textContent ? '' : vm.comm;
     setText(row.sub, ended ? `${ended}${sub ? ` · ${sub}` : ''}` : sub);
     setTitle(row.cells[0]!, `${vm.name}\n${vm.kind === 'vm' ? `${vm.source} VM` : 'host process'} · id ${vm.id}${vm.uuid ? ` · uuid ${vm.uuid}` : ''}${vm.vmid ? ` · vmid ${vm.vmid}` : ''} · comm ${vm.comm}`);

@@ -254,7 +254,7 @@ export class ReportBuilder {
     r.snapshots += 1;
     for (const kind of RSS_KINDS) r.rss.peak[kind] = Math.max(r.rss.peak[kind], v.rss[kind]);
     if (v.rss.totalBytes >= r.rss.peak.totalBytes) r.rss.peakTotalAtMs = s.timeMs;
-    if (v.exit) {
+    if (v.exit?.cause) {
       r.exited = true;
       r.exit = { atMs: v.exit.atMs, cause: v.exit.cause };
     } else r.rss.final = { ...v.rss };
