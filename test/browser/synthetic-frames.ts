@@ -57,7 +57,8 @@ function vmRow(host: SyntheticHost, i: number, seq: number, rand: () => number):
     guestRamStart: isVm ? guestRamStart : 0, guestRamEnd: isVm ? guestRamStart + memoryBytes : 0,
     leak: { verdict: i === 7 ? 'suspect' : '', growthBytesPerSec: 0, windowMs: 0, fit: 0 },
     findings: i === 7 ? [{ detector: 'rss-growth', verdict: 'suspect', message: 'RSS grows 64 KiB/s', growthBytesPerSec: 65536, windowMs: 60_000, fit: 0.9, sinceMs: 0, timeToLimitMs: -1, limitBytes: 0, limitName: '' }] : [],
-    exit: null,
+    // the last process row is the interval's OOM victim, in its last row
+    exit: i === host.vmCount + host.processCount - 1 && !isVm ? { atMs: 0, cause: 'oom-kill' } : null,
   };
 }
 

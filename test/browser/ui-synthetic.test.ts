@@ -82,6 +82,12 @@ test('100 VMs: every row drawn, VMs before host processes, rows reused on update
 
   assert.equal(await first.page.locator('#vm-table tr[data-id="1007@50007"] .badge').textContent(), 'suspect', 'a findings badge');
   assert.equal(await first.page.locator('#vm-table tr[data-id="1006@50006"] .badge').textContent(), '', 'no badge without findings');
+  // a row's exit: only the one that ended says so (a living row decodes exit as {cause: ''})
+  const last = HOST.vmCount + HOST.processCount - 1;
+  assert.match((await first.page.locator(`#vm-table tr[data-id="${1000 + last}@${50_000 + last}"] .vm-sub`).textContent())!, /^OOM-killed/, 'the ended row');
+  const subs = await first.page.locator(`#vm-table tbody tr[data-id]:not([data-id="${1000 + last}@${50_000 + last}"]) .vm-sub`).allTextContents();
+  assert.equal(subs.length, last);
+  assert.deepEqual(subs.filter((t) => /ended|OOM-killed/.test(t)), [], 'living rows say nothing of an end');
 
   await first.page.evaluate(() => document.querySelectorAll('#vm-table tbody tr[data-id]').forEach((tr) => ((tr as HTMLElement).dataset.marked = 'yes')));
   const renderMs: number[] = [];

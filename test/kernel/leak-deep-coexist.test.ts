@@ -19,7 +19,9 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { appendFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { kernelGate, kernelTestsRequired } from '../harness/kernel-gate.js';
@@ -162,7 +164,9 @@ test('definitions of a gone tracer are removed by the next faultline leaks; a SI
 
 test('node --perf-basic-prof: ends in time and names the JS function that leaks', { skip, timeout: 120_000 }, async () => {
   const script = fileURLToPath(new URL('../fixtures/programs/leak-node.js', import.meta.url));
-  const node = track(spawn(process.execPath, ['--perf-basic-prof', script], { stdio: ['ignore', 'pipe', 'inherit'] }));
+  // its own folder: node 20 with --perf-basic-prof also writes an isolate-*-v8.log in its cwd
+  const cwd = mkdtempSync(join(tmpdir(), 'faultline-perf-node-'));
+  const node = track(spawn(process.execPath, ['--perf-basic-prof', script], { cwd, stdio: ['ignore', 'pipe', 'inherit'] }));
   await new Promise<void>((resolve) => createInterface({ input: node.stdout! }).once('line', () => resolve()));
   try {
     const durationS = 8;
@@ -176,5 +180,6 @@ test('node --perf-basic-prof: ends in time and names the JS function that leaks'
   } finally {
     node.kill('SIGKILL');
     rmSync(`/tmp/perf-${node.pid}.map`, { force: true });
+    rmSync(cwd, { recursive: true, force: true });
   }
 });
