@@ -1,7 +1,7 @@
 // A live tracing session: checks the host, starts the probes, and emits one
 // Snapshot per interval until stopped. Sinks (stdout, websocket, recorder) subscribe
 // to it; they never see bpftrace.
-import { removeStaleDefinitions } from '../leaks/probe-definitions.js';
+import { cleanUpStaleDefinitions } from '../leaks/probe-definitions.js';
 import { hostname, release } from 'node:os';
 import type { Meta, Snapshot } from '../model/snapshot.js';
 import { blockingProblem, checkHost } from '../probe/preflight.js';
@@ -71,9 +71,7 @@ export class LiveSession {
     if (problem) throw problem;
     // uprobe/kprobe definitions a killed tracer left (faultline leaks, bcc's tools):
     // nobody else removes them (src/leaks/probe-definitions.ts)
-    const { removed, kept } = removeStaleDefinitions(checks.tracefsPath!);
-    if (removed.length) log(`faultline: removed ${removed.length} uprobe/kprobe definition(s) left by exited tracers (${removed[0]}${removed.length > 1 ? ', ...' : ''})`);
-    if (kept.length) log(`faultline: could not remove ${kept.length} stale definition(s): ${kept[0]}`);
+    cleanUpStaleDefinitions(checks.tracefsPath!, '/proc', log);
     await this.collector.prime();
     const groups = this.options.groups ?? PROBE_GROUPS;
     const downSince = new Map<string, number>();

@@ -70,3 +70,12 @@ export function removeStaleDefinitions(tracefs = '/sys/kernel/tracing', procRoot
   }
   return result;
 }
+
+/** removeStaleDefinitions, said on `log` ("faultline: removed 2 uprobe/kprobe
+ * definition(s) left by exited tracers (...)"): what every faultline command that
+ * attaches probes runs first. */
+export function cleanUpStaleDefinitions(tracefs: string, procRoot: string, log?: (line: string) => void): void {
+  const { removed, kept } = removeStaleDefinitions(tracefs, procRoot);
+  if (removed.length) log?.(`faultline: removed ${removed.length} uprobe/kprobe definition(s) left by exited tracers (${removed[0]}${removed.length > 1 ? ', ...' : ''})`);
+  if (kept.length) log?.(`faultline: could not remove ${kept.length} stale definition(s): ${kept[0]}`);
+}

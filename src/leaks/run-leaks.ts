@@ -15,7 +15,7 @@ import { probeEnv, type BpftraceVersion } from '../probe/bpftrace-version.js';
 import { StderrFilter } from '../probe/bpftrace-stderr.js';
 import { libcTextOf } from './libc-text.js';
 import { parseLeaksOutput, type LeaksOutput } from './parse-leaks.js';
-import { removeStaleDefinitions } from './probe-definitions.js';
+import { cleanUpStaleDefinitions } from './probe-definitions.js';
 import { describeClash, findHeldFunctions } from './uprobe-holders.js';
 
 export const LEAKS_PROBE = fileURLToPath(new URL('../../probes/leaks.bt', import.meta.url));
@@ -74,7 +74,7 @@ export async function traceLeaks(o: LeaksRunOptions): Promise<LeaksRun> {
       'the deep leak mode probes glibc\'s malloc and free: static binaries, musl, jemalloc or tcmalloc processes are not supported');
   }
   const tracefs = o.tracefs ?? '/sys/kernel/tracing';
-  cleanUp(tracefs, procRoot, o.log);
+  cleanUpStaleDefinitions(tracefs, procRoot, o.log);
   const setpriv = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
   // the program as text (-e): a bpftrace in a chroot or container cannot see our files
   const program = readFileSync(o.programPath ?? LEAKS_PROBE, 'utf8');
@@ -107,7 +107,7 @@ export async function traceLeaks(o: LeaksRunOptions): Promise<LeaksRun> {
     child.kill('SIGKILL');
     await exited;
     // bcc's tracefs fallback leaves a definition per failed uprobe, named after bpftrace's pid
-    cleanUp(tracefs, procRoot, o.log);
+    cleanUpStaleDefinitions(tracefs, procRoot, o.log);
     if (stderr.some((line) => /Error attaching probe: uprobe/.test(line))) {
       const held = await findHeldFunctions(`${procRoot}/${o.pid}/root${libc.path}`, LEAKS_FUNCTIONS, procRoot);
       if (held.length) {
@@ -158,11 +158,6 @@ export async function traceLeaks(o: LeaksRunOptions): Promise<LeaksRun> {
   return { output, comm, mappings, startedMs, tracedMs, stacksCut: !done };
 }
 
-function cleanUp(tracefs: string, procRoot: string, log?: (line: string) => void): void {
-  const { removed, kept } = removeStaleDefinitions(tracefs, procRoot);
-  if (removed.length) log?.(`faultline: removed ${removed.length} uprobe/kprobe definition(s) left by exited tracers (${removed[0]}${removed.length > 1 ? ', ...' : ''})`);
-  if (kept.length) log?.(`faultline: could not remove ${kept.length} stale definition(s): ${kept[0]}`);
-}
 
 /** One pid is traced, so bpftrace may keep its symbols between frames. Without this,
  * with ASLR on, bpftrace re-reads every module's symbols for EVERY frame it prints
