@@ -63,7 +63,6 @@ export interface CollectorOptions {
   now?: () => number;
 }
 
-/** A process that came and went between two reads of /proc. */
 /** The table entry of a VM that exited (its id is `pid@starttime`). */
 function goneVm(vm: { id: string; pid: number; comm: string } | undefined): ProcessStat | null {
   if (!vm) return null;
@@ -71,6 +70,7 @@ function goneVm(vm: { id: string; pid: number; comm: string } | undefined): Proc
   return { pid: vm.pid, comm: vm.comm, state: 'X', ppid: 0, minflt: 0, majflt: 0, startTimeTicks, rssPages: 0, cpuTicks: 0 };
 }
 
+/** A process that came and went between two reads of /proc. */
 function goneProcess(pid: number, events: ProbeEventLine[]): ProcessStat {
   const comm = events.find((e) => e.pid === pid)?.comm ?? `pid ${pid}`;
   return { pid, comm, state: 'X', ppid: 0, minflt: 0, majflt: 0, startTimeTicks: 0, rssPages: 0, cpuTicks: 0 };
@@ -106,12 +106,10 @@ export class Collector {
    * for an interval more while the kernel tears it down). */
   private oomVictims = new Map<number, number>();
   private vms = new Map<string, TrackedVm>();
-  /** VMs that exited in the interval being built: a row for one of them (its last
-   * probe counts, a reclaim stall at teardown) is still that VM, not a process. */
-  private exitedVms = new Map<string, TrackedVm>();
-  /** VMs that exited in the last few intervals, with the interval they went in: a
-   * thread of a dying QEMU can still stall in reclaim after its process is gone from
-   * /proc, and that row is the VM's, not a process called "IO mon_iothread". */
+  /** VMs that exited in this interval or the last few, with the interval they went
+   * in: a row for one of them (its last probe counts, a reclaim stall at teardown,
+   * even one that comes after its process left /proc) is still that VM, not a process
+   * called "IO mon_iothread". */
   private recentlyExitedVms = new Map<string, { vm: TrackedVm; seq: number }>();
   private identities: IdentityCache = new Map();
   /** The refresh slot the next process read gets (src/collect/detail-reuse.ts). */
@@ -174,10 +172,8 @@ export class Collector {
     }
     const { started, exited } = diffProcessSets(new Set(this.vms.keys()), new Set(current.keys()));
     const events: FaultlineEvent[] = [];
-    this.exitedVms = new Map();
     for (const id of exited) {
       const vm = this.vms.get(id)!;
-      this.exitedVms.set(id, vm);
       this.recentlyExitedVms.set(id, { vm, seq: this.seq });
       events.push(makeEvent('vm-exit', timeMs, { pid: vm.pid, vmId: id, comm: vm.comm, message: `VM ${vm.identity.name} (pid ${vm.pid}) exited` }));
       this.vms.delete(id);
@@ -277,7 +273,7 @@ export class Collector {
     }
     for (const [id, { seq }] of this.recentlyExitedVms) if (this.seq - seq > 5) this.recentlyExitedVms.delete(id);
     const recentlyExited = [...this.recentlyExitedVms].map(([id, { vm }]): [string, TrackedVm] => [id, vm]);
-    const vmByPid = new Map([...recentlyExited, ...this.exitedVms, ...this.vms].map(([id, vm]) => [vm.pid, { id, ...vm }]));
+    const vmByPid = new Map([...recentlyExited, ...this.vms].map(([id, vm]) => [vm.pid, { id, ...vm }]));
     for (const e of totals.events) if (e.type === 'oom_victim') this.oomVictims.set(e.pid, this.seq);
     for (const [pid, seq] of this.oomVictims) if (this.seq - seq > 5) this.oomVictims.delete(pid);
     const listed = new Set(stats.map(processId));
