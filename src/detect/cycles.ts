@@ -33,22 +33,35 @@ export interface Cycles {
   periodMs: number;
 }
 
-const lowest = (pts: readonly Point[]): Point => pts.reduce((low, p) => (p.value < low.value ? p : low));
+/** The lowest of the points (the first of them on a tie). */
+export const lowestOf = (pts: readonly Point[]): Point => pts.reduce((low, p) => (p.value < low.value ? p : low));
 
-export function findCycles(buckets: readonly Point[], releaseBytes: number): Cycles {
-  if (buckets.length === 0) return { releases: [], floors: [], periodMs: 0 };
+/** Where the series drops by `releaseBytes` below its highest point since the last
+ * such drop: the indices of the points that complete each drop. */
+export function releaseIndices(points: readonly Point[], releaseBytes: number): number[] {
   const at: number[] = [];
-  let peak = buckets[0]!.value;
-  for (let k = 1; k < buckets.length; k++) {
-    const v = buckets[k]!.value;
+  let peak = points[0]?.value ?? 0;
+  for (let k = 1; k < points.length; k++) {
+    const v = points[k]!.value;
     if (v > peak) peak = v;
     else if (peak - v >= releaseBytes) {
       at.push(k);
       peak = v;
     }
   }
+  return at;
+}
+
+/** The lowest point from each release up to the next one (or the end). */
+export function floorsAfter(points: readonly Point[], at: readonly number[]): Point[] {
+  return at.map((from, i) => lowestOf(points.slice(from, at[i + 1] ?? points.length)));
+}
+
+export function findCycles(buckets: readonly Point[], releaseBytes: number): Cycles {
+  if (buckets.length === 0) return { releases: [], floors: [], periodMs: 0 };
+  const at = releaseIndices(buckets, releaseBytes);
   const releases = at.map((k) => buckets[k]!);
-  const floors = at.map((from, i) => lowest(buckets.slice(from, at[i + 1] ?? buckets.length)));
+  const floors = floorsAfter(buckets, at);
   const spacing = releases.slice(1).map((r, i) => r.tMs - releases[i]!.tMs);
   const periodMs = spacing.length > 0 ? median(spacing) : releases.length === 1 ? releases[0]!.tMs - buckets[0]!.tMs : 0;
   return { releases, floors, periodMs };

@@ -32,7 +32,8 @@ export interface VerdictChange {
   to: Verdict;
 }
 
-const RANK: Record<Verdict, number> = { 'insufficient-data': 0, ok: 1, suspect: 2, leak: 3 };
+/** Verdicts in order; '' (no detector ran) below all. */
+export const VERDICT_RANK: Record<Verdict | '', number> = { '': -1, 'insufficient-data': 0, ok: 1, suspect: 2, leak: 3 };
 export const isFlagged = (v: Verdict | undefined): boolean => v === 'leak' || v === 'suspect';
 
 export class FindingState {
@@ -52,14 +53,14 @@ export class FindingState {
   /** Takes one raw judgment; returns the finding to show and the change it made, if any. */
   step(raw: Finding, atMs: number): { finding: Finding; change: VerdictChange | null } {
     const before = this.current;
-    if (!before || (before.verdict === 'insufficient-data' && RANK[raw.verdict] <= RANK.ok)) return this.adopt(raw, atMs, before);
+    if (!before || (before.verdict === 'insufficient-data' && VERDICT_RANK[raw.verdict] <= VERDICT_RANK.ok)) return this.adopt(raw, atMs, before);
     if (raw.verdict === 'insufficient-data' && !isFlagged(before.verdict)) return this.adopt(raw, atMs, before);
     if (raw.verdict === before.verdict) {
       this.pending = [];
       return { finding: this.hold(raw), change: null };
     }
-    const raising = RANK[raw.verdict] > RANK[before.verdict];
-    if (this.pending.length > 0 && (RANK[this.pending[0]!.verdict] > RANK[before.verdict]) !== raising) this.pending = [];
+    const raising = VERDICT_RANK[raw.verdict] > VERDICT_RANK[before.verdict];
+    if (this.pending.length > 0 && (VERDICT_RANK[this.pending[0]!.verdict] > VERDICT_RANK[before.verdict]) !== raising) this.pending = [];
     if (this.pending.length === 0) this.pendingSinceMs = atMs;
     this.pending.push(raw);
     const held = raising

@@ -23,7 +23,7 @@
 // the 10 min default and 1 s snapshots, every 5 s);
 // at most maxIds ids (the least recently seen goes first); an id not seen for
 // forgetAfterMs (default one window: it exited or left the report) is dropped.
-import type { FaultlineEvent, Finding, LeakVerdict, Snapshot, Verdict, VmSnapshot } from '../model/snapshot.js';
+import type { FaultlineEvent, Finding, LeakVerdict, Snapshot, VmSnapshot } from '../model/snapshot.js';
 import { makeEvent } from '../aggregate/events.js';
 import { contextOf, hostPoint, lostEventsSince, vmPoint, type HostHistoryPoint, type VmHistoryPoint } from './history.js';
 import { HISTORY_WINDOWS } from './finding.js';
@@ -34,7 +34,7 @@ import { detectBalloon } from './balloon.js';
 import { detectMappingGrowth } from './mapping-growth.js';
 import { detectKernelMemory } from './kernel-memory.js';
 import { slabGrowth, type SlabCache } from './slabinfo.js';
-import { FindingState, isFlagged, isNews, type VerdictChange } from './finding-state.js';
+import { FindingState, isFlagged, isNews, VERDICT_RANK, type VerdictChange } from './finding-state.js';
 
 export interface LeakTrackerOptions {
   /** The detectors' window. Default 10 min; shorter for tests and demos. */
@@ -74,7 +74,6 @@ interface Track<P> {
   lastHost: Finding | null;
 }
 
-const RANK: Record<Verdict | '', number> = { '': -1, 'insufficient-data': 0, ok: 1, suspect: 2, leak: 3 };
 
 function newTrack<P>(): Track<P> {
   return { points: [], openedMs: 0, lastSeenMs: 0, states: new Map(), last: null, lastHost: null };
@@ -185,7 +184,7 @@ export class LeakTracker {
         return finding;
       });
       const [held, heldMapping] = [findings[0]!, findings.at(-1)!];
-      const decisive = isFlagged(heldMapping.verdict) && RANK[heldMapping.verdict] > RANK[held.verdict] ? heldMapping : held;
+      const decisive = isFlagged(heldMapping.verdict) && VERDICT_RANK[heldMapping.verdict] > VERDICT_RANK[held.verdict] ? heldMapping : held;
       track.last = {
         leak: { verdict: decisive.verdict, growthBytesPerSec: decisive.growthBytesPerSec, windowMs: decisive.windowMs, fit: decisive.fit },
         findings,

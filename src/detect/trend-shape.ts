@@ -3,6 +3,7 @@
 import type { Verdict } from '../model/snapshot.js';
 import { bucketMedians, fitQuality, median, theilSen, type Point } from './robust-trend.js';
 import type { Shape, ShapeOptions, ShapeResult } from './growth-shape.js';
+import { floorsAfter, lowestOf, releaseIndices } from './cycles.js';
 
 const between = (pts: readonly Point[], from: number, to: number): number[] =>
   pts.filter((p) => p.tMs >= from && p.tMs < to).map((p) => p.value);
@@ -18,22 +19,11 @@ function largestJump(buckets: readonly Point[]): number {
 /** Does the series drop by `releaseBytes` from a peak and come back down to a floor
  * that climbs slower than `floorSlope` (per ms)? */
 function returnsToBaseline(buckets: readonly Point[], releaseBytes: number, floorSlope: number): boolean {
-  const releases: number[] = [];
-  let peak = buckets[0]!.value;
-  for (let k = 1; k < buckets.length; k++) {
-    const v = buckets[k]!.value;
-    if (v > peak) peak = v;
-    else if (peak - v >= releaseBytes) {
-      releases.push(k);
-      peak = v;
-    }
-  }
+  const releases = releaseIndices(buckets, releaseBytes);
   if (releases.length === 0) return false;
-  const lowest = (from: number, to: number): Point =>
-    buckets.slice(from, to).reduce((low, p) => (p.value < low.value ? p : low));
-  const troughs = releases.map((k, i) => lowest(k, releases[i + 1] ?? buckets.length));
+  const troughs = floorsAfter(buckets, releases);
   // one drop: its trough against the lowest point before it
-  const floors = troughs.length >= 2 ? troughs : [lowest(0, releases[0]!), troughs[0]!];
+  const floors = troughs.length >= 2 ? troughs : [lowestOf(buckets.slice(0, releases[0]!)), troughs[0]!];
   return theilSen(floors).slope < floorSlope;
 }
 

@@ -4,8 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { kvmProbeLines, tracepointFields, type SyntheticKvmEvent } from '../harness/synthetic-kvm.js';
-import { parseBpftraceLine } from '../../src/parse/bpftrace-json.js';
-import { ProbeBatcher, type ProbeBatch } from '../../src/parse/probe-batch.js';
+import { probeBatches } from '../harness/probe-batches.js';
 import { foldBatches } from '../../src/aggregate/probe-counters.js';
 import { buildSnapshot, type TrackedProcess } from '../../src/aggregate/build-snapshot.js';
 import type { Mapping, ProcessDetail } from '../../src/model/host.js';
@@ -13,19 +12,6 @@ import type { Mapping, ProcessDetail } from '../../src/model/host.js';
 const MiB = 2 ** 20;
 const GiB = 2 ** 30;
 
-function batchesOf(lines: string[]): ProbeBatch[] {
-  const batcher = new ProbeBatcher('kvm');
-  const batches: ProbeBatch[] = [];
-  for (const line of lines) {
-    const r = parseBpftraceLine(line);
-    assert.ok(r.ok, line);
-    for (const rec of r.records) {
-      const out = batcher.push(rec);
-      if (out?.kind === 'batch') batches.push(out.batch);
-    }
-  }
-  return batches;
-}
 
 function vm(pid: number, name: string, ramStart: number, memoryBytes: number, argv: string[]): TrackedProcess {
   const guestRam: Mapping = { start: ramStart, end: ramStart + memoryBytes, perms: 'rw-p', offset: 0, inode: 0, path: '' };
@@ -44,7 +30,7 @@ function vm(pid: number, name: string, ramStart: number, memoryBytes: number, ar
 
 function snapshotOf(events: SyntheticKvmEvent[], processes: TrackedProcess[]) {
   return buildSnapshot({
-    seq: 0, timeMs: 1, intervalMs: 1000, totals: foldBatches(batchesOf(kvmProbeLines(events))), processes,
+    seq: 0, timeMs: 1, intervalMs: 1000, totals: foldBatches(probeBatches('kvm', kvmProbeLines(events))), processes,
     host: { meminfoBytes: {}, vmstat: {}, psiMemSomeAvg10: 0, psiMemFullAvg10: 0 },
     vmstat: { pgfault: 0, pgmajfault: 0, pswpin: 0, pswpout: 0, pgscanDirect: 0, pgscanKswapd: 0, pgstealDirect: 0, pgstealKswapd: 0, compactStall: 0, oomKill: 0, thpFaultAlloc: 0 },
     probes: { attached: ['kvm'], groups: [], bpftraceVersion: '0.17.0', badLines: 0 },

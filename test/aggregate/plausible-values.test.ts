@@ -3,23 +3,9 @@
 // real parser, batcher and folder read them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseBpftraceLine } from '../../src/parse/bpftrace-json.js';
-import { ProbeBatcher, type ProbeBatch } from '../../src/parse/probe-batch.js';
+import { probeBatches } from '../harness/probe-batches.js';
 import { foldBatches, plausibleValue, MAX_PLAUSIBLE_VALUE } from '../../src/aggregate/probe-counters.js';
 
-function batchesOf(group: string, lines: string[]): ProbeBatch[] {
-  const batcher = new ProbeBatcher(group);
-  const out: ProbeBatch[] = [];
-  for (const line of lines) {
-    const r = parseBpftraceLine(line);
-    assert.ok(r.ok, line);
-    for (const rec of r.records) {
-      const b = batcher.push(rec);
-      if (b?.kind === 'batch') out.push(b.batch);
-    }
-  }
-  return out;
-}
 
 const tick = (n: number): string => `{"type": "printf", "data": "faultline_tick ${n}\\n"}`;
 
@@ -35,7 +21,7 @@ test('plausibleValue: sizes and counts are 0..2^57, the break movement is signed
 });
 
 test('a break shrink printed as unsigned 64-bit and a failed mmap of len -1 are counted, not summed', () => {
-  const batches = batchesOf('growth', [
+  const batches = probeBatches('growth', [
     tick(1),
     '{"type": "map", "data": {"@brk_bytes": {"100": 18446744073709416448, "101": -135168, "102": 135168}}}',
     '{"type": "map", "data": {"@mmap_bytes": {"100": 18446744073709551615, "101": 65536}}}',
