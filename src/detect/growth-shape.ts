@@ -154,11 +154,12 @@ export function classifyGrowth(series: readonly Point[], options: ShapeOptions):
   // moved less than minRiseBytes in the window and never dropped that much: nothing
   // to judge (most rows, most of the time; the robust statistics below cost ~0.1-0.3
   // ms a row, this 20 us)
-  if (rangeOf(pts) < o.minRiseBytes && largestDrop(series) < o.minRiseBytes) return result('ok', 'too-small');
+  const dropped = largestDrop(series) >= o.minRiseBytes;
+  if (rangeOf(pts) < o.minRiseBytes && !dropped) return result('ok', 'too-small');
 
   // a series that gives memory back is judged by its floor, over the whole history;
   // no drop of minRiseBytes anywhere: no release can be, the cycles are skipped
-  if (largestDrop(series) >= o.minRiseBytes) {
+  if (dropped) {
     const smooth = median3(series);
     const noiseBytes = noiseBytesOf(series);
     const cycles = findCycles(smooth, releaseBytesOf(smooth, bucketMedians(series, o.maxBuckets), noiseBytes, o.releaseShare, o.minRiseBytes));
