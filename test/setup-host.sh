@@ -37,6 +37,7 @@ if [ ! -e "$KMOD/build" ] && command -v memleak-bpfcc >/dev/null; then
   if [ -n "$hdr" ] && [ -n "$common" ]; then
     dir="$(pwd)/test/.assets/bcc-headers"
     if [ ! -d "$dir/usr/src/$hdr" ]; then
+      mkdir -p "$dir"
       debs=$(mktemp -d); chmod 777 "$debs"
       (cd "$debs" && apt-get download -qq "$hdr" "$common")
       for d in "$debs"/*.deb; do dpkg -x "$d" "$dir"; done

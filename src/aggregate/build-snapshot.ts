@@ -14,6 +14,7 @@ import { makeEvent, probeEvents } from './events.js';
 import { formatBytes } from '../format/quantities.js';
 import { insertTopN } from './top-n.js';
 import { exitReasonName, type VirtIsa } from './kvm-exit-names.js';
+import { describeExit } from '../format/exit-words.js';
 
 export interface TrackedProcess {
   id: string;
@@ -149,9 +150,10 @@ function vmRow(p: TrackedProcess, c: PidCounters, input: IntervalInput, notifier
       anonHugeBytes: d?.anonHugeBytes ?? 0,
     },
     faults: {
-      // one that ended has no /proc to read the interval's faults from: the probes'
-      // count of its page faults stands in (minor, as most are)
-      minor: p.exit ? Math.max(p.minorFaults, c.faultUser + c.faultKernel) : p.minorFaults,
+      // one that ended has no /proc to read the interval's faults from: its totals at
+      // exit do (faultsAtExit), else the probes' count of its page faults stands in
+      // (minor, as most are)
+      minor: p.exit && !p.exit.faultsAtExit ? Math.max(p.minorFaults, c.faultUser + c.faultKernel) : p.minorFaults,
       major: p.majorFaults,
       user: c.faultUser,
       kernel: c.faultKernel,
@@ -257,9 +259,9 @@ export function buildSnapshot(input: IntervalInput): Snapshot {
   };
 }
 
-/** "node leaker.js (pid 42) ended: killed by the OOM killer; last RSS 1.2 GiB" */
+/** "node leaker.js (pid 42) killed by the OOM killer; last RSS read 1.2 GiB" */
 function processExitEvent(row: VmSnapshot): FaultlineEvent {
-  const how = row.exit!.cause === 'oom-kill' ? 'killed by the OOM killer' : 'ended';
+  const how = describeExit(row.exit!);
   return makeEvent('process-exit', row.exit!.atMs, {
     pid: row.pid, vmId: row.id, comm: row.comm,
     anonRssBytes: row.rss.anonBytes, fileRssBytes: row.rss.fileBytes, shmemRssBytes: row.rss.shmemBytes,

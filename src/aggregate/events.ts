@@ -13,7 +13,8 @@ export function makeEvent(type: EventType, timeMs: number, fields: Partial<Fault
   };
 }
 
-/** OOM kills, long reclaim stalls and lost events from one interval's probe output. */
+/** OOM kills, long reclaim stalls and lost events from one interval's probe output
+ * (process exits become process-exit events with the process's last row). */
 export function probeEvents(
   totals: ProbeTotals,
   timeMs: number,
@@ -39,7 +40,7 @@ export function probeEvents(
         pid: e.pid, vmId, comm, anonRssBytes: anon, fileRssBytes: file, shmemRssBytes: shmem,
         message: `OOM killer chose ${comm} (pid ${e.pid}): anon ${formatBytes(anon)}, file ${formatBytes(file)}, shmem ${formatBytes(shmem)}`,
       }));
-    } else {
+    } else if (e.type === 'reclaim_stall') {
       events.push(makeEvent('reclaim-stall', timeMs, {
         pid: e.pid, vmId, comm: e.comm, durationNs: e.ns,
         message: `${e.comm} (pid ${e.pid}, tid ${e.tid}) stalled ${formatDuration(e.ns / 1e6)} in ${e.kind} reclaim`,

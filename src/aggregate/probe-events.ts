@@ -1,4 +1,4 @@
-// The rare-event lines the reclaim probe prints (probes/reclaim.bt, EVENTS), parsed.
+// The rare-event lines the probes print (probes/reclaim.bt and faults.bt, EVENTS), parsed.
 // Format: `NAME key=value ... comm=REST` — comm is last because it may hold spaces.
 
 export interface OomVictimLine {
@@ -23,7 +23,18 @@ export interface ReclaimStallLine {
   comm: string;
 }
 
-export type ProbeEventLine = OomVictimLine | ReclaimStallLine;
+/** The last thread of a process exited (probes/faults.bt, PROCESS EXIT). */
+export interface ProcessExitLine {
+  type: 'process_exit';
+  pid: number;
+  /** As wait(2) sees it: status << 8 for exit(status), the signal (| 0x80 core) for a kill. */
+  code: number;
+  /** The process's fault totals at exit, as /proc/PID/stat minflt/majflt count them. */
+  minorFaults: number;
+  majorFaults: number;
+}
+
+export type ProbeEventLine = OomVictimLine | ReclaimStallLine | ProcessExitLine;
 
 function fields(line: string): { name: string; values: Map<string, string> } {
   const space = line.indexOf(' ');
@@ -69,6 +80,13 @@ export function parseProbeEventLine(line: string): ProbeEventLine | null {
       comm,
     };
     return Number.isNaN(event.pid) || Number.isNaN(event.anonKb) || Number.isNaN(event.fileKb) || Number.isNaN(event.shmemKb) ? null : event;
+  }
+  if (name === 'process_exit') {
+    const event: ProcessExitLine = {
+      type: 'process_exit', pid: int(values, 'pid'), code: int(values, 'code'),
+      minorFaults: int(values, 'min_flt'), majorFaults: int(values, 'maj_flt'),
+    };
+    return [event.pid, event.code, event.minorFaults, event.majorFaults].some((v) => Number.isNaN(v) || v < 0) ? null : event;
   }
   if (name === 'reclaim_stall') {
     const kind = values.get('kind');

@@ -5,7 +5,8 @@ import type { ProcessDetail, ProcessStat, VmIdentity, HostMemory } from '../mode
 import type { FaultlineEvent, GuestFaultSource, ProbeCost, ProbeGroupStatus, Snapshot } from '../model/snapshot.js';
 import type { ProbeBatch } from '../parse/probe-batch.js';
 import { foldBatches } from '../aggregate/probe-counters.js';
-import type { ProbeEventLine } from '../aggregate/probe-events.js';
+import { parseProbeEventLine, type ProbeEventLine, type ProcessExitLine } from '../aggregate/probe-events.js';
+import { processExitOf } from '../aggregate/process-exit.js';
 import { selectProcesses } from '../aggregate/select-processes.js';
 import { buildSnapshot, type TrackedProcess } from '../aggregate/build-snapshot.js';
 import { makeEvent } from '../aggregate/events.js';
@@ -72,7 +73,7 @@ function goneVm(vm: { id: string; pid: number; comm: string } | undefined): Proc
 
 /** A process that came and went between two reads of /proc. */
 function goneProcess(pid: number, events: ProbeEventLine[]): ProcessStat {
-  const comm = events.find((e) => e.pid === pid)?.comm ?? `pid ${pid}`;
+  const comm = events.flatMap((e) => (e.pid === pid && 'comm' in e ? [e.comm] : []))[0] ?? `pid ${pid}`;
   return { pid, comm, state: 'X', ppid: 0, minflt: 0, majflt: 0, startTimeTicks: 0, rssPages: 0, cpuTicks: 0 };
 }
 
@@ -105,6 +106,10 @@ export class Collector {
   /** OOM victims by pid, with the interval of the kill (its process may be listed
    * for an interval more while the kernel tears it down). */
   private oomVictims = new Map<number, number>();
+  /** Exit lines of the faults probe by pid, with the interval they came in: noted as
+   * they arrive (noteEventLine), so an exit just before the /proc read is known when
+   * the process is found gone; kept a few intervals (a zombie stays until reaped). */
+  private exitLines = new Map<number, { line: ProcessExitLine; seq: number }>();
   private vms = new Map<string, TrackedVm>();
   /** VMs that exited in this interval or the last few, with the interval they went
    * in: a row for one of them (its last probe counts, a reclaim stall at teardown,
@@ -147,6 +152,14 @@ export class Collector {
 
   addBatch(batch: ProbeBatch): void {
     this.batches.push(batch);
+  }
+
+  /** An event line as soon as a probe printed it, before its batch is complete: an
+   * exit is then known when /proc next shows the process gone. */
+  noteEventLine(line: string): void {
+    if (!line.startsWith('process_exit ')) return;
+    const e = parseProbeEventLine(line);
+    if (e?.type === 'process_exit') this.exitLines.set(e.pid, { line: e, seq: this.seq });
   }
 
   /** Something the supervisor saw (a probe died, lost events...), for the next snapshot. */
@@ -276,6 +289,8 @@ export class Collector {
     const vmByPid = new Map([...recentlyExited, ...this.vms].map(([id, vm]) => [vm.pid, { id, ...vm }]));
     for (const e of totals.events) if (e.type === 'oom_victim') this.oomVictims.set(e.pid, this.seq);
     for (const [pid, seq] of this.oomVictims) if (this.seq - seq > 5) this.oomVictims.delete(pid);
+    for (const e of totals.events) if (e.type === 'process_exit' && !this.exitLines.has(e.pid)) this.exitLines.set(e.pid, { line: e, seq: this.seq });
+    for (const [pid, { seq }] of this.exitLines) if (this.seq - seq > 10) this.exitLines.delete(pid);
     const listed = new Set(stats.map(processId));
     // a host process that had a row and is gone: one last row, marked as ended
     const ended = [...this.prevProcessRows].filter((id) => !listed.has(id)).map((id) => this.prevStats.get(id)!).filter(Boolean);
@@ -333,7 +348,13 @@ export class Collector {
           // has its vm-exit event and no detail
           const lastRead = gone && !vm ? (this.details.get(id)?.detail ?? null) : null;
           const detail = gone ? lastRead : (reused.get(id) ?? (await this.readDetail(stat, id, memoryBytes, readNuma, walks.has(id), cgroupReads)));
-          const exit = gone && !vm ? { atMs: timeMs, cause: this.oomVictims.has(pid) ? 'oom-kill' as const : 'ended' as const } : undefined;
+          // how it ended, and its last interval's faults from the kernel's totals at exit
+          const exitLine = gone && !vm ? this.exitLines.get(pid)?.line : undefined;
+          const exit = gone && !vm ? processExitOf(timeMs, exitLine, this.oomVictims.has(pid)) : undefined;
+          if (exitLine) this.exitLines.delete(pid);
+          const faults = exitLine
+            ? { minor: Math.max(0, exitLine.minorFaults - stat.minflt), major: Math.max(0, exitLine.majorFaults - stat.majflt) }
+            : deltas.get(pid);
           return {
             id,
             pid,
@@ -341,8 +362,8 @@ export class Collector {
             comm: stat.comm,
             identity: vm?.identity ?? null,
             detail,
-            minorFaults: deltas.get(pid)?.minor ?? 0,
-            majorFaults: deltas.get(pid)?.major ?? 0,
+            minorFaults: faults?.minor ?? 0,
+            majorFaults: faults?.major ?? 0,
             guestFaultSource: vm ? await this.faultSourceOf(id, pid, detail?.argv ?? []) : 'none',
             exit,
           };

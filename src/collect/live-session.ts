@@ -86,6 +86,7 @@ export class LiveSession {
       tracefsPath: checks.tracefsPath!,
       attachTimeoutMs: this.options.attachTimeoutMs,
       onBatch: (batch) => this.onBatch(batch),
+      onEventLine: (line) => this.collector.noteEventLine(line),
       onGroupExit: (error) => {
         const group = error.message.match(/"(\w+)"/)?.[1] ?? '';
         const detail = error.evidence.length ? `: ${error.evidence.at(-1)}` : '';

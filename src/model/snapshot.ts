@@ -258,9 +258,17 @@ export interface VmSnapshot {
 
 export interface ProcessExit {
   atMs: number;
-  /** 'oom-kill': the OOM killer chose it; 'ended': exited or killed otherwise
-   * (faultline does not trace exit codes). */
-  cause: 'oom-kill' | 'ended';
+  /** 'oom-kill': the OOM killer chose it; 'signal': killed by `signal`; 'exit': exited
+   * by itself with `code`; 'ended': gone, and how was not seen (the exit probe is not
+   * attached here, or the recording predates it). */
+  cause: 'oom-kill' | 'signal' | 'exit' | 'ended';
+  /** Exit status (cause 'exit'), else 0. */
+  code: number;
+  /** The signal that killed it (cause 'signal'; SIGKILL for 'oom-kill' when seen), else 0. */
+  signal: number;
+  /** The last interval's faults are the kernel's totals at exit less the last /proc
+   * read (true), or the probes' sampled count (false: the exit was not seen). */
+  faultsAtExit: boolean;
 }
 
 export type Verdict = 'leak' | 'suspect' | 'ok' | 'insufficient-data';

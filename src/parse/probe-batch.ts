@@ -44,7 +44,9 @@ export class ProbeBatcher {
   private current: ProbeBatch;
   private touched = false;
 
-  constructor(readonly group: string) {
+  /** onEventLine: each event line as it arrives, before its batch is complete (it
+   * stays in the batch as well). */
+  constructor(readonly group: string, private readonly onEventLine?: (line: string) => void) {
     this.current = emptyBatch(group);
   }
 
@@ -72,6 +74,7 @@ export class ProbeBatcher {
           if (line.startsWith('faultline_ready')) return { kind: 'ready' };
           if (line.startsWith('faultline_tick')) return { kind: 'batch', batch: { ...this.take(true), ...tickClock(line) } };
           this.current.lines.push(line);
+          this.onEventLine?.(line);
         }
         break;
       }

@@ -25,6 +25,8 @@ export interface RunnerOptions {
   /** How long to wait for the program to attach (compile + attach), ms. */
   attachTimeoutMs?: number;
   onBatch: (batch: ProbeBatch) => void;
+  /** Each event line as soon as it is printed (it comes in its batch as well). */
+  onEventLine?: (line: string) => void;
   /** Called once if bpftrace exits while we did not ask it to. */
   onUnexpectedExit?: (error: FaultlineError) => void;
 }
@@ -74,7 +76,7 @@ export class BpftraceRunner {
       env: { ...env, BPFTRACE_NO_USER_SYMBOLS: '1' },
     });
     this.child = child;
-    const batcher = new ProbeBatcher(this.group);
+    const batcher = new ProbeBatcher(this.group, this.options.onEventLine);
     let markReady: () => void = () => {};
     let failStart: (e: FaultlineError) => void = () => {};
     const ready = new Promise<void>((resolve, reject) => {

@@ -5,8 +5,9 @@
 // Why: bpftrace 0.17 rejects a whole file when one tracepoint is missing ("tracepoint
 // not found"), and cannot mark a probe optional (`missing_probes` came in 0.21, in a
 // config block 0.17 cannot parse). So faultline drops what the kernel lacks itself:
-// - a block whose tracepoint is not on this kernel, or that reads an `args->FIELD` the
-//   tracepoint's format lacks, is left out;
+// - a block whose tracepoint is not on this kernel, that reads an `args->FIELD` the
+//   tracepoint's format lacks, or that reads `curtask->...` on a kernel without BTF,
+//   is left out;
 // - a block may list alternative points (`tracepoint:a:x, tracepoint:a:y`, e.g. a
 //   tracepoint that was renamed): it attaches to the ones present;
 // - blocks with the same attach list are alternatives (a shape for older kernels
@@ -38,8 +39,10 @@ export interface ProbeProgram {
   blocks: ProbeBlock[];
 }
 
-/** What the kernel has: tracepoint `GROUP:NAME` -> its field names; absent = not there. */
+/** What the kernel has: tracepoint `GROUP:NAME` -> its field names; absent = not there.
+ * KERNEL_BTF is in it when the kernel has BTF (blocks reading curtask need it). */
 export type TracepointCatalog = ReadonlyMap<string, ReadonlySet<string>>;
+export const KERNEL_BTF = 'kernel:btf';
 
 import type { PointState, PointStatus } from '../model/snapshot.js';
 export type { PointState, PointStatus };
@@ -168,6 +171,11 @@ function fieldsRead(block: ProbeBlock): string[] {
   return [...new Set([...`${block.predicate} ${block.body}`.matchAll(/args->(\w+)/g)].map((m) => m[1]!))];
 }
 
+/** A block that reads kernel structures (curtask->...) needs the kernel's BTF. */
+function readsKernelTypes(block: ProbeBlock): boolean {
+  return /\bcurtask\s*->/.test(`${block.predicate} ${block.body}`);
+}
+
 function isSpecial(block: ProbeBlock): boolean {
   return block.points.every((p) => SPECIAL.test(p));
 }
@@ -208,6 +216,10 @@ export function assembleProgram(program: ProbeProgram, catalog: TracepointCatalo
     const lacking = fieldsRead(block).filter((f) => present.some(({ tp }) => tp !== null && !catalog.get(tp)!.has(f)));
     if (lacking.length > 0) {
       for (const { tp } of present) if (tp) mark(tp, 'missing', `no field ${lacking.join(', ')} on this kernel`, block);
+      continue;
+    }
+    if (readsKernelTypes(block) && !catalog.has(KERNEL_BTF)) {
+      for (const { tp } of present) if (tp) mark(tp, 'missing', 'reads task_struct, and this kernel has no BTF (/sys/kernel/btf/vmlinux)', block);
       continue;
     }
     fittedLists.add(listKey);

@@ -21,6 +21,8 @@ export interface ProbeSetOptions {
   /** Where the kernel's tracepoints are listed (events/GROUP/NAME/format). */
   tracefsPath: string;
   onBatch: (batch: ProbeBatch) => void;
+  /** Each event line as soon as a probe printed it (see BpftraceRunner). */
+  onEventLine?: (line: string) => void;
   onGroupExit: (error: FaultlineError) => void;
   /** A group came back after dying. */
   onGroupRestart?: (group: string, attempt: number) => void;
@@ -83,6 +85,7 @@ export class ProbeSet {
       bpftracePath: o.bpftracePath,
       env: probeEnv(o.bpftraceVersion),
       onBatch: o.onBatch,
+      onEventLine: o.onEventLine,
       attachTimeoutMs: o.attachTimeoutMs,
       onUnexpectedExit: (error) => {
         this.retire(runner);

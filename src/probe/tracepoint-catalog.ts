@@ -2,7 +2,8 @@
 // events/GROUP/NAME/format, read for the points the probe files name. IO only; the
 // decisions are in probe-program.ts.
 import { readFile } from 'node:fs/promises';
-import type { TracepointCatalog } from './probe-program.js';
+import { existsSync } from 'node:fs';
+import { KERNEL_BTF, type TracepointCatalog } from './probe-program.js';
 
 /** Field names of a tracepoint's format file (common_* included). */
 export function parseFormatFields(format: string): Set<string> {
@@ -15,9 +16,11 @@ export function parseFormatFields(format: string): Set<string> {
   return fields;
 }
 
-/** The catalog for these tracepoints (`group:name`); one missing is simply absent. */
-export async function readTracepointCatalog(tracefsPath: string, tracepoints: Iterable<string>): Promise<TracepointCatalog> {
+/** The catalog for these tracepoints (`group:name`); one missing is simply absent.
+ * KERNEL_BTF is in it when btfPath exists. */
+export async function readTracepointCatalog(tracefsPath: string, tracepoints: Iterable<string>, btfPath = '/sys/kernel/btf/vmlinux'): Promise<TracepointCatalog> {
   const catalog = new Map<string, ReadonlySet<string>>();
+  if (existsSync(btfPath)) catalog.set(KERNEL_BTF, new Set());
   await Promise.all(
     [...new Set(tracepoints)].map(async (tp) => {
       const [group, name] = tp.split(':');

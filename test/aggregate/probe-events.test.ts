@@ -30,3 +30,30 @@ test('oom_victim from a kernel whose mark_victim has the pid only: RSS unknown (
   assert.equal(event!.anonRssBytes, 0);
   assert.match(event!.message, /OOM killer chose hog \(pid 77\); its RSS at the kill is not reported by this kernel/);
 });
+
+test('process_exit lines: the wait status decoded into exit code or signal; malformed ones dropped', async () => {
+  const { processExitOf } = await import('../../src/aggregate/process-exit.js');
+  const { describeExit, shortExit } = await import('../../src/format/exit-words.js');
+  // lines as bpftrace 0.17 printed them from probes/faults.bt: exit(3), SIGTERM, SIGKILL, exit(0)
+  const exited = parseProbeEventLine('process_exit pid=4049 code=768 min_flt=89 maj_flt=0');
+  assert.deepEqual(exited, { type: 'process_exit', pid: 4049, code: 768, minorFaults: 89, majorFaults: 0 });
+  const byExit = processExitOf(5, exited as never, false);
+  assert.deepEqual(byExit, { atMs: 5, cause: 'exit', code: 3, signal: 0, faultsAtExit: true });
+  assert.equal(describeExit(byExit), 'exited with code 3');
+  assert.equal(shortExit(byExit), 'exit 3');
+  const termed = processExitOf(5, parseProbeEventLine('process_exit pid=4051 code=15 min_flt=81 maj_flt=1') as never, false);
+  assert.deepEqual(termed, { atMs: 5, cause: 'signal', code: 0, signal: 15, faultsAtExit: true });
+  assert.equal(describeExit(termed), 'killed by SIGTERM');
+  // a core dump sets 0x80 on the signal
+  assert.equal(describeExit(processExitOf(5, { type: 'process_exit', pid: 1, code: 0x80 | 11, minorFaults: 0, majorFaults: 0 }, false)), 'killed by SIGSEGV');
+  assert.equal(describeExit(processExitOf(5, { type: 'process_exit', pid: 1, code: 0, minorFaults: 0, majorFaults: 0 }, false)), 'exited with code 0');
+  // the OOM killer's choice wins over the SIGKILL it sent; no line: how is unknown
+  const oom = processExitOf(5, parseProbeEventLine('process_exit pid=4095 code=9 min_flt=125 maj_flt=0') as never, true);
+  assert.deepEqual(oom, { atMs: 5, cause: 'oom-kill', code: 0, signal: 9, faultsAtExit: true });
+  assert.equal(shortExit(oom), 'OOM-killed');
+  assert.deepEqual(processExitOf(5, undefined, false), { atMs: 5, cause: 'ended', code: 0, signal: 0, faultsAtExit: false });
+  assert.deepEqual(processExitOf(5, undefined, true), { atMs: 5, cause: 'oom-kill', code: 0, signal: 0, faultsAtExit: false });
+  for (const bad of ['process_exit pid=1 code=x min_flt=1 maj_flt=0', 'process_exit pid=1 code=0 min_flt=1', 'process_exit pid=-1 code=0 min_flt=1 maj_flt=0']) {
+    assert.equal(parseProbeEventLine(bad), null, bad);
+  }
+});

@@ -58,7 +58,7 @@ function vmRow(host: SyntheticHost, i: number, seq: number, rand: () => number):
     leak: { verdict: i === 7 ? 'suspect' : '', growthBytesPerSec: 0, windowMs: 0, fit: 0 },
     findings: i === 7 ? [{ detector: 'rss-growth', verdict: 'suspect', message: 'RSS grows 64 KiB/s', growthBytesPerSec: 65536, windowMs: 60_000, fit: 0.9, sinceMs: 0, timeToLimitMs: -1, limitBytes: 0, limitName: '' }] : [],
     // the last process row is the interval's OOM victim, in its last row
-    exit: i === host.vmCount + host.processCount - 1 && !isVm ? { atMs: 0, cause: 'oom-kill' } : null,
+    exit: i === host.vmCount + host.processCount - 1 && !isVm ? { atMs: 0, cause: 'oom-kill', code: 0, signal: 9, faultsAtExit: true } : null,
   };
 }
 

@@ -2,8 +2,12 @@
 // allocates past it. faultline must show memcg reclaim stalls for that pid and an
 // oom-kill event naming it; the victim's last row is marked as ended by an OOM kill,
 // with its cgroup, the RSS last read while it lived and the faults the probes
-// counted, and a process-exit event says so. A pinned `sleep` that ends gets a last
-// row marked "ended" and its event too.
+// counted, and a process-exit event says so. A pinned `sleep` killed by SIGTERM gets a
+// last row saying so; a pinned program that touches 20,000 pages and exits with code 3
+// at once gets "exit 3", and its rows' minor faults add up to what its own getrusage
+// counted from the moment it was told to go (it was idle before, so faultline's first
+// read saw the same total) to just before it exited: the last interval is counted at
+// the exit (probes/faults.bt PROCESS EXIT), not from a /proc that is gone.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -18,10 +22,12 @@ const CGROUP = `/sys/fs/cgroup/memory/faultline-test-${process.pid}`;
 let live: LiveRun | null = null;
 let hog: ChildProcess | null = null;
 let sleeper: ChildProcess | null = null;
+let toucher: ChildProcess | null = null;
 
 after(async () => {
   if (hog?.exitCode === null && hog.signalCode === null) hog.kill('SIGKILL');
   if (sleeper?.exitCode === null && sleeper.signalCode === null) sleeper.kill('SIGKILL');
+  if (toucher?.exitCode === null && toucher.signalCode === null) toucher.kill('SIGKILL');
   await live?.stop();
   await removeCgroup(CGROUP);
 });
@@ -39,7 +45,11 @@ test('memcg limit: reclaim stalls for the pid and an oom-kill event with its pid
   }
   sleeper = spawn('/bin/sleep', ['300'], { stdio: 'ignore' });
   const sleeperPid = sleeper.pid!;
-  live = startLive(['--interval', '500ms', '--groups', 'reclaim,faults', '--long-stall', '1ms', '--pid', String(sleeperPid)]);
+  toucher = spawn(compiledProgram('touch-pages'), ['20000', '3'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const toucherPid = toucher.pid!;
+  let toucherOut = '';
+  toucher.stdout!.on('data', (chunk: Buffer) => (toucherOut += chunk.toString()));
+  live = startLive(['--interval', '500ms', '--groups', 'reclaim,faults', '--long-stall', '1ms', '--pid', String(sleeperPid), '--pid', String(toucherPid)]);
   await live.waitFor(() => true, 60_000, 'the first snapshot (probes attached)');
 
   // enter the cgroup before allocating: the shell moves itself, then execs the hog
@@ -71,15 +81,40 @@ test('memcg limit: reclaim stalls for the pid and an oom-kill event with its pid
   assert.deepEqual(last.exit?.cause, 'oom-kill');
   assert.ok(last.cgroup.path.endsWith(`faultline-test-${process.pid}`), `last row's cgroup: ${last.cgroup.path}`);
   assert.ok(last.rss.anonBytes > 16 * 2 ** 20, `last row's anon RSS ${last.rss.anonBytes}: the last read while it lived, not 0`);
-  assert.ok(last.faults.minor >= last.faults.user + last.faults.kernel, `faults of its last interval from the probes: minor ${last.faults.minor}, probes ${last.faults.user}+${last.faults.kernel}`);
+  // its last interval's faults come from its totals at the exit; the probes' 1-in-16
+  // page sample of the same faults is near them
+  const sampled = last.faults.user + last.faults.kernel;
+  t.diagnostic(`hog's last row: minor ${last.faults.minor} (totals at exit), probes' sample ${sampled}`);
+  assert.ok(last.faults.minor > 0 && (sampled < 160 || (last.faults.minor > sampled / 2 && last.faults.minor < sampled * 2)),
+    `faults of its last interval: minor ${last.faults.minor} at exit, the probes sampled ${sampled}`);
   assert.equal(live.snapshots.filter((s) => s.vms.some((v) => v.pid === hogPid && v.exit)).length, 1, 'one last row');
 
-  // a pinned process that ends (by SIGTERM: faultline does not trace exit codes)
+  assert.equal(last.exit!.signal, 9, 'the OOM kill was seen at the exit: SIGKILL');
+  assert.equal(last.exit!.faultsAtExit, true);
+
+  // a pinned process killed by a signal
   assert.ok(live.snapshots.at(-1)!.vms.some((v) => v.pid === sleeperPid && !v.exit), 'the sleep has a row while it lives');
   const gone = new Promise((resolve) => sleeper!.on('exit', resolve));
   sleeper.kill('SIGTERM');
   await gone;
   const slept = await live.waitFor((s) => s.vms.some((v) => v.pid === sleeperPid && v.exit), 10_000, `the sleep's last row (pid ${sleeperPid})`);
-  assert.equal(slept.vms.find((v) => v.pid === sleeperPid)!.exit!.cause, 'ended');
-  assert.ok(slept.events.some((e) => e.type === 'process-exit' && e.pid === sleeperPid && / ended; last RSS read /.test(e.message)));
+  assert.deepEqual(slept.vms.find((v) => v.pid === sleeperPid)!.exit, { atMs: slept.timeMs, cause: 'signal', code: 0, signal: 15, faultsAtExit: true });
+  assert.ok(slept.events.some((e) => e.type === 'process-exit' && e.pid === sleeperPid && / killed by SIGTERM; last RSS read /.test(e.message)));
+
+  // a pinned process that touches 20,000 pages and exits with code 3 straight after
+  const exited = new Promise<number | null>((resolve) => toucher!.on('exit', (code) => resolve(code)));
+  toucher.stdin!.write('go\n');
+  assert.equal(await exited, 3);
+  const ownCount = Number(/exiting (\d+)/.exec(toucherOut)?.[1]);
+  assert.ok(ownCount >= 20_000, `its own getrusage count: ${toucherOut.trim()}`);
+  const touched = await live.waitFor((s) => s.vms.some((v) => v.pid === toucherPid && v.exit), 10_000, `the toucher's last row (pid ${toucherPid})`);
+  const toucherLast = touched.vms.find((v) => v.pid === toucherPid)!;
+  assert.deepEqual(toucherLast.exit, { atMs: touched.timeMs, cause: 'exit', code: 3, signal: 0, faultsAtExit: true });
+  assert.ok(touched.events.some((e) => e.type === 'process-exit' && e.pid === toucherPid && / exited with code 3; /.test(e.message)));
+  const toucherRows = live.snapshots.flatMap((s) => s.vms.filter((v) => v.pid === toucherPid));
+  const summed = toucherRows.reduce((sum, v) => sum + v.faults.minor, 0);
+  t.diagnostic(`toucher: ${toucherRows.length} rows, minor faults summed ${summed}, its getrusage ${ownCount}, last row ${toucherLast.faults.minor}`);
+  // each row has the delta since the read before (the first, since faultline's first
+  // read, while it was idle), the last one the total at exit less the last /proc read
+  assert.ok(Math.abs(summed - ownCount) <= 2, `rows sum to ${summed} minor faults, its own count is ${ownCount}`);
 });

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { PROBE_GROUPS, probeFile } from '../../src/probe/probe-groups.js';
-import { assembleProgram, parseProbeProgram, tracepointOf, tracepointsOf, type TracepointCatalog } from '../../src/probe/probe-program.js';
+import { assembleProgram, KERNEL_BTF, parseProbeProgram, tracepointOf, tracepointsOf, type TracepointCatalog } from '../../src/probe/probe-program.js';
 import { parseFormatFields, readTracepointCatalog } from '../../src/probe/tracepoint-catalog.js';
 
 const KERNELS = ['6.1', '6.12', '6.18'] as const;
@@ -94,7 +94,8 @@ test('mark_victim without the 2024 fields: the pid-only shape, reported as older
 test('any one tracepoint missing: the rest still assembles, self-contained (synthetic catalogs)', async () => {
   for (const group of PROBE_GROUPS) {
     const real = await catalogOf('6.18', group);
-    for (const tp of real.keys()) {
+    // (the BTF entry is not a tracepoint: its absence has a test of its own)
+    for (const tp of [...real.keys()].filter((k) => k !== KERNEL_BTF)) {
       const catalog = new Map(real);
       catalog.delete(tp);
       const assembled = assembleProgram(programOf(group), catalog);
@@ -120,4 +121,19 @@ test('growth without sys_exit_brk: the exec/exit blocks that only clean its map 
   for (const tp of ['sched:sched_process_exec', 'sched:sched_process_exit']) {
     assert.equal(assembled.points.find((p) => p.point === tp)?.state, 'unused', tp);
   }
+});
+
+test('a kernel without BTF: the exit block (it reads task_struct) is left out and says why; the rest of faults attaches', async () => {
+  const program = programOf('faults');
+  const noBtf = new Map(await readTracepointCatalog(tracefs('6.12'), tracepointsOf(program), '/nonexistent/btf/vmlinux'));
+  const assembled = assembleProgram(program, noBtf);
+  assertSelfContained(assembled.text, '6.12 faults without BTF');
+  assert.doesNotMatch(assembled.text, /process_exit|curtask/);
+  assert.match(assembled.text, /page_fault_user/);
+  const exit = assembled.points.find((p) => p.point === 'sched:sched_process_exit')!;
+  assert.equal(exit.state, 'missing');
+  assert.match(exit.reason, /no BTF/);
+  assert.match(exit.fallback, /faults the probes counted/);
+  const withBtf = assembleProgram(program, await catalogOf('6.12', 'faults'));
+  assert.match(withBtf.text, /printf\("process_exit pid=%d code=%d/);
 });

@@ -47,7 +47,7 @@ function fullVm(i: number): VmSnapshot {
       detector: 'qemu-own', verdict: 'suspect', message: 'QEMU heap grows 1.2 KiB/s', growthBytesPerSec: 1234.5, windowMs: 600_000,
       fit: 0.87, sinceMs: 1764139000000, timeToLimitMs: 3.6e6, limitBytes: 5 * GiB, limitName: 'memory.max',
     }],
-    exit: { atMs: 1764140000000.5, cause: 'oom-kill' },
+    exit: { atMs: 1764140000000.5, cause: 'oom-kill', code: 3, signal: 9, faultsAtExit: true },
   };
 }
 

@@ -170,16 +170,16 @@ test('a process that ended: its last row marks it, the report says when and how,
   snapshots.forEach((s, i) => {
     const p = s.vms[0]!;
     p.rss = { ...p.rss, totalBytes: (100 + i) * MiB };
-    if (i === 3) p.exit = { atMs: s.timeMs, cause: 'oom-kill' };
+    if (i === 3) p.exit = { atMs: s.timeMs, cause: 'signal', code: 0, signal: 15, faultsAtExit: true };
   });
   // the exit survives the wire (proto) as the recording stores it
-  assert.deepEqual(snapshots[3]!.vms[0]!.exit, { atMs: snapshots[3]!.timeMs, cause: 'oom-kill' });
+  assert.deepEqual(snapshots[3]!.vms[0]!.exit, { atMs: snapshots[3]!.timeMs, cause: 'signal', code: 0, signal: 15, faultsAtExit: true });
   assert.equal(snapshots[2]!.vms[0]!.exit ?? null, null);
   const builder = new ReportBuilder(testMeta(), 'ended.flt');
   for (const s of snapshots) builder.add(s);
   const p = builder.finish(NO_DAMAGE).report.vms[0]!;
   assert.equal(p.exited, true);
-  assert.deepEqual(p.exit, { atMs: snapshots[3]!.timeMs, cause: 'oom-kill' });
+  assert.deepEqual(p.exit, { atMs: snapshots[3]!.timeMs, cause: 'signal', code: 0, signal: 15 });
   assert.equal(p.rss.final.totalBytes, 102 * MiB, 'final = the last row read while it lived');
-  assert.match(renderReportText(builder.finish(NO_DAMAGE).report), /seen \d\d:\d\d:\d\d-\d\d:\d\d:\d\d, ended \d\d:\d\d:\d\d \(OOM kill\)/);
+  assert.match(renderReportText(builder.finish(NO_DAMAGE).report), /seen \d\d:\d\d:\d\d-\d\d:\d\d:\d\d, ended \d\d:\d\d:\d\d \(killed by SIGTERM\)/);
 });

@@ -23,7 +23,7 @@ const host = { vmCount: 3, processCount: 2, seed: 7 };
  * one the schema leaves absent in practice is a living process's `exit`. */
 function reference(bytes: Uint8Array): unknown {
   const decoded = frameType.toObject(frameType.decode(bytes), { longs: Number, defaults: true, arrays: true }) as { snapshot?: { vms?: { exit: unknown }[] } };
-  for (const row of decoded.snapshot?.vms ?? []) row.exit ??= { atMs: 0, cause: '' };
+  for (const row of decoded.snapshot?.vms ?? []) row.exit ??= { atMs: 0, cause: '', code: 0, signal: 0, faultsAtExit: false };
   return decoded;
 }
 
@@ -50,7 +50,7 @@ test('meta, history, snapshot and event frames decode as protobufjs decodes them
   const decoded = decodeMessage(schema, 'Frame', encodeFrame({ snapshot })) as { snapshot: typeof snapshot };
   assert.equal(decoded.snapshot.vms[0]!.hotspots[0]!.startAddress, 0x7fff_ffff_f000);
   assert.equal(decoded.snapshot.vms[0]!.growth.brkBytes, -8192);
-  assert.deepEqual(decoded.snapshot.vms[0]!.exit, { atMs: 0, cause: '' }, 'a living row: exit with no cause (the UI reads the cause)');
+  assert.deepEqual(decoded.snapshot.vms[0]!.exit, { atMs: 0, cause: '', code: 0, signal: 0, faultsAtExit: false }, 'a living row: exit with no cause (the UI reads the cause)');
   assert.equal(decoded.snapshot.vms[0]!.hotspots.at(-1)!.guestPhysAddress, -1);
   assert.ok(Number.isNaN((decodeMessage(schema, 'Frame', encodeFrame({ history })) as { history: typeof history }).history.vms[0]!.rssBytes[1]));
 });

@@ -9,12 +9,16 @@ import { fileURLToPath } from 'node:url';
 
 const WEB_SRC = fileURLToPath(new URL('../../web/src/', import.meta.url));
 const QUANTITIES = '../../src/format/quantities.js';
+const EXIT_WORDS = '../../src/format/exit-words.js';
+/** Formatters shared with the CLI, bundled into the UI (checked below). */
+const SHARED_FORMATTERS = [QUANTITIES, EXIT_WORDS];
 
 /** Packages and virtual modules web/src may import (web/README.md lists them). */
 const ALLOWED_MODULES = new Set([
   'uplot', 'uplot/dist/uPlot.min.css', 'protobufjs/minimal.js', 'virtual:faultline-schema',
-  // the one formatter for bytes, rates and durations, shared with the CLI (checked below)
-  QUANTITIES,
+  // the formatters for bytes, rates and durations, and for how a process ended,
+  // shared with the CLI (checked below)
+  ...SHARED_FORMATTERS,
 ]);
 /** Allowed only as `import type`: erased from the bundle. */
 const TYPE_ONLY_MODULES = new Set(['../../src/model/snapshot.js']);
@@ -67,11 +71,13 @@ test('web/src imports only uplot, protobufjs/minimal, the generated schema, its 
   assert.deepEqual(problems, []);
 });
 
-test('the shared formatter the UI bundles imports nothing and uses nothing of Node', () => {
-  const file = QUANTITIES.replace(/\.js$/, '.ts');
-  const text = readFileSync(join(WEB_SRC, file), 'utf8');
-  assert.deepEqual(importsOf(file).map((i) => i.specifier), []);
-  assert.doesNotMatch(text.replace(/\/\/.*$/gm, ''), /\b(process|Buffer|require|__dirname|node:)\b/);
+test('the shared formatters the UI bundles import nothing but model types and use nothing of Node', () => {
+  for (const shared of SHARED_FORMATTERS) {
+    const file = shared.replace(/\.js$/, '.ts');
+    const text = readFileSync(join(WEB_SRC, file), 'utf8');
+    assert.deepEqual(importsOf(file).filter((i) => !(i.typeOnly && i.specifier === '../model/snapshot.js')).map((i) => i.specifier), [], file);
+    assert.doesNotMatch(text.replace(/\/\/.*$/gm, ''), /\b(process|Buffer|require|__dirname|node:)\b/, file);
+  }
 });
 
 test('no web source writes HTML from strings (innerHTML, outerHTML, insertAdjacentHTML, document.write)', () => {

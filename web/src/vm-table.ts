@@ -4,6 +4,7 @@
 // at one snapshot per second stay cheap.
 import type { Snapshot, VmSnapshot } from '../../src/model/snapshot.js';
 import { el, setText, setTitle } from './dom.js';
+import { shortExit } from '../../src/format/exit-words.js';
 import { formatBytes, formatCount, formatDuration } from '../../src/format/quantities.js';
 
 interface ColumnDef {
@@ -193,8 +194,8 @@ export class VmTable {
   private fill(row: Row, vm: VmSnapshot, perSec: number): void {
     setText(row.name, vm.name || vm.comm || `pid ${vm.pid}`);
     // short uuid (like a short commit id); the full one in the title and the VM detail
-    // the browser decodes an absent exit as {atMs: 0, cause: ''} (proto-reader.ts)
-    const ended = vm.exit?.cause ? (vm.exit.cause === 'oom-kill' ? 'OOM-killed' : 'ended') : '';
+    // the browser decodes an absent exit as {atMs: 0, cause: '', ...} (proto-reader.ts)
+    const ended = vm.exit?.cause ? shortExit(vm.exit) : '';
     const sub = vm.kind === 'vm' ? (vm.uuid ? vm.uuid.slice(0, 8) : vm.vmid ? `vmid ${vm.vmid}` : vm.id) : vm.comm === row.name.textContent ? '' : vm.comm;
     setText(row.sub, ended ? `${ended}${sub ? ` · ${sub}` : ''}` : sub);
     setTitle(row.cells[0]!, `${vm.name}\n${vm.kind === 'vm' ? `${vm.source} VM` : 'host process'} · id ${vm.id}${vm.uuid ? ` · uuid ${vm.uuid}` : ''}${vm.vmid ? ` · vmid ${vm.vmid}` : ''} · comm ${vm.comm}`);

@@ -2,7 +2,7 @@
 // memory (per VM: a few counters, its hotspots, its chart points). Pure: the CLI
 // reads the file and renders the result (render-text.ts, render-html.ts, or JSON).
 import type {
-  FaultlineEvent, Finding, Hotspot, LeakVerdict, Meta, ProcessKind, RssBreakdown, Snapshot, VmSnapshot,
+  FaultlineEvent, Finding, Hotspot, LeakVerdict, Meta, ProcessExit, ProcessKind, RssBreakdown, Snapshot, VmSnapshot,
 } from '../../model/snapshot.js';
 import { addFaults, addHostCounts, NO_FAULTS, NO_HOST_COUNTS, type FaultTotals } from '../../aggregate/counter-totals.js';
 import type { ReadStats } from '../reader.js';
@@ -50,7 +50,7 @@ export interface VmReport {
   snapshots: number;
   exited: boolean;
   /** how a host process ended (its last row's exit), null while it lived or for VMs */
-  exit: { atMs: number; cause: string } | null;
+  exit: Pick<ProcessExit, 'atMs' | 'cause' | 'code' | 'signal'> | null;
   rss: { peak: RssBreakdown; final: RssBreakdown; peakTotalAtMs: number };
   faults: FaultTotals;
   hotspots: HotspotTotal[];
@@ -256,7 +256,7 @@ export class ReportBuilder {
     if (v.rss.totalBytes >= r.rss.peak.totalBytes) r.rss.peakTotalAtMs = s.timeMs;
     if (v.exit?.cause) {
       r.exited = true;
-      r.exit = { atMs: v.exit.atMs, cause: v.exit.cause };
+      r.exit = { atMs: v.exit.atMs, cause: v.exit.cause, code: v.exit.code ?? 0, signal: v.exit.signal ?? 0 };
     } else r.rss.final = { ...v.rss };
     r.faults = addFaults(r.faults, v);
     const c = r.reclaim;

@@ -4,6 +4,7 @@
 import type { Report, ReportCharts, VmReport } from './build-report.js';
 import { seriesName } from './build-report.js';
 import { rssColumns, type RssColumn } from './rss-columns.js';
+import { describeExit } from '../../format/exit-words.js';
 import { escapeHtml, lineChart, PALETTE, type ChartLine, type ChartMarker } from './svg-chart.js';
 import { count, formatBytes, formatDuration, hex, leakVerdictText, stallMs, stillOpenText, utcClock, utcTime, verdictChangesText } from './words.js';
 
@@ -48,7 +49,7 @@ function vmRow(v: VmReport, columns: RssColumn[]): string {
 
 function vmDetails(v: VmReport): string {
   const items = [
-    `<li>pid ${v.pid}, ${e(v.source)}${v.uuid ? `, uuid ${e(v.uuid)}` : ''}${v.memoryBytes ? `, ${formatBytes(v.memoryBytes)} configured` : ''}; seen ${utcClock(v.firstSeenMs)}–${utcClock(v.lastSeenMs)}${v.exit ? `, ended ${utcClock(v.exit.atMs)}${v.exit.cause === 'oom-kill' ? ' (OOM kill)' : ''}` : v.exited ? ', exited' : ''}</li>`,
+    `<li>pid ${v.pid}, ${e(v.source)}${v.uuid ? `, uuid ${e(v.uuid)}` : ''}${v.memoryBytes ? `, ${formatBytes(v.memoryBytes)} configured` : ''}; seen ${utcClock(v.firstSeenMs)}–${utcClock(v.lastSeenMs)}${v.exit ? `, ended ${utcClock(v.exit.atMs)}${v.exit.cause !== 'ended' ? ` (${e(describeExit(v.exit))})` : ''}` : v.exited ? ', exited' : ''}</li>`,
     `<li>RSS peak ${formatBytes(v.rss.peak.totalBytes)} at ${utcClock(v.rss.peakTotalAtMs)}${v.kind === 'vm' ? `: guest RAM ${formatBytes(v.rss.peak.guestRamBytes)}, QEMU's own ${formatBytes(v.rss.peak.ownAnonBytes)}` : ''}</li>`,
     `<li>faults: minor ${count(v.faults.minor)}, major ${count(v.faults.major)}, user ${count(v.faults.user)}, kernel ${count(v.faults.kernel)}, file ${count(v.faults.file)}${v.kind === 'vm' ? `, guest RAM ${count(v.faults.guestRam)}, NPT/EPT ${count(v.faults.eptFaults)}` : ''}</li>`,
   ];

@@ -3,6 +3,7 @@ import { formatBytes, formatBytesPerSec, formatDuration } from '../../format/qua
 import type { HotspotTotal, Report, VmReport } from './build-report.js';
 import { clean, count, hex, leakVerdictText, stallMs, stillOpenText, utcClock, utcTime, verdictChangesText } from './words.js';
 import { rssColumns } from './rss-columns.js';
+import { describeExit } from '../../format/exit-words.js';
 
 function hotspotText(h: HotspotTotal): string {
   const where = h.region === 'guest-ram' && h.guestPhysAddress >= 0 ? `gpa ${hex(h.guestPhysAddress)}` : hex(h.startAddress);
@@ -12,7 +13,7 @@ function hotspotText(h: HotspotTotal): string {
 
 function vmLines(v: VmReport): string[] {
   const size = v.kind === 'vm' && v.memoryBytes ? `, ${formatBytes(v.memoryBytes)}` : '';
-  const exited = v.exit ? `, ended ${utcClock(v.exit.atMs)}${v.exit.cause === 'oom-kill' ? ' (OOM kill)' : ''}` : v.exited ? ', exited' : '';
+  const exited = v.exit ? `, ended ${utcClock(v.exit.atMs)}${v.exit.cause !== 'ended' ? ` (${describeExit(v.exit)})` : ''}` : v.exited ? ', exited' : '';
   const peak = v.rss.peak;
   const guest = v.kind === 'vm' ? `: guest RAM ${formatBytes(peak.guestRamBytes)}, QEMU's own ${formatBytes(peak.ownAnonBytes)}` : '';
   const lines = [
