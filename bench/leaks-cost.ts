@@ -9,10 +9,14 @@
 //   bystander  a second loop, NOT traced, while the probes trace another (idle)
 //              process: what every other glibc process on the host pays
 // Medians of the runs per column. Needs root, cc, and the bpftraces (a chroot'ed one
-// through its wrapper: test/versions/bpftrace-chroot.sh trixie up).
+// through its wrapper: test/versions/bpftrace-chroot.sh trixie up). A chroot'ed
+// bpftrace resolves `libc` to the chroot's own libc.so.6, so for it the loops run in
+// that chroot too (`chroot DIR /tmp/leak-malloc-loop-HASH`): they then call the libc
+// the probes are on, and the loop runs on the glibc of that Debian release.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { readBpftraceVersion } from '../src/probe/bpftrace-version.js';
@@ -47,9 +51,20 @@ function buildLoop(): string {
   return binary;
 }
 
+/** How to start the loop next to this bpftrace: as is, or in the chroot of a chroot'ed
+ * bpftrace (test/.assets/chroots/SUITE.bpftrace runs in test/.assets/chroots/SUITE). */
+function loopLauncher(binary: string, bpftrace: string): string[] {
+  const chroot = bpftrace.match(/^(.*\/chroots\/[\w-]+)\.bpftrace$/)?.[1];
+  if (!chroot || !existsSync(chroot)) return [binary];
+  const inside = `/tmp/${basename(binary)}`;
+  copyFileSync(binary, `${chroot}${inside}`);
+  return ['chroot', chroot, inside];
+}
+
 /** Starts the loop waiting for a line on stdin; go() feeds it and resolves with ns_per_pair. */
-function waitingLoop(binary: string, pairs: number): { child: ChildProcess; go(): Promise<number> } {
-  const child = spawn(binary, [String(pairs), '64', 'wait'], { stdio: ['pipe', 'pipe', 'inherit'] });
+function waitingLoop(launcher: string[], pairs: number): { child: ChildProcess; go(): Promise<number> } {
+  const [command, ...prefix] = launcher;
+  const child = spawn(command!, [...prefix, String(pairs), '64', 'wait'], { stdio: ['pipe', 'pipe', 'inherit'] });
   const result = new Promise<number>((resolve) => {
     createInterface({ input: child.stdout! }).on('line', (line) => {
       const m = /^ns_per_pair ([\d.]+)/.exec(line);
@@ -60,8 +75,8 @@ function waitingLoop(binary: string, pairs: number): { child: ChildProcess; go()
   return { child, go: () => (child.stdin!.write('go\n'), result) };
 }
 
-const runLoop = (binary: string, pairs: number): Promise<number> => {
-  const loop = waitingLoop(binary, pairs);
+const runLoop = (launcher: string[], pairs: number): Promise<number> => {
+  const loop = waitingLoop(launcher, pairs);
   return loop.go();
 };
 
@@ -92,15 +107,16 @@ export async function benchLeaksCost(o: LeaksCostOptions): Promise<{ text: strin
   for (const bpftrace of o.bpftraces) {
     const version = await readBpftraceVersion(bpftrace);
     const row: LeaksCostRow = { bpftrace: `${version?.text ?? '?'} (${bpftrace.split('/').pop()})`, untracedNs: [], tracedNs: [], bystanderNs: [] };
+    const loop = loopLauncher(binary, bpftrace);
     for (let run = 0; run < o.runs; run++) {
       const lock = await takeHeavyLock();
       try {
-        row.untracedNs.push(await runLoop(binary, o.pairs));
-        const target = waitingLoop(binary, o.pairs);
+        row.untracedNs.push(await runLoop(loop, o.pairs));
+        const target = waitingLoop(loop, o.pairs);
         row.tracedNs.push(await traced(target.child.pid!, bpftrace, () => target.go()));
-        const idle = waitingLoop(binary, o.pairs);
+        const idle = waitingLoop(loop, o.pairs);
         try {
-          row.bystanderNs.push(await traced(idle.child.pid!, bpftrace, () => runLoop(binary, o.pairs)));
+          row.bystanderNs.push(await traced(idle.child.pid!, bpftrace, () => runLoop(loop, o.pairs)));
         } finally {
           idle.child.kill('SIGKILL');
         }
