@@ -7,6 +7,7 @@ import { runReport } from './report-command.js';
 import { runExport } from './export-command.js';
 import { runReplay } from './replay-command.js';
 import { runLeaks } from './leaks-command.js';
+import { runDiagnose } from './diagnose-command.js';
 import { FAULTLINE_VERSION } from '../collect/live-session.js';
 
 const HELP = `faultline ${FAULTLINE_VERSION} — memory tracer for KVM hosts
@@ -23,10 +24,13 @@ Commands:
   export    a recording as Chrome/Perfetto trace JSON (--format chrome-json)
   leaks     where a process leaks: outstanding malloc'd bytes by call stack
             (uprobes on libc: costly while it runs)
+  diagnose  is this host short of memory, because of what, and what to do
+            (live for 10 s, or from a recording; exit 0 healthy, 4 warning,
+            5 critical)
   doctor    check, per probe group, whether the probes attach on this host and why not
   help      show this help (also: faultline <command> --help)
 
-live, record and doctor need root and bpftrace (sudo apt-get install bpftrace).
+live, record, diagnose (live) and doctor need root and bpftrace (sudo apt-get install bpftrace).
 Run 'faultline live --help' for the options.
 `;
 
@@ -47,6 +51,8 @@ async function main(argv: string[]): Promise<number> {
       return runExport(rest);
     case 'leaks':
       return runLeaks(rest);
+    case 'diagnose':
+      return runDiagnose(rest);
     case undefined:
     case 'help':
     case '--help':

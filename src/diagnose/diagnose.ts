@@ -1,0 +1,267 @@
+// Why is this host short of memory, because of what, and what to do: the KVM-host
+// playbook (docs/diagnosis.md) applied to a window of snapshots. Pure: snapshots and
+// thresholds in, a ranked diagnosis out.
+import { formatBytes, formatDuration } from '../format/quantities.js';
+import type { Snapshot, VmSnapshot } from '../model/snapshot.js';
+import type { Thresholds } from './thresholds.js';
+
+export type Severity = 'critical' | 'warning';
+export type HealthStatus = 'healthy' | Severity;
+
+export interface Cause {
+  /** What kind of cause: memory-low, paging, reclaim-stall, oom-kill, cgroup-near-limit,
+   * leak, overcommit, pressure. */
+  cause: string;
+  severity: Severity;
+  /** 'host', or the VM / process it is about (its row's name). */
+  subject: string;
+  /** The row's id and pid when the subject is one; '' and 0 for the host. */
+  subjectId: string;
+  pid: number;
+  /** One line: what is wrong. */
+  title: string;
+  /** The numbers behind it. */
+  evidence: string[];
+  /** What to do, naming the VM or process. */
+  remedy: string;
+  /** How far past its threshold (1 = at it): ranks causes of the same severity. */
+  score: number;
+}
+
+export interface Diagnosis {
+  status: HealthStatus;
+  /** One line: "healthy: ..." or the first cause's title. */
+  headline: string;
+  /** Ranked: critical first, then by how far past the threshold. */
+  causes: Cause[];
+  window: { fromMs: number; toMs: number; snapshots: number };
+}
+
+const MiB = 2 ** 20;
+
+/** faultline itself and its bpftrace: never a cause (process-name.ts labels them). */
+export function isOwnTool(row: VmSnapshot): boolean {
+  return row.kind === 'process' && /^(faultline |bpftrace \(faultline)/.test(row.name);
+}
+
+/** "web01 (VM)" or "node leaker.js (pid 42)" */
+function subjectText(row: VmSnapshot): string {
+  return row.kind === 'vm' ? `${row.name} (VM)` : `${row.name} (pid ${row.pid})`;
+}
+
+function isLibvirt(row: VmSnapshot): boolean {
+  return row.kind === 'vm' && row.source === 'libvirt';
+}
+
+const pct = (part: number, whole: number): number => (whole > 0 ? (100 * part) / whole : 0);
+const round1 = (x: number): string => (Math.round(x * 10) / 10).toString();
+
+/** The latest row of each subject in the window, with its rows over the window. */
+function rowsBySubject(window: Snapshot[]): Map<string, { last: VmSnapshot; rows: VmSnapshot[] }> {
+  const out = new Map<string, { last: VmSnapshot; rows: VmSnapshot[] }>();
+  for (const s of window) {
+    for (const row of s.vms) {
+      if (isOwnTool(row)) continue;
+      const known = out.get(row.id);
+      if (known) {
+        known.last = row;
+        known.rows.push(row);
+      } else out.set(row.id, { last: row, rows: [row] });
+    }
+  }
+  return out;
+}
+
+/** How to give memory back from this subject, in the words its manager uses. */
+function shrinkRemedy(row: VmSnapshot, targetBytes: number): string {
+  const size = `${Math.max(1, Math.floor(targetBytes / MiB))}M`;
+  if (isLibvirt(row)) return `\`virsh setmem ${row.name} ${size} --live\` (balloon it down), or migrate it to another host`;
+  if (row.kind === 'vm' && row.vmid) return `\`qm set ${row.vmid} --balloon ${Math.floor(targetBytes / MiB)}\` (balloon it down), or migrate it to another host`;
+  if (row.kind === 'vm') return `balloon it down (QMP \`balloon ${targetBytes}\`), or move it to another host`;
+  return `restart or limit it (pid ${row.pid}); \`sudo faultline leaks --pid ${row.pid}\` if it keeps growing`;
+}
+
+function largestRows(bySubject: Map<string, { last: VmSnapshot }>, count: number): VmSnapshot[] {
+  return [...bySubject.values()]
+    .map((s) => s.last)
+    .filter((r) => !r.exit)
+    .sort((a, b) => b.rss.totalBytes - a.rss.totalBytes)
+    .slice(0, count);
+}
+
+export function diagnose(window: Snapshot[], t: Thresholds): Diagnosis {
+  if (window.length === 0) {
+    return { status: 'healthy', headline: 'no snapshots to judge', causes: [], window: { fromMs: 0, toMs: 0, snapshots: 0 } };
+  }
+  const first = window[0]!;
+  const last = window.at(-1)!;
+  const seconds = Math.max(1e-3, window.reduce((sum, s) => sum + s.intervalMs, 0) / 1000);
+  const bySubject = rowsBySubject(window);
+  const causes: Cause[] = [];
+  const host = last.host;
+  const hostCause = (c: Omit<Cause, 'subject' | 'subjectId' | 'pid'>): void => {
+    causes.push({ subject: 'host', subjectId: '', pid: 0, ...c });
+  };
+  const rowCause = (row: VmSnapshot, c: Omit<Cause, 'subject' | 'subjectId' | 'pid'>): void => {
+    causes.push({ subject: row.name, subjectId: row.id, pid: row.pid, ...c });
+  };
+
+  // host memory: available and used
+  const availablePct = pct(host.memAvailableBytes, host.memTotalBytes);
+  const usedPct = 100 - availablePct;
+  if (host.memTotalBytes > 0 && (usedPct > t.hostUsedCriticalPct || availablePct < t.hostAvailableWarningPct)) {
+    const critical = usedPct > t.hostUsedCriticalPct;
+    const largest = largestRows(bySubject, 3);
+    const top = largest[0];
+    hostCause({
+      cause: 'memory-low',
+      severity: critical ? 'critical' : 'warning',
+      title: critical
+        ? `host memory ${round1(usedPct)}% used (above ${t.hostUsedCriticalPct}%)`
+        : `host memory available ${round1(availablePct)}% (below ${t.hostAvailableWarningPct}%)`,
+      evidence: [
+        `MemAvailable ${formatBytes(host.memAvailableBytes)} of MemTotal ${formatBytes(host.memTotalBytes)}`,
+        ...(largest.length ? [`largest: ${largest.map((r) => `${subjectText(r)} ${formatBytes(r.rss.totalBytes)}`).join(', ')}`] : []),
+      ],
+      remedy: top
+        ? `free memory on the host: shrink the largest, ${subjectText(top)}: ${shrinkRemedy(top, top.rss.totalBytes * 0.75)}; or keep the VMs' memory at 80% of RAM`
+        : 'free memory on the host, or keep the VMs\' memory at 80% of RAM',
+      score: critical ? usedPct / t.hostUsedCriticalPct : t.hostAvailableWarningPct / Math.max(0.1, availablePct),
+    });
+  }
+
+  // paging: swap-ins and swap-outs per second over the window
+  const swapIn = window.reduce((sum, s) => sum + s.host.vmstat.pswpin, 0);
+  const swapOut = window.reduce((sum, s) => sum + s.host.vmstat.pswpout, 0);
+  const pagesPerSec = (swapIn + swapOut) / seconds;
+  if (pagesPerSec > t.pagingWarningPagesPerSec) {
+    const swapped = [...bySubject.values()].map((s) => s.last).filter((r) => r.rss.swapBytes > 0).sort((a, b) => b.rss.swapBytes - a.rss.swapBytes);
+    const top = swapped[0];
+    hostCause({
+      cause: 'paging',
+      severity: 'warning',
+      title: `the host is paging: ${Math.round(pagesPerSec)} pages/s to and from swap (above ${t.pagingWarningPagesPerSec})`,
+      evidence: [
+        `${Math.round(swapIn / seconds)} pages/s in, ${Math.round(swapOut / seconds)} pages/s out over ${formatDuration(seconds * 1000)}`,
+        `swap used ${formatBytes(host.swapUsedBytes)} of ${formatBytes(host.swapTotalBytes)}${host.zswapBytes > 0 ? `, zswap pool ${formatBytes(host.zswapBytes)}` : ''}`,
+        ...(swapped.length ? [`swapped out: ${swapped.slice(0, 3).map((r) => `${subjectText(r)} ${formatBytes(r.rss.swapBytes)}`).join(', ')}`] : []),
+      ],
+      remedy: top
+        ? `give memory back so ${subjectText(top)} stops swapping: ${shrinkRemedy(top, top.rss.totalBytes * 0.75)}; or enable zswap (\`echo 1 > /sys/module/zswap/parameters/enabled\`)`
+        : 'free memory on the host, or enable zswap (`echo 1 > /sys/module/zswap/parameters/enabled`)',
+      score: pagesPerSec / Math.max(1e-9, t.pagingWarningPagesPerSec),
+    });
+  }
+
+  // pressure: PSI memory
+  if (host.psiMemFullAvg10 > t.psiFullCriticalPct || host.psiMemSomeAvg10 > t.psiSomeWarningPct) {
+    const critical = host.psiMemFullAvg10 > t.psiFullCriticalPct;
+    hostCause({
+      cause: 'pressure',
+      severity: critical ? 'critical' : 'warning',
+      title: critical
+        ? `all non-idle tasks stalled on memory ${round1(host.psiMemFullAvg10)}% of the time (PSI full, above ${t.psiFullCriticalPct}%)`
+        : `tasks stalled on memory ${round1(host.psiMemSomeAvg10)}% of the time (PSI some, above ${t.psiSomeWarningPct}%)`,
+      evidence: [`/proc/pressure/memory avg10: some ${round1(host.psiMemSomeAvg10)}%, full ${round1(host.psiMemFullAvg10)}%`],
+      remedy: 'see the reclaim stalls below for who waits; free memory on the host',
+      score: critical ? host.psiMemFullAvg10 / Math.max(1e-9, t.psiFullCriticalPct) : host.psiMemSomeAvg10 / Math.max(1e-9, t.psiSomeWarningPct),
+    });
+  }
+
+  // overcommit: the VMs' configured memory against RAM
+  const vms = [...bySubject.values()].map((s) => s.last).filter((r) => r.kind === 'vm' && !r.exit);
+  const configured = vms.reduce((sum, r) => sum + r.memoryBytes, 0);
+  const overcommitPct = pct(configured, host.memTotalBytes);
+  if (host.memTotalBytes > 0 && overcommitPct > t.overcommitWarningPct) {
+    const ksmBytes = vms.reduce((sum, r) => sum + r.ksmMergedPages, 0) * 4096;
+    const excess = configured - host.memTotalBytes;
+    hostCause({
+      cause: 'overcommit',
+      severity: 'warning',
+      title: `VMs are configured with ${round1(overcommitPct)}% of RAM (above ${t.overcommitWarningPct}%)`,
+      evidence: [
+        `${vms.length} VMs configured ${formatBytes(configured)}, MemTotal ${formatBytes(host.memTotalBytes)}: ${formatBytes(Math.max(0, excess))} more than RAM`,
+        `given back: KSM merged ${formatBytes(ksmBytes)}, swap used ${formatBytes(host.swapUsedBytes)}`,
+      ],
+      remedy: `bring the configured total to 80% of RAM (${formatBytes(host.memTotalBytes * 0.8)}): move a VM to another host, or lower its memory; KSM (\`echo 1 > /sys/kernel/mm/ksm/run\`) and balloons cover the rest only while guests are idle`,
+      score: overcommitPct / Math.max(1e-9, t.overcommitWarningPct),
+    });
+  }
+
+  // OOM kills in the window
+  for (const s of window) {
+    for (const e of s.events) {
+      if (e.type !== 'oom-kill') continue;
+      const row = [...bySubject.values()].find((x) => x.last.pid === e.pid)?.last;
+      const limited = row && row.cgroup.limitBytes > 0 && row.cgroup.limitBytes < host.memTotalBytes;
+      const name = row ? subjectText(row) : `${e.comm} (pid ${e.pid})`;
+      const c: Omit<Cause, 'subject' | 'subjectId' | 'pid'> = {
+        cause: 'oom-kill',
+        severity: 'critical',
+        title: `${name} was OOM-killed ${limited ? `at its cgroup's limit (${row!.cgroup.path})` : 'by the host running out of memory'}`,
+        evidence: [e.message, ...(limited ? [`cgroup ${row!.cgroup.path}: limit ${formatBytes(row!.cgroup.limitBytes)}`] : [])],
+        remedy: limited
+          ? `raise ${row!.cgroup.path}'s limit (memory.max on cgroup v2, memory.limit_in_bytes on v1)${isLibvirt(row!) ? ` or \`virsh memtune ${row!.name} --hard-limit SIZE\`` : ''}, or find what grew in it`
+          : 'free memory on the host (see memory-low), and keep the VMs\' memory at 80% of RAM',
+        score: 10,
+      };
+      if (row) rowCause(row, c);
+      else causes.push({ subject: e.comm || `pid ${e.pid}`, subjectId: e.vmId, pid: e.pid, ...c });
+    }
+  }
+
+  for (const { last: row, rows } of bySubject.values()) {
+    // reclaim stalls: time stalled per second of the window
+    const stallNs = rows.reduce((sum, r) => sum + r.reclaim.stallNs, 0);
+    const msPerSec = stallNs / 1e6 / seconds;
+    if (msPerSec > t.reclaimStallWarningMsPerSec) {
+      const critical = msPerSec > t.reclaimStallCriticalMsPerSec;
+      const memcg = rows.reduce((sum, r) => sum + r.reclaim.memcgStalls, 0);
+      const direct = rows.reduce((sum, r) => sum + r.reclaim.directStalls, 0);
+      const inCgroup = memcg >= direct && row.cgroup.limitBytes > 0;
+      rowCause(row, {
+        cause: 'reclaim-stall',
+        severity: critical ? 'critical' : 'warning',
+        title: `${subjectText(row)} stalled in ${inCgroup ? 'its cgroup\'s' : 'direct'} reclaim ${Math.round(msPerSec)} ms per second (above ${critical ? t.reclaimStallCriticalMsPerSec : t.reclaimStallWarningMsPerSec})`,
+        evidence: [`${direct} direct and ${memcg} memcg reclaim stalls, ${formatDuration(stallNs / 1e6)} in all over ${formatDuration(seconds * 1000)}`],
+        remedy: inCgroup
+          ? `raise ${row.cgroup.path}'s limit (${formatBytes(row.cgroup.limitBytes)} now)${isLibvirt(row) ? ` or \`virsh memtune ${row.name} --hard-limit SIZE\`` : ''}`
+          : 'the host is short of memory: free some (see memory-low)',
+        score: msPerSec / Math.max(1e-9, t.reclaimStallWarningMsPerSec),
+      });
+    }
+    // a memory cgroup near its limit (a limit below RAM is a real one)
+    const { cgroup } = row;
+    if (!row.exit && cgroup.limitBytes > 0 && cgroup.limitBytes < host.memTotalBytes && pct(cgroup.usageBytes, cgroup.limitBytes) > t.cgroupNearLimitPct) {
+      const hits = rows.at(-1)!.cgroup.limitHits - rows[0]!.cgroup.limitHits;
+      rowCause(row, {
+        cause: 'cgroup-near-limit',
+        severity: 'warning',
+        title: `${subjectText(row)}'s memory cgroup is at ${round1(pct(cgroup.usageBytes, cgroup.limitBytes))}% of its limit (above ${t.cgroupNearLimitPct}%)`,
+        evidence: [`cgroup ${cgroup.path}: usage ${formatBytes(cgroup.usageBytes)} of limit ${formatBytes(cgroup.limitBytes)}${hits > 0 ? `, limit hit ${hits} times in the window` : ''}`],
+        remedy: `raise ${cgroup.path}'s limit (memory.max on cgroup v2, memory.limit_in_bytes on v1)${isLibvirt(row) ? ` or \`virsh memtune ${row.name} --hard-limit SIZE\`` : ''}, or it will reclaim, swap, then be OOM-killed`,
+        score: pct(cgroup.usageBytes, cgroup.limitBytes) / Math.max(1e-9, t.cgroupNearLimitPct),
+      });
+    }
+    // the leak detectors' current verdict
+    if (!row.exit && row.leak.verdict === 'leak') {
+      rowCause(row, {
+        cause: 'leak',
+        severity: 'warning',
+        title: `${subjectText(row)} keeps growing: ${formatBytes(row.leak.growthBytesPerSec)}/s`,
+        evidence: row.findings.filter((f) => f.verdict === 'leak').map((f) => `${f.detector}: ${f.message}`),
+        remedy: row.kind === 'vm'
+          ? `the guest or QEMU grows: check the guest's own memory, then ${shrinkRemedy(row, row.memoryBytes || row.rss.totalBytes)}`
+          : `find where: \`sudo faultline leaks --pid ${row.pid}\``,
+        score: 1,
+      });
+    }
+  }
+
+  causes.sort((a, b) => (a.severity === b.severity ? b.score - a.score : a.severity === 'critical' ? -1 : 1));
+  const status: HealthStatus = causes.some((c) => c.severity === 'critical') ? 'critical' : causes.length ? 'warning' : 'healthy';
+  const headline = causes.length
+    ? `${status}: ${causes[0]!.title}${causes.length > 1 ? ` (+${causes.length - 1} more)` : ''}`
+    : `healthy: ${formatBytes(host.memAvailableBytes)} of ${formatBytes(host.memTotalBytes)} available, no paging, no reclaim stalls or OOM kills in ${formatDuration(seconds * 1000)}`;
+  return { status, headline, causes, window: { fromMs: first.timeMs - first.intervalMs, toMs: last.timeMs, snapshots: window.length } };
+}

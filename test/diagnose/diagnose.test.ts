@@ -1,0 +1,172 @@
+// The diagnosis engine on synthetic snapshots (test/record/synthetic-snapshots.ts,
+// changed by hand per case: every number here is synthetic). Each threshold is
+// checked at its boundary: at the threshold nothing is said, just past it the cause
+// is there, with its severity, subject and remedy.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Snapshot } from '../../src/model/snapshot.js';
+import { frameToJson } from '../../src/proto/codec.js';
+import { diagnose } from '../../src/diagnose/diagnose.js';
+import { DEFAULT_THRESHOLDS, readThresholds, thresholdsFrom } from '../../src/diagnose/thresholds.js';
+import { renderDiagnosis } from '../../src/diagnose/render-diagnosis.js';
+import { parseAt } from '../../src/cli/diagnose-command.js';
+import { syntheticSnapshots } from '../record/synthetic-snapshots.js';
+
+const GiB = 2 ** 30;
+const MiB = 2 ** 20;
+const T = DEFAULT_THRESHOLDS;
+
+/** Ten idle 1 s snapshots of 2 VMs and 2 processes, on a 64 GiB host with 40 GiB available. */
+function idleWindow(): Snapshot[] {
+  return [...syntheticSnapshots({ vms: 2, processes: 2, snapshots: 10, activity: 'idle', seed: 5 })].map((s) => {
+    const snapshot = (frameToJson({ snapshot: s }) as { snapshot: Snapshot }).snapshot;
+    snapshot.host = { ...snapshot.host, memTotalBytes: 64 * GiB, memAvailableBytes: 40 * GiB, psiMemSomeAvg10: 0, psiMemFullAvg10: 0 };
+    snapshot.host.vmstat = { ...snapshot.host.vmstat, pswpin: 0, pswpout: 0 };
+    snapshot.events = [];
+    for (const v of snapshot.vms) {
+      v.reclaim = { ...v.reclaim, stalls: 0, stallNs: 0, directStalls: 0, memcgStalls: 0 };
+      v.memoryBytes = v.kind === 'vm' ? 8 * GiB : 0;
+      v.cgroup = { ...v.cgroup, limitBytes: 0 };
+      v.leak = { ...v.leak, verdict: 'ok' };
+    }
+    return snapshot;
+  });
+}
+
+const causesOf = (w: Snapshot[]) => diagnose(w, T).causes.map((c) => `${c.severity} ${c.cause} ${c.subject}`);
+
+test('an idle host is healthy, in one line', () => {
+  const d = diagnose(idleWindow(), T);
+  assert.equal(d.status, 'healthy');
+  assert.deepEqual(d.causes, []);
+  assert.equal(renderDiagnosis(d), 'healthy: 40 GiB of 64 GiB available, no paging, no reclaim stalls or OOM kills in 10 s\n');
+  assert.equal(d.window.snapshots, 10);
+});
+
+test('host memory: warning below 20% available, critical above 85% used; at the thresholds, nothing', () => {
+  const at = (availablePct: number) => idleWindow().map((s) => ({ ...s, host: { ...s.host, memAvailableBytes: (64 * GiB * availablePct) / 100 } }));
+  assert.deepEqual(causesOf(at(20)), []);
+  assert.deepEqual(causesOf(at(19.9)), ['warning memory-low host']);
+  assert.deepEqual(causesOf(at(15)), ['warning memory-low host'], '85% used is the threshold itself');
+  const critical = diagnose(at(14.9), T);
+  assert.equal(critical.status, 'critical');
+  assert.match(critical.headline, /^critical: host memory 85\.1% used \(above 85%\)$/);
+  // the remedy names the largest VM in its manager's words (synthetic VMs are libvirt's)
+  const largest = critical.causes[0]!.evidence[1]!;
+  assert.match(largest, /^largest: /);
+  assert.match(critical.causes[0]!.remedy, /virsh setmem \S+ \d+M --live/);
+});
+
+test('paging: more than 10 pages/s in and out over the window', () => {
+  const paging = (pagesPerInterval: number) => idleWindow().map((s) => ({ ...s, host: { ...s.host, vmstat: { ...s.host.vmstat, pswpin: pagesPerInterval / 2, pswpout: pagesPerInterval / 2 } } }));
+  assert.deepEqual(causesOf(paging(10)), []);
+  const w = paging(12);
+  w.at(-1)!.vms[0]!.rss = { ...w.at(-1)!.vms[0]!.rss, swapBytes: 300 * MiB };
+  const d = diagnose(w, T);
+  assert.deepEqual(d.causes.map((c) => c.cause), ['paging']);
+  assert.match(d.causes[0]!.title, /the host is paging: 12 pages\/s/);
+  assert.match(d.causes[0]!.evidence.join('\n'), /swapped out: .* 300 MiB/);
+  assert.match(d.causes[0]!.remedy, /stops swapping/);
+});
+
+test('reclaim stalls per subject: warning past 10 ms/s, critical past 100 ms/s; memcg stalls point at the cgroup', () => {
+  const stalled = (msPerSec: number, memcg: boolean) => idleWindow().map((s) => {
+    const vms = s.vms.map((v, i) => (i === 1 ? {
+      ...v,
+      reclaim: { ...v.reclaim, stalls: 1, stallNs: msPerSec * 1e6, memcgStalls: memcg ? 1 : 0, directStalls: memcg ? 0 : 1 },
+      cgroup: memcg ? { ...v.cgroup, path: '/machine.slice/x.scope', limitBytes: 4 * GiB, usageBytes: GiB } : v.cgroup,
+    } : v));
+    return { ...s, vms };
+  });
+  assert.deepEqual(causesOf(stalled(10, false)), []);
+  const w = stalled(11, false);
+  const name = w[0]!.vms[1]!.name;
+  assert.deepEqual(causesOf(w), [`warning reclaim-stall ${name}`]);
+  assert.match(diagnose(w, T).causes[0]!.remedy, /the host is short of memory/);
+  assert.deepEqual(causesOf(stalled(100, true)), [`warning reclaim-stall ${name}`]);
+  const critical = diagnose(stalled(101, true), T).causes[0]!;
+  assert.equal(critical.severity, 'critical');
+  assert.match(critical.title, /stalled in its cgroup's reclaim 101 ms per second/);
+  assert.match(critical.remedy, /raise \/machine\.slice\/x\.scope's limit \(4 GiB now\)/);
+});
+
+test('a memory cgroup past 90% of its limit; a limit at or above RAM is no limit', () => {
+  const near = (usagePct: number, limitBytes = GiB) => idleWindow().map((s) => ({
+    ...s,
+    vms: s.vms.map((v, i) => (i === 3 ? { ...v, cgroup: { ...v.cgroup, path: '/hog', limitBytes, usageBytes: (limitBytes * usagePct) / 100, limitHits: s.seq } } : v)),
+  }));
+  assert.deepEqual(causesOf(near(90)), []);
+  const d = diagnose(near(90.5), T);
+  assert.deepEqual(d.causes.map((c) => c.cause), ['cgroup-near-limit']);
+  assert.match(d.causes[0]!.evidence[0]!, /cgroup \/hog: usage 927 MiB of limit 1 GiB, limit hit 9 times in the window/);
+  assert.match(d.causes[0]!.remedy, /raise \/hog's limit \(memory\.max on cgroup v2, memory\.limit_in_bytes on v1\)/);
+  assert.deepEqual(causesOf(near(99, 64 * GiB)), []);
+});
+
+test('overcommit past 100% of RAM, with what KSM and swap give back', () => {
+  const over = (gibPerVm: number) => idleWindow().map((s) => ({ ...s, vms: s.vms.map((v) => (v.kind === 'vm' ? { ...v, memoryBytes: gibPerVm * GiB, ksmMergedPages: 1024 } : v)) }));
+  assert.deepEqual(causesOf(over(32)), []);
+  const d = diagnose(over(33), T);
+  assert.deepEqual(d.causes.map((c) => c.cause), ['overcommit']);
+  assert.match(d.causes[0]!.title, /VMs are configured with 103\.1% of RAM/);
+  assert.match(d.causes[0]!.evidence[1]!, /KSM merged 8 MiB/);
+});
+
+test('PSI: some above 10% warns, full above 5% is critical', () => {
+  const psi = (some: number, full: number) => idleWindow().map((s) => ({ ...s, host: { ...s.host, psiMemSomeAvg10: some, psiMemFullAvg10: full } }));
+  assert.deepEqual(causesOf(psi(10, 5)), []);
+  assert.deepEqual(causesOf(psi(10.1, 5)), ['warning pressure host']);
+  assert.deepEqual(causesOf(psi(10, 5.1)), ['critical pressure host']);
+});
+
+test('an OOM kill: critical, host or cgroup limit told apart; ranked before warnings', () => {
+  const w = idleWindow();
+  const victim = w[5]!.vms[3]!;
+  w[5]!.events = [{ type: 'oom-kill', timeMs: w[5]!.timeMs, pid: victim.pid, vmId: victim.id, comm: victim.comm, message: 'OOM killer chose x', anonRssBytes: 0, fileRssBytes: 0, shmemRssBytes: 0, durationNs: 0, count: 0, group: '' }];
+  for (const s of w) s.host = { ...s.host, memAvailableBytes: 12 * GiB }; // a warning too
+  const d = diagnose(w, T);
+  assert.deepEqual(d.causes.map((c) => `${c.severity} ${c.cause}`), ['critical oom-kill', 'warning memory-low']);
+  assert.match(d.causes[0]!.title, /was OOM-killed by the host running out of memory/);
+  for (const s of w) for (const v of s.vms) if (v.pid === victim.pid) v.cgroup = { ...v.cgroup, path: '/hog', limitBytes: 64 * MiB };
+  assert.match(diagnose(w, T).causes[0]!.title, /was OOM-killed at its cgroup's limit \(\/hog\)/);
+});
+
+test('a leak verdict names the process and the deep mode; faultline and its bpftrace are never a cause', () => {
+  const w = idleWindow();
+  const last = w.at(-1)!;
+  const leaker = last.vms[2]!;
+  leaker.leak = { verdict: 'leak', growthBytesPerSec: 8 * MiB, windowMs: 600_000, fit: 0.99 };
+  last.vms.push({ ...leaker, id: '999@1', pid: 999, name: 'faultline record', cgroup: { ...leaker.cgroup, path: '/x', limitBytes: MiB, usageBytes: MiB } });
+  last.vms.push({ ...leaker, id: '998@1', pid: 998, name: 'bpftrace (faultline growth)' });
+  const d = diagnose(w, T);
+  assert.deepEqual(d.causes.map((c) => `${c.cause} ${c.pid}`), [`leak ${leaker.pid}`]);
+  assert.match(d.causes[0]!.remedy, new RegExp(`sudo faultline leaks --pid ${leaker.pid}`));
+});
+
+test('thresholds: a file changes some; unknown keys, bad numbers and non-JSON are clear errors', async () => {
+  assert.equal(thresholdsFrom({ hostAvailableWarningPct: 30 }, 'x').hostAvailableWarningPct, 30);
+  assert.equal(thresholdsFrom({}, 'x').cgroupNearLimitPct, 90);
+  assert.throws(() => thresholdsFrom({ hostAvailablePct: 30 }, 'f.json'), /f\.json: unknown threshold "hostAvailablePct"/);
+  assert.throws(() => thresholdsFrom({ cgroupNearLimitPct: 120 }, 'f.json'), /cgroupNearLimitPct must be a number from 0 to 100, not 120/);
+  assert.throws(() => thresholdsFrom({ psiSomeWarningPct: '10' }, 'f.json'), /not "10"/);
+  assert.throws(() => thresholdsFrom([], 'f.json'), /must be a JSON object/);
+  assert.throws(() => thresholdsFrom({ reclaimStallCriticalMsPerSec: 5 }, 'f.json'), /below reclaimStallWarningMsPerSec/);
+  const dir = mkdtempSync(join(tmpdir(), 'faultline-thresholds-'));
+  writeFileSync(join(dir, 'bad.json'), '{ nope');
+  await assert.rejects(readThresholds(join(dir, 'bad.json')), /not JSON/);
+  await assert.rejects(readThresholds(join(dir, 'missing.json')), /ENOENT/);
+  writeFileSync(join(dir, 'ok.json'), '{"hostAvailableWarningPct": 70}');
+  const w = idleWindow(); // 62.5% available
+  assert.deepEqual(diagnose(w, await readThresholds(join(dir, 'ok.json'))).causes.map((c) => c.cause), ['memory-low']);
+});
+
+test('--at: ISO times, UTC clock times on the recording\'s day, +DUR from its start', () => {
+  const start = Date.UTC(2026, 11, 6, 5, 0, 0);
+  assert.equal(parseAt('+5m', start), start + 300_000);
+  assert.equal(parseAt('05:10:00', start), Date.UTC(2026, 11, 6, 5, 10, 0));
+  assert.equal(parseAt('2026-12-06T05:10:30Z', start), Date.UTC(2026, 11, 6, 5, 10, 30));
+  assert.throws(() => parseAt('soon', start), /--at "soon" is not a time/);
+});

@@ -1,0 +1,89 @@
+// `faultline diagnose`, the real CLI on this machine as root:
+// - the idle host: "healthy" in one line, exit 0;
+// - a real memory cgroup (v1, 64 MiB limit) holding a process that touched 58.6 MiB:
+//   exit 4 (warning), the first cause is that cgroup near its limit, naming the
+//   process, with the usage the kernel's own memory.usage_in_bytes shows; the same
+//   from a recording of it, at a time inside the recording.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { kernelGate } from '../harness/kernel-gate.js';
+import { compiledProgram } from '../harness/c-program.js';
+import { bpftraceArgs, cliCommand } from '../harness/faultline-live.js';
+import { removeCgroup } from '../harness/memcg.js';
+import type { Diagnosis } from '../../src/diagnose/diagnose.js';
+
+const skip = kernelGate();
+const CGROUP = `/sys/fs/cgroup/memory/faultline-diagnose-${process.pid}`;
+const dir = mkdtempSync(join(tmpdir(), 'faultline-diagnose-'));
+let hog: ChildProcess | null = null;
+
+after(async () => {
+  if (hog?.exitCode === null && hog.signalCode === null) {
+    const gone = new Promise((resolve) => hog!.once('exit', resolve));
+    hog.kill('SIGKILL');
+    await gone;
+  }
+  await removeCgroup(CGROUP);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** The CLI to its end: exit status and output (it stops itself at --duration). */
+function cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const [command, argv] = cliCommand([...args, ...bpftraceArgs(args)]);
+  const r = spawnSync(command, argv, { encoding: 'utf8', timeout: 120_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+test('the idle host: healthy, in one line, exit 0', { skip, timeout: 120_000 }, () => {
+  const r = cli(['diagnose', '--duration', '4s']);
+  assert.equal(r.status, 0, `exit ${r.status}\n${r.stdout}\n${r.stderr}`);
+  assert.match(r.stdout, /^healthy: [\d.]+ GiB of [\d.]+ GiB available, no paging, no reclaim stalls or OOM kills in \d+ s\n$/);
+});
+
+test('a memory cgroup at 92% of its limit: warning, the process named, usage as the kernel counts it; live and from a recording', { skip, timeout: 180_000 }, async (t) => {
+  mkdirSync(CGROUP);
+  writeFileSync(`${CGROUP}/memory.limit_in_bytes`, String(64 * 2 ** 20));
+  hog = spawn('/bin/sh', ['-c', `echo $$ > ${CGROUP}/cgroup.procs && exec "$0" 15000`, compiledProgram('touch-pages')], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const hogPid = hog.pid!;
+  let out = '';
+  await new Promise<void>((resolve, reject) => {
+    hog!.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      if (out.includes('ready')) hog!.stdin!.write('go\n');
+      if (out.includes('done')) resolve();
+    });
+    hog!.once('exit', () => reject(new Error(`the hog ended early: ${out}`)));
+  });
+
+  const live = cli(['diagnose', '--json', '--duration', '3s', '--groups', 'faults,reclaim', '--pid', String(hogPid)]);
+  const usageBytes = Number(readFileSync(`${CGROUP}/memory.usage_in_bytes`, 'utf8'));
+  assert.equal(live.status, 4, `exit ${live.status}\n${live.stdout}\n${live.stderr}`);
+  const d = JSON.parse(live.stdout) as Diagnosis;
+  t.diagnostic(d.headline);
+  assert.equal(d.status, 'warning');
+  const first = d.causes[0]!;
+  assert.equal(first.cause, 'cgroup-near-limit');
+  assert.equal(first.pid, hogPid);
+  assert.match(first.title, /touch-pages.*\(pid \d+\)'s memory cgroup is at 9\d\.\d% of its limit \(above 90%\)/);
+  // the usage the diagnosis read, against the kernel's counter read right after
+  const shown = Number(/usage ([\d.]+) MiB of limit 64 MiB/.exec(first.evidence[0]!)?.[1]);
+  t.diagnostic(`usage in the diagnosis ${shown} MiB, memory.usage_in_bytes ${(usageBytes / 2 ** 20).toFixed(1)} MiB`);
+  assert.ok(Math.abs(shown * 2 ** 20 - usageBytes) < 0.02 * usageBytes, `${shown} MiB vs ${usageBytes} bytes`);
+  assert.match(first.remedy, new RegExp(`raise /faultline-diagnose-${process.pid}'s limit`));
+
+  // from a recording: the same cause at a time inside it
+  const recording = join(dir, 'near-limit.flt');
+  const rec = cli(['record', '-o', recording, '--duration', '3s', '--groups', 'faults,reclaim', '--pid', String(hogPid)]);
+  assert.equal(rec.status, 0, rec.stderr);
+  const replayed = cli(['diagnose', recording, '--at', '+2s', '--window', '2s']);
+  assert.equal(replayed.status, 4, `exit ${replayed.status}\n${replayed.stdout}\n${replayed.stderr}`);
+  assert.match(replayed.stdout, /^warning: .*touch-pages.*memory cgroup is at 9\d\.\d% of its limit/);
+  assert.match(replayed.stdout, /\n1\. \[warning\] .*\n   cgroup \/faultline-diagnose-\d+: usage [\d.]+ MiB of limit 64 MiB\n   do: raise /);
+  const bad = cli(['diagnose', recording, '--at', 'soon']);
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /E_BAD_VALUE: --at "soon" is not a time/);
+});
