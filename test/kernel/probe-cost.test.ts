@@ -100,7 +100,8 @@ test('the faults probe costs a plausible ns per event while a process faults; bp
   assert.equal(readFileSync(BPF_STATS_SYSCTL, 'utf8').trim(), statsBefore, 'bpf_stats_enabled is back to what it was');
 
   console.log(`  costs: ${JSON.stringify(costs)}`);
-  assert.deepEqual(costs.map((c) => c.program), ['tracepoint:mm_filemap_fault', 'tracepoint:page_fault_kernel', 'tracepoint:page_fault_user']);
+  // the exit program shows when some process on the host ended meanwhile (not always)
+  assert.deepEqual(costs.map((c) => c.program).filter((p) => p !== 'tracepoint:sched_process_exit'), ['tracepoint:mm_filemap_fault', 'tracepoint:page_fault_kernel', 'tracepoint:page_fault_user']);
   const user = costs.find((c) => c.program === 'tracepoint:page_fault_user')!;
   assert.equal(user.group, 'faults');
   assert.ok(user.eventsPerSec >= 1000, `only ${user.eventsPerSec} user faults/s while touching ${pages} pages`);
