@@ -256,6 +256,7 @@ export function buildSnapshot(input: IntervalInput): Snapshot {
       ...probeEvents(input.totals, input.timeMs, input.pidIndex),
       ...rows.filter((r) => r.exit).map(processExitEvent),
     ],
+    diagnosis: null,
   };
 }
 

@@ -28,8 +28,6 @@ snapshots that ends at --at (default: the recording's end).
 Options:
   --json              the diagnosis as JSON (status, headline, causes with
                       severity, subject, evidence and remedy)
-  --thresholds FILE   a JSON object that changes some thresholds, e.g.
-                      {"hostAvailableWarningPct": 15}; keys in docs/diagnosis.md
   --at TIME           (recording) the end of the window: an ISO time
                       (2026-12-06T05:10:00Z), HH:MM:SS in UTC on the
                       recording's first day, or +DUR from its start (+5m)
@@ -106,7 +104,6 @@ export async function runDiagnose(argv: string[]): Promise<number> {
     options: {
       ...SESSION_FLAGS,
       json: { type: 'boolean', default: false },
-      thresholds: { type: 'string' },
       at: { type: 'string' },
       window: { type: 'string', default: '10s' },
     },
@@ -118,7 +115,7 @@ export async function runDiagnose(argv: string[]): Promise<number> {
     return 0;
   }
   if (positionals.length > 1) throw new FaultlineError('E_USAGE', 'diagnose takes at most one recording', 'e.g. faultline diagnose incident.flt --at 05:10:00');
-  const thresholds = await readThresholds(values.thresholds);
+  const thresholds = readThresholds(values.thresholds);
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
   let window: Snapshot[];
   let damaged = false;

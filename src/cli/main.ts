@@ -8,6 +8,7 @@ import { runExport } from './export-command.js';
 import { runReplay } from './replay-command.js';
 import { runLeaks } from './leaks-command.js';
 import { runDiagnose } from './diagnose-command.js';
+import { runRules } from './rules-command.js';
 import { FAULTLINE_VERSION } from '../collect/live-session.js';
 
 const HELP = `faultline ${FAULTLINE_VERSION} — memory tracer for KVM hosts
@@ -27,6 +28,7 @@ Commands:
   diagnose  is this host short of memory, because of what, and what to do
             (live for 10 s, or from a recording; exit 0 healthy, 4 warning,
             5 critical)
+  rules     Prometheus alerting rules from the same thresholds as diagnose
   doctor    check, per probe group, whether the probes attach on this host and why not
   help      show this help (also: faultline <command> --help)
 
@@ -53,6 +55,8 @@ async function main(argv: string[]): Promise<number> {
       return runLeaks(rest);
     case 'diagnose':
       return runDiagnose(rest);
+    case 'rules':
+      return runRules(rest);
     case undefined:
     case 'help':
     case '--help':

@@ -6,6 +6,7 @@ import { FaultlineError } from '../model/errors.js';
 import { frameToJson } from '../proto/codec.js';
 import { PROBE_GROUPS, type ProbeGroup } from '../probe/probe-groups.js';
 import { checkIntervalMs, parseDurationMs, parsePid } from './options.js';
+import { readThresholds } from '../diagnose/thresholds.js';
 
 export const SESSION_FLAGS = {
   interval: { type: 'string' as const, default: '1s' },
@@ -20,6 +21,7 @@ export const SESSION_FLAGS = {
   'probes-dir': { type: 'string' as const },
   'leak-window': { type: 'string' as const },
   'probe-cost': { type: 'boolean' as const, default: false },
+  thresholds: { type: 'string' as const },
   help: { type: 'boolean' as const, short: 'h', default: false },
 };
 
@@ -40,6 +42,9 @@ export const SESSION_HELP = `  --interval DUR      snapshot interval (default 1s
   --probe-cost        measure what each probe program costs per event (sets
                       kernel.bpf_stats_enabled=1 for the session, which adds
                       ~20-40 ns to every BPF program run; needs bpftool)
+  --thresholds FILE   a JSON object that changes some of the diagnosis's
+                      thresholds, e.g. {"hostAvailableWarningPct": 15}
+                      (keys and defaults: docs/diagnosis.md)
   --probes-dir DIR    where the probe programs live (default: probes/ of this
                       package; for testing variants of them)
   --debug             print stack traces on errors`;
@@ -57,6 +62,7 @@ export interface SessionFlagValues {
   'probes-dir'?: string;
   'leak-window'?: string;
   'probe-cost'?: boolean;
+  thresholds?: string;
 }
 
 export function parseGroups(text: string): ProbeGroup[] {
@@ -96,6 +102,7 @@ export function sessionOptions(
       probesDir: values['probes-dir'],
       leakWindowMs,
       probeCost: values['probe-cost'] ?? false,
+      thresholds: readThresholds(values.thresholds),
       ...hooks,
     },
   };

@@ -18,6 +18,8 @@ import { readVirtIsa } from '../host/virt-isa.js';
 import type { VirtIsa } from '../model/host.js';
 import { guestFaultSourceOf, readThreadNames } from '../host/vcpu-threads.js';
 import { LeakTracker } from '../detect/run-detectors.js';
+import { DiagnosisWindow } from '../diagnose/diagnosis-window.js';
+import type { Thresholds } from '../diagnose/thresholds.js';
 import { SlabinfoReader } from '../detect/slabinfo.js';
 import { carriedGuestRam, choosePageWalks, type WalkedValues } from './page-walks.js';
 import { mayReuseDetail, ranSince, stampOf, statUnchanged, type DetailStamp } from './detail-reuse.js';
@@ -61,6 +63,8 @@ export interface CollectorOptions {
   leakWindowMs?: number;
   /** /proc/slabinfo (for kernel-memory findings) is read every this many intervals. */
   slabinfoEveryIntervals?: number;
+  /** The diagnosis's thresholds (src/diagnose/thresholds.ts); default the playbook's. */
+  thresholds?: Thresholds;
   now?: () => number;
 }
 
@@ -125,6 +129,7 @@ export class Collector {
   private readonly cgroupRoot: string;
   private readonly now: () => number;
   private readonly leaks: LeakTracker;
+  private readonly diagnosis: DiagnosisWindow;
   private lastWalk = new Map<string, WalkedValues>();
   /** argv by `${id} ${comm}` (an exec changes comm), read once per process. */
   private argvOf = new Map<string, string[]>();
@@ -137,6 +142,7 @@ export class Collector {
     this.cgroupRoot = options.cgroupRoot ?? '/sys/fs/cgroup';
     this.now = options.now ?? Date.now;
     this.leaks = new LeakTracker({ leakWindowMs: options.leakWindowMs });
+    this.diagnosis = new DiagnosisWindow(options.thresholds);
     this.slabinfo = new SlabinfoReader(this.procRoot);
     this.statReader = new ProcStatReader(this.procRoot);
   }
@@ -396,6 +402,8 @@ export class Collector {
     // leak verdicts and findings on each row, leak-finding events when one turns
     const slab = this.seq % (this.options.slabinfoEveryIntervals ?? 10) === 0 ? await this.slabinfo.read() : null;
     const judged = this.leaks.annotate(snapshot, slab);
+    // why the host is short of memory, over the last window of snapshots
+    judged.diagnosis = this.diagnosis.add(judged);
     this.seq += 1;
     this.prevStats = new Map(stats.map((s) => [processId(s), s]));
     this.prevProcessRows = new Set(judged.vms.filter((v) => v.kind === 'process' && !v.exit).map((v) => v.id));

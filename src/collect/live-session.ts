@@ -2,6 +2,7 @@
 // Snapshot per interval until stopped. Sinks (stdout, websocket, recorder) subscribe
 // to it; they never see bpftrace.
 import { cleanUpStaleDefinitions } from '../leaks/probe-definitions.js';
+import type { Thresholds } from '../diagnose/thresholds.js';
 import { hostname, release } from 'node:os';
 import type { Meta, Snapshot } from '../model/snapshot.js';
 import { blockingProblem, checkHost } from '../probe/preflight.js';
@@ -19,6 +20,8 @@ export const FAULTLINE_VERSION = '0.1.0';
 
 export interface LiveOptions {
   intervalMs: number;
+  /** The diagnosis's thresholds (--thresholds); default the playbook's. */
+  thresholds?: Thresholds;
   pinnedPids: number[];
   bpftrace?: string;
   groups?: readonly ProbeGroup[];
@@ -59,6 +62,7 @@ export class LiveSession {
       pinnedPids: options.pinnedPids,
       busiestLimit: options.busiestLimit,
       leakWindowMs: options.leakWindowMs,
+      thresholds: options.thresholds,
     });
   }
 

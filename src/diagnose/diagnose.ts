@@ -2,40 +2,10 @@
 // playbook (docs/diagnosis.md) applied to a window of snapshots. Pure: snapshots and
 // thresholds in, a ranked diagnosis out.
 import { formatBytes, formatDuration } from '../format/quantities.js';
-import type { Snapshot, VmSnapshot } from '../model/snapshot.js';
+import type { Cause, Diagnosis, HealthStatus, Snapshot, VmSnapshot } from '../model/snapshot.js';
+
+export type { Cause, Diagnosis, HealthStatus };
 import type { Thresholds } from './thresholds.js';
-
-export type Severity = 'critical' | 'warning';
-export type HealthStatus = 'healthy' | Severity;
-
-export interface Cause {
-  /** What kind of cause: memory-low, paging, reclaim-stall, oom-kill, cgroup-near-limit,
-   * leak, overcommit, pressure. */
-  cause: string;
-  severity: Severity;
-  /** 'host', or the VM / process it is about (its row's name). */
-  subject: string;
-  /** The row's id and pid when the subject is one; '' and 0 for the host. */
-  subjectId: string;
-  pid: number;
-  /** One line: what is wrong. */
-  title: string;
-  /** The numbers behind it. */
-  evidence: string[];
-  /** What to do, naming the VM or process. */
-  remedy: string;
-  /** How far past its threshold (1 = at it): ranks causes of the same severity. */
-  score: number;
-}
-
-export interface Diagnosis {
-  status: HealthStatus;
-  /** One line: "healthy: ..." or the first cause's title. */
-  headline: string;
-  /** Ranked: critical first, then by how far past the threshold. */
-  causes: Cause[];
-  window: { fromMs: number; toMs: number; snapshots: number };
-}
 
 const MiB = 2 ** 20;
 
@@ -262,6 +232,6 @@ export function diagnose(window: Snapshot[], t: Thresholds): Diagnosis {
   const status: HealthStatus = causes.some((c) => c.severity === 'critical') ? 'critical' : causes.length ? 'warning' : 'healthy';
   const headline = causes.length
     ? `${status}: ${causes[0]!.title}${causes.length > 1 ? ` (+${causes.length - 1} more)` : ''}`
-    : `healthy: ${formatBytes(host.memAvailableBytes)} of ${formatBytes(host.memTotalBytes)} available, no paging, no reclaim stalls or OOM kills in ${formatDuration(seconds * 1000)}`;
+    : `healthy: ${formatBytes(host.memAvailableBytes)} of ${formatBytes(host.memTotalBytes)} available; no OOM kill, paging, pressure and reclaim stalls under their thresholds over ${formatDuration(seconds * 1000)}`;
   return { status, headline, causes, window: { fromMs: first.timeMs - first.intervalMs, toMs: last.timeMs, snapshots: window.length } };
 }

@@ -1,6 +1,6 @@
 // The diagnosis's thresholds: the KVM-host playbook's defaults (docs/diagnosis.md),
 // and a user's JSON file that changes some of them. Pure but for reading the file.
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { FaultlineError } from '../model/errors.js';
 
 export interface Thresholds {
@@ -70,11 +70,11 @@ export function thresholdsFrom(json: unknown, source: string): Thresholds {
   return out;
 }
 
-export async function readThresholds(path: string | undefined): Promise<Thresholds> {
+export function readThresholds(path: string | undefined): Thresholds {
   if (path === undefined) return { ...DEFAULT_THRESHOLDS };
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = readFileSync(path, 'utf8');
   } catch (error) {
     throw new FaultlineError('E_BAD_VALUE', `--thresholds ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, 'pass a JSON file of thresholds (docs/diagnosis.md)');
   }

@@ -335,6 +335,42 @@ export interface Snapshot {
   probes: ProbeStatus;
   vms: VmSnapshot[];
   events: FaultlineEvent[];
+  /** The playbook over the last window of snapshots, this one included
+   * (src/diagnose/); null in recordings made before faultline diagnosed. */
+  diagnosis: Diagnosis | null;
+}
+
+export type Severity = 'critical' | 'warning';
+export type HealthStatus = 'healthy' | Severity;
+
+/** One reason the host is short of memory (docs/diagnosis.md). */
+export interface Cause {
+  /** memory-low, paging, pressure, overcommit, oom-kill, reclaim-stall,
+   * cgroup-near-limit, leak */
+  cause: string;
+  severity: Severity;
+  /** 'host', or the VM / process it is about (its row's name). */
+  subject: string;
+  /** The row's id and pid when the subject is one; '' and 0 for the host. */
+  subjectId: string;
+  pid: number;
+  /** One line: what is wrong. */
+  title: string;
+  /** The numbers behind it. */
+  evidence: string[];
+  /** What to do, naming the VM or process. */
+  remedy: string;
+  /** How far past its threshold (1 = at it): ranks causes of the same severity. */
+  score: number;
+}
+
+export interface Diagnosis {
+  status: HealthStatus;
+  /** One line: "healthy: ..." or the first cause's title. */
+  headline: string;
+  /** Ranked: critical first, then by how far past the threshold. */
+  causes: Cause[];
+  window: { fromMs: number; toMs: number; snapshots: number };
 }
 
 export interface Meta {

@@ -2,7 +2,10 @@
 // text format 0.0.4 (render). Pure apart from metricsHandler at the bottom.
 //
 // One series per VM (and per reported host process), labelled {vm, uuid}: no pid,
-// no address, so a VM keeps its series across restarts and pid reuse. Counters add
+// no address, so a VM keeps its series across restarts and pid reuse. A host process
+// has no uuid: it also gets process="PID@START" (its row id), so two processes of one
+// name (three `node`s) are two series; a restarted process is a new one, dropped
+// after staleAfterMs like any gone series, so the count stays bounded (maxSeries). Counters add
 // up the per-interval counts of the snapshots (src/aggregate/counter-totals.ts, the
 // same sums the report makes); gauges are the latest snapshot's and are only exposed
 // for rows in it (a host process that left the top list stops exporting gauges at
@@ -105,10 +108,11 @@ export class MetricsState {
     this.latest = snapshot;
     const fresh = new Set<string>();
     for (const row of snapshot.vms) {
-      const key = `${row.name}\u0000${row.uuid}`;
+      const process = row.kind === 'process' ? row.id : '';
+      const key = `${row.name}\u0000${row.uuid}\u0000${process}`;
       let s = this.series.get(key);
       if (!s) {
-        const labels = labelText({ vm: row.name, uuid: row.uuid });
+        const labels = labelText(process ? { vm: row.name, uuid: row.uuid, process } : { vm: row.name, uuid: row.uuid });
         s = {
           vm: row.name, uuid: row.uuid, labels, kind: row.kind, source: row.source, vmid: row.vmid,
           rssLabels: RSS_KINDS.map((k) => `${labels},kind="${k}"`),
@@ -119,7 +123,7 @@ export class MetricsState {
         };
         this.series.set(key, s);
       }
-      // several rows with one label set (host processes of the same name): gauges add up
+      // several rows with one label set (a VM listed twice while it restarts): gauges add up
       if (!fresh.has(key)) {
         fresh.add(key);
         for (const k of RSS_KINDS) s.rss[k] = 0;
@@ -209,6 +213,7 @@ export class MetricsState {
       ])),
       family('faultline_vm_oom_kills_total', 'counter', 'Times the OOM killer chose this VM (or process).', perVm(all, (s) => s.oomKills)),
       family('faultline_vm_leak_suspect', 'gauge', '1 when the leak detector says leak or suspect, 0 when it says ok, NaN while it has not judged yet (its window is not full).', perVm(current, (s) => s.leakSuspect)),
+      ...this.diagnosisFamilies(family),
       ...this.hostFamilies(family),
       ...this.probeFamilies(family),
       family('faultline_vm_series', 'gauge', 'VM and process series faultline is exporting.', [{ labels: {}, value: this.series.size }]),
@@ -219,6 +224,22 @@ export class MetricsState {
       families.push(family('faultline_last_snapshot_timestamp_seconds', 'gauge', 'When the latest snapshot was taken (Unix time).', [{ labels: {}, value: this.latest.timeMs / 1000 }]));
     }
     return renderFamilies(families);
+  }
+
+  /** The latest snapshot's diagnosis (src/diagnose/): its status and each cause. */
+  private diagnosisFamilies(family: (n: string, t: MetricType, h: string, s: Sample[]) => MetricFamily): MetricFamily[] {
+    const d = this.latest?.diagnosis;
+    const level = { healthy: 0, warning: 1, critical: 2 } as const;
+    const status = d && d.status in level ? [{ labels: {}, value: level[d.status] }] : [];
+    return [
+      family('faultline_health_status', 'gauge', 'The diagnosis over the last 10 s (docs/diagnosis.md): 0 healthy, 1 warning, 2 critical.', status),
+      family('faultline_diagnosis_cause', 'gauge', 'One series per current cause of the diagnosis, always 1: cause (memory-low, paging, pressure, overcommit, oom-kill, reclaim-stall, cgroup-near-limit, leak), severity, subject (host or the VM / process name) and subject_id (its row id, "" for the host).',
+        // one series per label set: two OOM kills of one subject are one cause here
+        [...new Map((d?.causes ?? []).map((c) => {
+          const labels = { cause: c.cause, severity: c.severity, subject: c.subject, subject_id: c.subjectId };
+          return [labelText(labels), { labels, value: 1 }] as const;
+        })).values()]),
+    ];
   }
 
   private hostFamilies(family: (n: string, t: MetricType, h: string, s: Sample[]) => MetricFamily): MetricFamily[] {

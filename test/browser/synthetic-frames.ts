@@ -2,6 +2,8 @@
 // few host processes, made up (deterministically, from a seed) in the shapes of
 // src/model/snapshot.ts. Not a capture: the real-guest tests are in live-ui.test.ts.
 import type { FaultlineEvent, Hotspot, Meta, PointStatus, Snapshot, VmSnapshot } from '../../src/model/snapshot.js';
+import { diagnose } from '../../src/diagnose/diagnose.js';
+import { DEFAULT_THRESHOLDS } from '../../src/diagnose/thresholds.js';
 import { mulberry32 } from '../harness/seeded-random.js';
 
 const MiB = 2 ** 20;
@@ -53,7 +55,8 @@ function vmRow(host: SyntheticHost, i: number, seq: number, rand: () => number):
     reclaim: { stalls: i === 5 ? 2 : 0, stallNs: i === 5 ? 12_000_000 : 0, directStalls: 0, memcgStalls: 0, maxStallNs: 0, stallHistogram: [], pagesReclaimed: 0, compactionStalls: 0, compactionNs: 0 },
     growth: { mmapBytes: 0, munmapBytes: 0, brkBytes: 0, madviseFreeBytes: 0, balloonBytes: 0 },
     hotspots, ksmMergedPages: 0, numa: [],
-    cgroup: { path: isVm ? `/machine.slice/machine-qemu\\x2d${i}\\x2dvm.scope` : '', limitBytes: 0, usageBytes: 0, oomKills: 0, limitHits: 0 },
+    // the VM with the hostile name sits at 95% of its cgroup's limit: a diagnosis cause about it
+    cgroup: { path: isVm ? `/machine.slice/machine-qemu\\x2d${i}\\x2dvm.scope` : '', limitBytes: i === 3 ? 2 * GiB : 0, usageBytes: i === 3 ? 1.9 * GiB : 0, oomKills: 0, limitHits: 0 },
     guestRamStart: isVm ? guestRamStart : 0, guestRamEnd: isVm ? guestRamStart + memoryBytes : 0,
     leak: { verdict: i === 7 ? 'suspect' : '', growthBytesPerSec: 0, windowMs: 0, fit: 0 },
     findings: i === 7 ? [{ detector: 'rss-growth', verdict: 'suspect', message: 'RSS grows 64 KiB/s', growthBytesPerSec: 65536, windowMs: 60_000, fit: 0.9, sinceMs: 0, timeToLimitMs: -1, limitBytes: 0, limitName: '' }] : [],
@@ -73,7 +76,7 @@ export function syntheticSnapshot(host: SyntheticHost, seq: number, timeMs: numb
   if (seq === 1) events.push(event('vm-start', timeMs, vms[3]!, `VM ${XSS_NAME} appeared`));
   if (seq % 7 === 0) events.push(event('reclaim-stall', timeMs, vms[5]!, 'direct reclaim stalled 12 ms'));
   if (seq % 11 === 0) events.push(event('oom-kill', timeMs, vms[host.vmCount] ?? null, `OOM killed pid ${vms[host.vmCount]?.pid} (${XSS_COMM})`));
-  return {
+  const snapshot: Snapshot = {
     seq, timeMs, intervalMs,
     host: {
       memTotalBytes: 256 * GiB, memAvailableBytes: (40 - (seq % 10)) * GiB, memFreeBytes: 10 * GiB, cachedBytes: 30 * GiB,
@@ -91,7 +94,11 @@ export function syntheticSnapshot(host: SyntheticHost, seq: number, timeMs: numb
     },
     vms,
     events,
+    diagnosis: null,
   };
+  // the real engine over this one snapshot
+  snapshot.diagnosis = diagnose([snapshot], DEFAULT_THRESHOLDS);
+  return snapshot;
 }
 
 /** The faults group's points as a 6.1 kernel reports them (the lab's real 6.1 run). */

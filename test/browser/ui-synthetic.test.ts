@@ -121,6 +121,28 @@ test('names and paths that are HTML render as text: no element made, no dialog',
   assert.deepEqual(first.errors, []);
 });
 
+test('the diagnosis strip: the drawn snapshot\'s headline and ranked causes, names as text; a cause about a VM selects its row', { skip, timeout: 30_000 }, async () => {
+  const { page } = first;
+  await page.locator('#vm-table tr[data-id="1000@50000"] .vm-name').click();
+  await waitForStats(page, (s) => s.selectedId === '1000@50000', 5_000, 'another row selected');
+  const drawn = await pageStats(page);
+  // the synthetic frames carry the real engine's diagnosis; the same snapshot again
+  const expected = syntheticSnapshot(HOST, drawn.seq, 0).diagnosis!;
+  assert.equal(await page.locator('#diagnosis').isVisible(), true);
+  assert.equal(await page.locator('#diagnosis').getAttribute('data-status'), expected.status);
+  assert.equal(await page.locator('#diagnosis .diagnosis-headline').textContent(), expected.headline);
+  const shown = expected.causes.slice(0, 5);
+  assert.deepEqual(await page.locator('#diagnosis .diagnosis-title').allTextContents(), shown.map((c) => c.title));
+  assert.deepEqual(await page.locator('#diagnosis .diagnosis-remedy').allTextContents(), shown.map((c) => `do: ${c.remedy}`));
+  const target = shown.find((c) => c.cause === 'cgroup-near-limit') ?? shown.find((c) => c.subjectId)!;
+  assert.ok(target.subjectId, 'a cause about a VM is listed');
+  await page.locator(`#diagnosis .diagnosis-cause[data-cause="${target.cause}"] button.diagnosis-title`).first().click();
+  await waitForStats(page, (s) => s.selectedId === target.subjectId, 5_000, `the row of ${target.subject} selected from the strip`);
+  assert.equal(await page.locator('img').count(), 0, 'no element made from a name in the strip');
+  assert.deepEqual(first.dialogs, []);
+  assert.deepEqual(first.errors, []);
+});
+
 test('a kernel without a tracepoint: the Probes panel and the panel that needs it say so; exits by name', { skip, timeout: 30_000 }, async () => {
   const { page } = first;
   const point = page.locator('#probe-status .probe-point[data-point="filemap:mm_filemap_fault"]');

@@ -3,7 +3,8 @@
 // - a real memory cgroup (v1, 64 MiB limit) holding a process that touched 58.6 MiB:
 //   exit 4 (warning), the first cause is that cgroup near its limit, naming the
 //   process, with the usage the kernel's own memory.usage_in_bytes shows; the same
-//   from a recording of it, at a time inside the recording.
+//   from a recording of it, at a time inside the recording, and the report of that
+//   recording opens with the diagnosis its snapshots carry.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -41,7 +42,7 @@ function cli(args: string[]): { status: number | null; stdout: string; stderr: s
 test('the idle host: healthy, in one line, exit 0', { skip, timeout: 120_000 }, () => {
   const r = cli(['diagnose', '--duration', '4s']);
   assert.equal(r.status, 0, `exit ${r.status}\n${r.stdout}\n${r.stderr}`);
-  assert.match(r.stdout, /^healthy: [\d.]+ GiB of [\d.]+ GiB available, no paging, no reclaim stalls or OOM kills in \d+ s\n$/);
+  assert.match(r.stdout, /^healthy: [\d.]+ GiB of [\d.]+ GiB available; no OOM kill, paging, pressure and reclaim stalls under their thresholds over \d+ s\n$/);
 });
 
 test('a memory cgroup at 92% of its limit: warning, the process named, usage as the kernel counts it; live and from a recording', { skip, timeout: 180_000 }, async (t) => {
@@ -83,6 +84,11 @@ test('a memory cgroup at 92% of its limit: warning, the process named, usage as 
   assert.equal(replayed.status, 4, `exit ${replayed.status}\n${replayed.stdout}\n${replayed.stderr}`);
   assert.match(replayed.stdout, /^warning: .*touch-pages.*memory cgroup is at 9\d\.\d% of its limit/);
   assert.match(replayed.stdout, /\n1\. \[warning\] .*\n   cgroup \/faultline-diagnose-\d+: usage [\d.]+ MiB of limit 64 MiB\n   do: raise /);
+  // every recorded snapshot carries the diagnosis of its window: the report opens with it
+  const report = cli(['report', recording]);
+  assert.equal(report.status, 0, report.stderr);
+  assert.match(report.stdout, /\nDiagnosis at the end: warning: .*touch-pages.*memory cgroup is at 9\d\.\d% of its limit/);
+  assert.match(report.stdout, /  timeline \(\d+ snapshots not healthy\):\n    \d\d:\d\d:\d\d-end      warning  cgroup-near-limit: /);
   const bad = cli(['diagnose', recording, '--at', 'soon']);
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, /E_BAD_VALUE: --at "soon" is not a time/);

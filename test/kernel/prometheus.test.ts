@@ -8,6 +8,8 @@
 // server instead. Starts QEMU: run it under `flock /tmp/faultline-heavy.lock`.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { alertRulesYaml } from '../../src/diagnose/alert-rules.js';
+import { thresholdsFrom } from '../../src/diagnose/thresholds.js';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,7 +19,7 @@ import type { AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
 import { kernelGate, kernelTestsRequired } from '../harness/kernel-gate.js';
 import { startGuest, type Guest } from '../harness/qemu-guest.js';
-import { startLive, type LiveRun } from '../harness/faultline-live.js';
+import { REPO_ROOT, startLive, type LiveRun } from '../harness/faultline-live.js';
 import { MetricsState, metricsHandler } from '../../src/serve/metrics.js';
 
 function prometheusGate(): false | string {
@@ -119,10 +121,17 @@ test('Prometheus scrapes /metrics and returns a VM\'s series', { skip, timeout: 
   execFileSync('promtool', ['check', 'metrics'], { input: exposition });
 
   const promPort = await freePort();
+  // the alerting rules faultline ships, and the same made with a threshold every
+  // host crosses (MemAvailable below 100%) and no hold time, renamed Test*: it must fire
+  const firing = alertRulesYaml(thresholdsFrom({ hostAvailableWarningPct: 100 }, 'test'), { warningFor: '0s', criticalFor: '0s' }).replace(/alert: Faultline/g, 'alert: TestFaultline');
+  writeFileSync(join(dir, 'firing-rules.yml'), firing);
   writeFileSync(join(dir, 'prometheus.yml'), [
     'global:',
     '  scrape_interval: 1s',
     '  evaluation_interval: 1s',
+    'rule_files:',
+    `  - ${join(REPO_ROOT, 'docs/prometheus/faultline-rules.yml')}`,
+    `  - ${join(dir, 'firing-rules.yml')}`,
     'scrape_configs:',
     '  - job_name: faultline',
     '    scrape_interval: 1s',
@@ -169,6 +178,24 @@ test('Prometheus scrapes /metrics and returns a VM\'s series', { skip, timeout: 
   assert.deepEqual(faultTypes, ['file', 'guest_ram', 'kernel', 'major', 'minor', 'user']);
   const [attached] = await query('faultline_probe_attached{group="faults"}');
   assert.equal(attached.value[1], '1');
+  // the diagnosis: a status on every scrape (0 healthy, 1 warning, 2 critical)
+  const [health] = await query('faultline_health_status');
+  assert.ok(['0', '1', '2'].includes(health.value[1]), `faultline_health_status ${health?.value?.[1]}`);
+  // the shipped rules load and evaluate without error against the real series; a rule
+  // made to fire fires, with its summary from the real MemAvailable
+  const groups = await until('the rules evaluated', 30_000, async () => {
+    const body = await getJson(`${api}/api/v1/rules`);
+    const all = body.data.groups.flatMap((g: any) => g.rules);
+    return all.length === 22 && all.every((r: any) => r.lastEvaluation && !r.lastEvaluation.startsWith('0001')) ? body.data.groups : null;
+  });
+  const shipped = groups.find((g: any) => g.file.endsWith('docs/prometheus/faultline-rules.yml'));
+  assert.equal(shipped.rules.length, 11);
+  for (const r of shipped.rules) assert.equal(r.health, 'ok', `${r.name}: ${r.lastError}`);
+  const alert = await until('TestFaultlineHostMemoryLow firing', 30_000, async () => {
+    const body = await getJson(`${api}/api/v1/alerts`);
+    return body.data.alerts.find((a: any) => a.labels.alertname === 'TestFaultlineHostMemoryLow' && a.state === 'firing') ?? null;
+  });
+  assert.match(alert.annotations.summary, /^host memory available [\d.]+% \(below 100%\)$/);
   // no pid or address labels anywhere
   const labels = await getJson(`${api}/api/v1/labels`);
   assert.ok(!labels.data.includes('pid') && !labels.data.includes('address'), `labels: ${labels.data.join(',')}`);

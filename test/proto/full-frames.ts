@@ -69,6 +69,17 @@ export const FULL_SNAPSHOT: Snapshot = {
   },
   vms: [fullVm(0), fullVm(1)],
   events: [FULL_EVENT],
+  diagnosis: {
+    status: 'warning',
+    headline: 'warning: web-0 (VM)\'s memory cgroup is at 93.1% of its limit (above 90%)',
+    causes: [{
+      cause: 'cgroup-near-limit', severity: 'warning', subject: 'web-0', subjectId: '4242@77', pid: 4242,
+      title: 'web-0 (VM)\'s memory cgroup is at 93.1% of its limit (above 90%)',
+      evidence: ['cgroup /machine.slice/x.scope: usage 953 MiB of limit 1 GiB', 'limit hit 3 times'],
+      remedy: 'raise /machine.slice/x.scope\'s limit', score: 1.034,
+    }],
+    window: { fromMs: 1764140000000.5, toMs: 1764140010000.5, snapshots: 10 },
+  },
 };
 
 export const FULL_HISTORY: History = {

@@ -210,13 +210,33 @@ test('at most maxSeries series: host processes go before VMs, oldest first', () 
   assert.equal(state.seriesCount(), 2);
 });
 
-test('host processes of the same name share one series: gauges add up', () => {
+test('host processes of the same name are two series, told apart by process="PID@START"; a VM keeps {vm, uuid}', () => {
   const state = new MetricsState();
   state.update(snapshot(0, [
-    vmRow('postgres', { id: '10@1', kind: 'process', source: 'process', memoryBytes: 0 }),
-    vmRow('postgres', { id: '11@1', kind: 'process', source: 'process', memoryBytes: 0 }),
+    vmRow('node', { id: '10@1', kind: 'process', source: 'process', memoryBytes: 0 }),
+    vmRow('node', { id: '11@1', kind: 'process', source: 'process', memoryBytes: 0 }),
+    vmRow('web-1', { id: '12@1' }),
   ]));
-  assert.match(state.render(), /^faultline_vm_rss_bytes\{vm="postgres",uuid="",kind="total"\} 629145600$/m);
+  const text = state.render();
+  assert.match(text, /^faultline_vm_rss_bytes\{vm="node",uuid="",process="10@1",kind="total"\} 314572800$/m);
+  assert.match(text, /^faultline_vm_rss_bytes\{vm="node",uuid="",process="11@1",kind="total"\} 314572800$/m);
+  assert.match(text, /^faultline_vm_rss_bytes\{vm="web-1",uuid="",kind="total"\} 314572800$/m);
+  assert.equal(state.seriesCount(), 3);
+});
+
+test('the diagnosis: health status 0/1/2 and one series per current cause', () => {
+  const state = new MetricsState();
+  state.update(snapshot(0, []));
+  assert.doesNotMatch(state.render(), /^faultline_health_status /m, 'no diagnosis (an old recording): no status');
+  const cause = { cause: 'oom-kill', severity: 'critical' as const, subject: 'hog', subjectId: '7@1', pid: 7, title: 't', evidence: [], remedy: 'r', score: 10 };
+  state.update(snapshot(1, [], { diagnosis: { status: 'critical', headline: 'critical: t', causes: [cause, cause], window: { fromMs: 0, toMs: 1, snapshots: 1 } } }));
+  const text = state.render();
+  assert.match(text, /^faultline_health_status 2$/m);
+  assert.equal(text.match(/^faultline_diagnosis_cause\{/gm)?.length, 1, 'two OOM kills of one subject: one series');
+  assert.match(text, /^faultline_diagnosis_cause\{cause="oom-kill",severity="critical",subject="hog",subject_id="7@1"\} 1$/m);
+  state.update(snapshot(2, [], { diagnosis: { status: 'healthy', headline: 'healthy', causes: [], window: { fromMs: 0, toMs: 1, snapshots: 1 } } }));
+  assert.match(state.render(), /^faultline_health_status 0$/m);
+  assert.doesNotMatch(state.render(), /^faultline_diagnosis_cause\{/m);
 });
 
 test('an OOM kill counts for its VM, even when the VM row is already gone', () => {

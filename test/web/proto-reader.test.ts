@@ -22,8 +22,10 @@ const host = { vmCount: 3, processCount: 2, seed: 7 };
  * is its default object in the browser's reader (by design: see proto-reader.ts). The
  * one the schema leaves absent in practice is a living process's `exit`. */
 function reference(bytes: Uint8Array): unknown {
-  const decoded = frameType.toObject(frameType.decode(bytes), { longs: Number, defaults: true, arrays: true }) as { snapshot?: { vms?: { exit: unknown }[] } };
+  const decoded = frameType.toObject(frameType.decode(bytes), { longs: Number, defaults: true, arrays: true }) as { snapshot?: { vms?: { exit: unknown }[]; diagnosis?: unknown } };
   for (const row of decoded.snapshot?.vms ?? []) row.exit ??= { atMs: 0, cause: '', code: 0, signal: 0, faultsAtExit: false };
+  // a snapshot without a diagnosis (recorded before faultline diagnosed)
+  if (decoded.snapshot) (decoded.snapshot as { diagnosis?: unknown }).diagnosis ??= { status: '', headline: '', causes: [], window: { fromMs: 0, toMs: 0, snapshots: 0 } };
   return decoded;
 }
 

@@ -6,6 +6,7 @@ import type {
 } from '../../model/snapshot.js';
 import { addFaults, addHostCounts, NO_FAULTS, NO_HOST_COUNTS, type FaultTotals } from '../../aggregate/counter-totals.js';
 import type { ReadStats } from '../reader.js';
+import { DiagnosisTimeline, type DiagnosisSummary } from '../../diagnose/diagnosis-timeline.js';
 import { addBuckets, quantileUpperNs } from './histogram.js';
 import { SeriesSampler, type Keep } from './series-sampler.js';
 
@@ -107,6 +108,8 @@ export interface RecordingSummary {
 
 export interface Report {
   recording: RecordingSummary;
+  /** The diagnosis at the recording's end and when each cause started and ended. */
+  diagnosis: DiagnosisSummary;
   host: HostReport;
   vms: VmReport[];
   /** OOM kills, leak findings, probe errors and gaps, in time order (the first 500). */
@@ -180,6 +183,7 @@ export class ReportBuilder {
   private charts = new SeriesSampler(600);
   private hostCounts = NO_HOST_COUNTS;
   private first: Snapshot | null = null;
+  private readonly diagnosis = new DiagnosisTimeline();
   private last: Snapshot | null = null;
   private host: HostReport = {
     memTotalBytes: 0,
@@ -198,6 +202,7 @@ export class ReportBuilder {
 
   add(s: Snapshot): void {
     this.first ??= s;
+    this.diagnosis.add(s);
     this.addGap(s);
     this.last = s;
     this.addHost(s);
@@ -336,6 +341,7 @@ export class ReportBuilder {
           corruptFramesSkipped: stats.corruptFramesSkipped,
           stillOpen,
         },
+        diagnosis: this.diagnosis.finish(),
         host,
         vms,
         events: this.events,

@@ -5,6 +5,7 @@ import type { Report, ReportCharts, VmReport } from './build-report.js';
 import { seriesName } from './build-report.js';
 import { rssColumns, type RssColumn } from './rss-columns.js';
 import { describeExit } from '../../format/exit-words.js';
+import type { DiagnosisSummary } from '../../diagnose/diagnosis-timeline.js';
 import { escapeHtml, lineChart, PALETTE, type ChartLine, type ChartMarker } from './svg-chart.js';
 import { count, formatBytes, formatDuration, hex, leakVerdictText, stallMs, stillOpenText, utcClock, utcTime, verdictChangesText } from './words.js';
 
@@ -65,6 +66,21 @@ function vmDetails(v: VmReport): string {
   return `<details><summary>${e(v.kind)} ${e(v.name)}</summary><ul>${items.join('')}</ul></details>`;
 }
 
+/** The diagnosis at the end, its causes with remedies, and when each cause started and ended. */
+function diagnosisHtml(d: DiagnosisSummary): string {
+  if (!d.final) return '<h2>Diagnosis</h2><p>Not in this recording (made before faultline diagnosed); <code>faultline diagnose FILE --at TIME</code> judges any moment of it.</p>';
+  const causes = d.final.causes.map((c) => `<li${c.severity === 'critical' ? ' class="warn"' : ''}><b>[${e(c.severity)}] ${e(c.title)}</b><br>${c.evidence.map(e).join('<br>')}<br>do: ${e(c.remedy)}</li>`).join('');
+  const spans = d.spans.map((s) => `<tr><td>${utcClock(s.fromMs)}</td><td>${s.open ? 'end' : utcClock(s.toMs)}</td><td>${e(s.severity)}</td><td>${e(s.cause)}</td><td>${e(s.title)}</td></tr>`).join('');
+  return [
+    '<h2>Diagnosis</h2>',
+    `<p${d.final.status !== 'healthy' ? ' class="warn"' : ''}>At the end: <b>${e(d.final.headline)}</b></p>`,
+    causes ? `<ol>${causes}</ol>` : '',
+    spans
+      ? `<table><tr><th>from</th><th>to</th><th>severity</th><th>cause</th><th>what</th></tr>${spans}</table>${d.spansDropped ? `<p>${d.spansDropped} spans in the middle not listed.</p>` : ''}`
+      : '<p>Healthy throughout.</p>',
+  ].join('');
+}
+
 export function renderReportHtml(report: Report, charts: ReportCharts): string {
   const { recording: rec, host } = report;
   const markers: ChartMarker[] = report.events.filter((ev) => ev.type === 'oom-kill' || ev.type === 'leak-finding').map((ev) => ({ timeMs: ev.timeMs, label: `${ev.type}: ${ev.message}` }));
@@ -83,6 +99,7 @@ export function renderReportHtml(report: Report, charts: ReportCharts): string {
     `<p>Host <b>${e(rec.hostname)}</b>, kernel ${e(rec.kernel)}, bpftrace ${e(rec.bpftraceVersion)}, probes ${e(rec.probeGroups.join(', ') || 'none')}, every ${formatDuration(rec.intervalMs)}.<br>`
       + `${utcTime(rec.startTimeMs)} to ${utcClock(rec.endTimeMs)} (${formatDuration(rec.durationMs)}), ${rec.snapshots} snapshots, faultline ${e(rec.faultlineVersion)}.</p>`,
     damage ? `<p class="warn">Recording damaged: ${damage}.</p>` : '',
+    diagnosisHtml(report.diagnosis),
     '<h2>Host</h2><table>',
     `<tr><th>memory available, lowest</th><td>${formatBytes(host.memAvailableMin.bytes)} of ${formatBytes(host.memTotalBytes)} at ${utcClock(host.memAvailableMin.atMs)}</td></tr>`,
     `<tr><th>pressure (PSI avg10), peaks</th><td>some ${host.psiSomePeak.avg10 < 0 ? 'n/a' : `${host.psiSomePeak.avg10.toFixed(2)}% at ${utcClock(host.psiSomePeak.atMs)}`}; full ${host.psiFullPeak.avg10 < 0 ? 'n/a' : `${host.psiFullPeak.avg10.toFixed(2)}% at ${utcClock(host.psiFullPeak.atMs)}`}</td></tr>`,

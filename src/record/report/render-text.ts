@@ -3,6 +3,7 @@ import { formatBytes, formatBytesPerSec, formatDuration } from '../../format/qua
 import type { HotspotTotal, Report, VmReport } from './build-report.js';
 import { clean, count, hex, leakVerdictText, stallMs, stillOpenText, utcClock, utcTime, verdictChangesText } from './words.js';
 import { rssColumns } from './rss-columns.js';
+import type { DiagnosisSummary } from '../../diagnose/diagnosis-timeline.js';
 import { describeExit } from '../../format/exit-words.js';
 
 function hotspotText(h: HotspotTotal): string {
@@ -48,6 +49,20 @@ function rssTable(vms: VmReport[]): string[] {
   return aligned([head, ...rows], head.map((_, i) => i > 0 && i < head.length - 1));
 }
 
+/** The diagnosis at the end, then when each cause started and ended. */
+function diagnosisLines(d: DiagnosisSummary): string[] {
+  if (!d.final) return ['Diagnosis: not in this recording (made before faultline diagnosed); `faultline diagnose FILE --at TIME` judges any moment of it', ''];
+  return [
+    `Diagnosis at the end: ${clean(d.final.headline)}`,
+    ...d.final.causes.flatMap((c, i) => [`  ${i + 1}. [${c.severity}] ${clean(c.title)}`, ...c.evidence.map((e) => `     ${clean(e)}`), `     do: ${clean(c.remedy)}`]),
+    ...(d.spans.length
+      ? [`  timeline (${d.unhealthySnapshots} snapshots not healthy${d.spansDropped ? `; ${d.spansDropped} spans in the middle not listed` : ''}):`,
+        ...d.spans.map((s) => `    ${utcClock(s.fromMs)}-${s.open ? 'end     ' : utcClock(s.toMs)} ${s.severity.padEnd(8)} ${s.cause}: ${clean(s.title)}`)]
+      : ['  timeline: healthy throughout']),
+    '',
+  ];
+}
+
 export function renderReportText(report: Report): string {
   const { recording: rec, host } = report;
   const damage = [
@@ -64,6 +79,7 @@ export function renderReportText(report: Report): string {
     `  ${utcTime(rec.startTimeMs)} to ${utcClock(rec.endTimeMs)} (${formatDuration(rec.durationMs)}), ${rec.snapshots} snapshots`,
     ...(damage ? [`  recording damaged: ${damage}`] : []),
     '',
+    ...diagnosisLines(report.diagnosis),
     'Host',
     `  memory available: lowest ${formatBytes(host.memAvailableMin.bytes)} of ${formatBytes(host.memTotalBytes)} at ${utcClock(host.memAvailableMin.atMs)}`,
     `  pressure (PSI avg10): some peak ${host.psiSomePeak.avg10 < 0 ? 'n/a' : `${host.psiSomePeak.avg10.toFixed(2)}% at ${utcClock(host.psiSomePeak.atMs)}`}, full peak ${host.psiFullPeak.avg10 < 0 ? 'n/a' : `${host.psiFullPeak.avg10.toFixed(2)}% at ${utcClock(host.psiFullPeak.atMs)}`}`,
