@@ -87,7 +87,7 @@ const HOST: HostMemory = {
   psiMemSomeAvg10: 0.2,
   psiMemFullAvg10: 0,
 };
-const VMSTAT = { pgfault: 1e6, pgmajfault: 10, pswpin: 0, pswpout: 0, pgscanDirect: 0, pgscanKswapd: 0, pgstealDirect: 0, pgstealKswapd: 0, compactStall: 0, oomKill: 0, thpFaultAlloc: 0 };
+const VMSTAT = { pgfault: 1e6, pgmajfault: 10, pswpin: 0, pswpout: 0, pgscanDirect: 0, pgscanKswapd: 0, pgstealDirect: 0, pgstealKswapd: 0, compactStall: 0, oomKill: 0, thpFaultAlloc: 0, zswpin: 0, zswpout: 0, zswpwb: 0 };
 
 function snapshotOf(seq: number, batches: ProbeBatch[], rows: TrackedProcess[], times: StageTimes): Snapshot {
   let t = performance.now();

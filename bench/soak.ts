@@ -111,7 +111,7 @@ for (let seq = 0; seq < totalIntervals; seq++) {
   const snapshot: Snapshot = leaks.annotate(buildSnapshot({
     seq, timeMs: Date.now(), intervalMs: INTERVAL_MS, totals, processes,
     host: { meminfoBytes: { MemTotal: 256 * 2 ** 30, MemAvailable: 64 * 2 ** 30 }, vmstat: {}, psiMemSomeAvg10: 0, psiMemFullAvg10: 0 },
-    vmstat: { pgfault: 0, pgmajfault: 0, pswpin: 0, pswpout: 0, pgscanDirect: 0, pgscanKswapd: 0, pgstealDirect: 0, pgstealKswapd: 0, compactStall: 0, oomKill: 0, thpFaultAlloc: 0 },
+    vmstat: { pgfault: 0, pgmajfault: 0, pswpin: 0, pswpout: 0, pgscanDirect: 0, pgscanKswapd: 0, pgstealDirect: 0, pgstealKswapd: 0, compactStall: 0, oomKill: 0, thpFaultAlloc: 0, zswpin: 0, zswpout: 0, zswpwb: 0 },
     probes: { attached: [...PROBE_GROUPS], groups: [], bpftraceVersion: '0.17.0', badLines: 0 },
     lifecycleEvents: [], pidIndex: new Map(), hotspotLimit: 8,
   }), null);

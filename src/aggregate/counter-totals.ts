@@ -15,6 +15,9 @@ export interface HostCounterTotals {
   majorPageFaults: number;
   swapInPages: number;
   swapOutPages: number;
+  zswapInPages: number;
+  zswapOutPages: number;
+  zswapWrittenBackPages: number;
   oomKills: number;
   compactionStalls: number;
   kswapdWakes: number;
@@ -24,7 +27,7 @@ export interface HostCounterTotals {
 export const NO_FAULTS: Readonly<FaultTotals> = Object.freeze({ minor: 0, major: 0, user: 0, kernel: 0, file: 0, guestRam: 0, eptFaults: 0 });
 
 export const NO_HOST_COUNTS: Readonly<HostCounterTotals> = Object.freeze({
-  pageFaults: 0, majorPageFaults: 0, swapInPages: 0, swapOutPages: 0, oomKills: 0, compactionStalls: 0, kswapdWakes: 0, kswapdRunNs: 0,
+  pageFaults: 0, majorPageFaults: 0, swapInPages: 0, swapOutPages: 0, zswapInPages: 0, zswapOutPages: 0, zswapWrittenBackPages: 0, oomKills: 0, compactionStalls: 0, kswapdWakes: 0, kswapdRunNs: 0,
 });
 
 /** `total` plus one snapshot row's faults. */
@@ -49,6 +52,10 @@ export function addHostCounts(total: Readonly<HostCounterTotals>, host: HostStat
     majorPageFaults: total.majorPageFaults + v.pgmajfault,
     swapInPages: total.swapInPages + v.pswpin,
     swapOutPages: total.swapOutPages + v.pswpout,
+    // recordings made before these counters decode them as 0
+    zswapInPages: total.zswapInPages + (v.zswpin ?? 0),
+    zswapOutPages: total.zswapOutPages + (v.zswpout ?? 0),
+    zswapWrittenBackPages: total.zswapWrittenBackPages + (v.zswpwb ?? 0),
     oomKills: total.oomKills + v.oomKill,
     compactionStalls: total.compactionStalls + v.compactStall,
     kswapdWakes: total.kswapdWakes + host.kswapdWakes,

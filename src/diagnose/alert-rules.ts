@@ -41,9 +41,9 @@ export function alertRules(t: Thresholds): Rule[] {
     },
     {
       alert: 'FaultlineHostPaging',
-      expr: `rate(faultline_host_swap_in_pages_total[1m]) + rate(faultline_host_swap_out_pages_total[1m]) > ${t.pagingWarningPagesPerSec}`,
+      expr: `rate(faultline_host_swap_in_pages_total[1m]) + rate(faultline_host_swap_out_pages_total[1m]) + rate(faultline_host_zswap_in_pages_total[1m]) + rate(faultline_host_zswap_out_pages_total[1m]) > ${t.pagingWarningPagesPerSec}`,
       severity: 'warning',
-      summary: `the host is paging: {{ $value | printf "%.0f" }} pages/s to and from swap (above ${t.pagingWarningPagesPerSec})`,
+      summary: `the host is paging: {{ $value | printf "%.0f" }} pages/s to and from swap and zswap (above ${t.pagingWarningPagesPerSec})`,
       description: 'Give memory back from the VM holding the most swap (faultline_vm_rss_bytes{kind="swap"}), or enable zswap.',
     },
     {

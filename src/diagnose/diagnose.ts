@@ -101,8 +101,13 @@ export function diagnose(window: Snapshot[], t: Thresholds): Diagnosis {
   }
 
   // paging: swap-ins and swap-outs per second over the window
-  const swapIn = window.reduce((sum, s) => sum + s.host.vmstat.pswpin, 0);
-  const swapOut = window.reduce((sum, s) => sum + s.host.vmstat.pswpout, 0);
+  // swap-ins and -outs of the swap device and of the zswap pool alike: a page going
+  // to zswap is paged out too, only compressed in RAM (zswap writeback to the device
+  // also counts in pswpout, so zswpwb is shown, not added)
+  const sum = (key: 'pswpin' | 'pswpout' | 'zswpin' | 'zswpout' | 'zswpwb'): number => window.reduce((total, s) => total + (s.host.vmstat[key] ?? 0), 0);
+  const swapIn = sum('pswpin') + sum('zswpin');
+  const swapOut = sum('pswpout') + sum('zswpout');
+  const zswapPages = sum('zswpin') + sum('zswpout');
   const pagesPerSec = (swapIn + swapOut) / seconds;
   if (pagesPerSec > t.pagingWarningPagesPerSec) {
     const swapped = [...bySubject.values()].map((s) => s.last).filter((r) => r.rss.swapBytes > 0).sort((a, b) => b.rss.swapBytes - a.rss.swapBytes);
@@ -110,9 +115,9 @@ export function diagnose(window: Snapshot[], t: Thresholds): Diagnosis {
     hostCause({
       cause: 'paging',
       severity: 'warning',
-      title: `the host is paging: ${Math.round(pagesPerSec)} pages/s to and from swap (above ${t.pagingWarningPagesPerSec})`,
+      title: `the host is paging: ${Math.round(pagesPerSec)} pages/s to and from swap${zswapPages > 0 ? ' and zswap' : ''} (above ${t.pagingWarningPagesPerSec})`,
       evidence: [
-        `${Math.round(swapIn / seconds)} pages/s in, ${Math.round(swapOut / seconds)} pages/s out over ${formatDuration(seconds * 1000)}`,
+        `${Math.round(swapIn / seconds)} pages/s in, ${Math.round(swapOut / seconds)} pages/s out over ${formatDuration(seconds * 1000)}${zswapPages > 0 ? ` (zswap: ${Math.round(sum('zswpin') / seconds)} in, ${Math.round(sum('zswpout') / seconds)} out, ${Math.round(sum('zswpwb') / seconds)} written back per second)` : ''}`,
         `swap used ${formatBytes(host.swapUsedBytes)} of ${formatBytes(host.swapTotalBytes)}${host.zswapBytes > 0 ? `, zswap pool ${formatBytes(host.zswapBytes)}` : ''}`,
         ...(swapped.length ? [`swapped out: ${swapped.slice(0, 3).map((r) => `${subjectText(r)} ${formatBytes(r.rss.swapBytes)}`).join(', ')}`] : []),
       ],

@@ -64,6 +64,9 @@ const VMSTAT_COUNTERS: Record<keyof VmstatDelta, string> = {
   compactStall: 'compact_stall',
   oomKill: 'oom_kill',
   thpFaultAlloc: 'thp_fault_alloc',
+  zswpin: 'zswpin',
+  zswpout: 'zswpout',
+  zswpwb: 'zswpwb',
 };
 
 /** Counter increases between two reads; a counter that went backwards (reboot, a different host) gives 0. */

@@ -51,6 +51,11 @@ export interface VmstatDelta {
   compactStall: number;
   oomKill: number;
   thpFaultAlloc: number;
+  /** Pages stored into / loaded from the zswap pool, and written back from it to the
+   * swap device (0 on kernels without the counters; zswpwb since 6.8). */
+  zswpin: number;
+  zswpout: number;
+  zswpwb: number;
 }
 
 export interface ProbeGroupStatus {

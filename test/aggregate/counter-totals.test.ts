@@ -21,7 +21,7 @@ function row(i: number): VmSnapshot {
 
 function snapshot(i: number): Snapshot {
   const s = snapshotAt(i, i * 1000, 1000, [row(i)], { kswapdWakes: i, kswapdRunNs: 1e6 * i });
-  s.host.vmstat = { ...s.host.vmstat, pgfault: 100 * i, pgmajfault: i, pswpin: 2 * i, pswpout: 3 * i, compactStall: i, oomKill: i === 2 ? 1 : 0 };
+  s.host.vmstat = { ...s.host.vmstat, pgfault: 100 * i, pgmajfault: i, pswpin: 2 * i, pswpout: 3 * i, zswpin: 4 * i, zswpout: 5 * i, zswpwb: i, compactStall: i, oomKill: i === 2 ? 1 : 0 };
   return s;
 }
 
@@ -36,7 +36,7 @@ test('faults: every type and EPT faults add up; the total passed in is left alon
 test('host: vmstat deltas and the reclaim probe\'s counts add up', () => {
   const total = [1, 2, 3].map(snapshot).reduce((t, s) => addHostCounts(t, s.host), NO_HOST_COUNTS);
   assert.deepEqual(total, {
-    pageFaults: 600, majorPageFaults: 6, swapInPages: 12, swapOutPages: 18, oomKills: 1, compactionStalls: 6, kswapdWakes: 6, kswapdRunNs: 6e6,
+    pageFaults: 600, majorPageFaults: 6, swapInPages: 12, swapOutPages: 18, zswapInPages: 24, zswapOutPages: 30, zswapWrittenBackPages: 6, oomKills: 1, compactionStalls: 6, kswapdWakes: 6, kswapdRunNs: 6e6,
   });
 });
 

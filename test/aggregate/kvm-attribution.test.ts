@@ -32,7 +32,7 @@ function snapshotOf(events: SyntheticKvmEvent[], processes: TrackedProcess[]) {
   return buildSnapshot({
     seq: 0, timeMs: 1, intervalMs: 1000, totals: foldBatches(probeBatches('kvm', kvmProbeLines(events))), processes,
     host: { meminfoBytes: {}, vmstat: {}, psiMemSomeAvg10: 0, psiMemFullAvg10: 0 },
-    vmstat: { pgfault: 0, pgmajfault: 0, pswpin: 0, pswpout: 0, pgscanDirect: 0, pgscanKswapd: 0, pgstealDirect: 0, pgstealKswapd: 0, compactStall: 0, oomKill: 0, thpFaultAlloc: 0 },
+    vmstat: { pgfault: 0, pgmajfault: 0, pswpin: 0, pswpout: 0, pgscanDirect: 0, pgscanKswapd: 0, pgstealDirect: 0, pgstealKswapd: 0, compactStall: 0, oomKill: 0, thpFaultAlloc: 0, zswpin: 0, zswpout: 0, zswpwb: 0 },
     probes: { attached: ['kvm'], groups: [], bpftraceVersion: '0.17.0', badLines: 0 },
     lifecycleEvents: [], pidIndex: new Map(), hotspotLimit: 8, virtIsa: 'vmx',
   });

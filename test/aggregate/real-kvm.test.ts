@@ -73,7 +73,7 @@ for (const capture of captures) {
     const snapshot = buildSnapshot({
       seq: 0, timeMs: 0, intervalMs: 1000, totals, processes,
       host: { meminfoBytes: {}, vmstat: {}, psiMemSomeAvg10: 0, psiMemFullAvg10: 0 },
-      vmstat: { pgfault: 0, pgmajfault: 0, pswpin: 0, pswpout: 0, pgscanDirect: 0, pgscanKswapd: 0, pgstealDirect: 0, pgstealKswapd: 0, compactStall: 0, oomKill: 0, thpFaultAlloc: 0 },
+      vmstat: { pgfault: 0, pgmajfault: 0, pswpin: 0, pswpout: 0, pgscanDirect: 0, pgscanKswapd: 0, pgstealDirect: 0, pgstealKswapd: 0, compactStall: 0, oomKill: 0, thpFaultAlloc: 0, zswpin: 0, zswpout: 0, zswpwb: 0 },
       probes: { attached: ['kvm'], groups: [], bpftraceVersion: guest.bpftrace, badLines: 0 },
       lifecycleEvents: [], pidIndex: new Map(), hotspotLimit: 8, virtIsa: 'svm',
     });

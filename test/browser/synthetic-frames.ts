@@ -82,7 +82,7 @@ export function syntheticSnapshot(host: SyntheticHost, seq: number, timeMs: numb
       memTotalBytes: 256 * GiB, memAvailableBytes: (40 - (seq % 10)) * GiB, memFreeBytes: 10 * GiB, cachedBytes: 30 * GiB,
       swapTotalBytes: 8 * GiB, swapUsedBytes: 1 * GiB, zswapBytes: 0, slabReclaimableBytes: GiB, slabUnreclaimableBytes: GiB / 2, anonHugePagesBytes: 0,
       psiMemSomeAvg10: 2.5, psiMemFullAvg10: 0.4,
-      vmstat: { pgfault: 200_000, pgmajfault: 3, pswpin: 0, pswpout: 12, pgscanDirect: 0, pgscanKswapd: 4000, pgstealDirect: 0, pgstealKswapd: 3500, compactStall: 0, oomKill: seq % 11 === 0 ? 1 : 0, thpFaultAlloc: 0 },
+      vmstat: { pgfault: 200_000, pgmajfault: 3, pswpin: 0, pswpout: 12, pgscanDirect: 0, pgscanKswapd: 4000, pgstealDirect: 0, pgstealKswapd: 3500, compactStall: 0, oomKill: seq % 11 === 0 ? 1 : 0, thpFaultAlloc: 0, zswpin: 0, zswpout: 0, zswpwb: 0 },
       kswapdWakes: 2, kswapdRunNs: 5_000_000, lruPagesReclaimed: 3500, compactionStalls: 0, compactionNs: 0, mmuNotifierUnattributed: 0, mmuNotifierAmbiguous: 0,
     },
     probes: {

@@ -29,7 +29,7 @@ export function snapshotAt(seq: number, tMs: number, intervalMs: number, vms: Vm
       memTotalBytes: 64 * 1024 * MiB, memAvailableBytes: 40 * 1024 * MiB, memFreeBytes: 0, cachedBytes: 0,
       swapTotalBytes: 0, swapUsedBytes: 0, zswapBytes: 0, slabReclaimableBytes: 0, slabUnreclaimableBytes: 100 * MiB,
       anonHugePagesBytes: 0, psiMemSomeAvg10: 0, psiMemFullAvg10: 0,
-      vmstat: { pgfault: 0, pgmajfault: 0, pswpin: 0, pswpout: 0, pgscanDirect: 0, pgscanKswapd: 0, pgstealDirect: 0, pgstealKswapd: 0, compactStall: 0, oomKill: 0, thpFaultAlloc: 0 },
+      vmstat: { pgfault: 0, pgmajfault: 0, pswpin: 0, pswpout: 0, pgscanDirect: 0, pgscanKswapd: 0, pgstealDirect: 0, pgstealKswapd: 0, compactStall: 0, oomKill: 0, thpFaultAlloc: 0, zswpin: 0, zswpout: 0, zswpwb: 0 },
       kswapdWakes: 0, kswapdRunNs: 0, lruPagesReclaimed: 0, compactionStalls: 0, compactionNs: 0,
       mmuNotifierUnattributed: 0, mmuNotifierAmbiguous: 0,
       ...host,

@@ -70,6 +70,12 @@ test('paging: more than 10 pages/s in and out over the window', () => {
   assert.match(d.causes[0]!.title, /the host is paging: 12 pages\/s/);
   assert.match(d.causes[0]!.evidence.join('\n'), /swapped out: .* 300 MiB/);
   assert.match(d.causes[0]!.remedy, /stops swapping/);
+  // zswap traffic alone is paging too (the pool is in RAM, the pages are still out)
+  const zswap = idleWindow().map((s) => ({ ...s, host: { ...s.host, vmstat: { ...s.host.vmstat, zswpin: 5, zswpout: 6, zswpwb: 1 } } }));
+  const z = diagnose(zswap, T);
+  assert.deepEqual(z.causes.map((c) => c.cause), ['paging']);
+  assert.match(z.causes[0]!.title, /the host is paging: 11 pages\/s to and from swap and zswap \(above 10\)/);
+  assert.match(z.causes[0]!.evidence[0]!, /5 pages\/s in, 6 pages\/s out over 10 s \(zswap: 5 in, 6 out, 1 written back per second\)/);
 });
 
 test('reclaim stalls per subject: warning past 10 ms/s, critical past 100 ms/s; memcg stalls point at the cgroup', () => {

@@ -60,7 +60,7 @@ export interface CaptureRun {
 
 const NO_VMSTAT: VmstatDelta = {
   pgfault: 0, pgmajfault: 0, pswpin: 0, pswpout: 0, pgscanDirect: 0, pgscanKswapd: 0,
-  pgstealDirect: 0, pgstealKswapd: 0, compactStall: 0, oomKill: 0, thpFaultAlloc: 0,
+  pgstealDirect: 0, pgstealKswapd: 0, compactStall: 0, oomKill: 0, thpFaultAlloc: 0, zswpin: 0, zswpout: 0, zswpwb: 0,
 };
 
 function parse(text: string, group: string): { lines: number; badLines: string[]; ready: boolean; batches: ProbeBatch[] } {

@@ -61,6 +61,9 @@ test('vmstatDelta: named fields, backwards counters give 0, absent counters 0', 
     compact_stall: prev.compact_stall! + 3,
     oom_kill: 0, // went backwards (another boot)
     thp_fault_alloc: prev.thp_fault_alloc! + 11,
+    // zswap traffic (zswpwb stays: its delta is 0)
+    zswpin: (prev.zswpin ?? 0) + 20,
+    zswpout: (prev.zswpout ?? 0) + 30,
   };
   assert.deepEqual(vmstatDelta(prev, cur), {
     pgfault: 5000,
@@ -74,6 +77,9 @@ test('vmstatDelta: named fields, backwards counters give 0, absent counters 0', 
     compactStall: 3,
     oomKill: 0,
     thpFaultAlloc: 11,
+    zswpin: 20,
+    zswpout: 30,
+    zswpwb: 0,
   });
   assert.equal(vmstatDelta({}, {}).pgfault, 0);
 });

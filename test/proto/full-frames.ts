@@ -57,7 +57,7 @@ export const FULL_SNAPSHOT: Snapshot = {
     memTotalBytes: 256 * GiB, memAvailableBytes: 64 * GiB, memFreeBytes: 8 * GiB, cachedBytes: 30 * GiB, swapTotalBytes: 8 * GiB,
     swapUsedBytes: 1 * GiB, zswapBytes: 2 ** 28, slabReclaimableBytes: 2 ** 29, slabUnreclaimableBytes: 2 ** 27, anonHugePagesBytes: 40 * GiB,
     psiMemSomeAvg10: 0.25, psiMemFullAvg10: 0.01,
-    vmstat: { pgfault: 1e6, pgmajfault: 10, pswpin: 3, pswpout: 4, pgscanDirect: 5, pgscanKswapd: 6, pgstealDirect: 7, pgstealKswapd: 8, compactStall: 9, oomKill: 1, thpFaultAlloc: 11 },
+    vmstat: { pgfault: 1e6, pgmajfault: 10, pswpin: 3, pswpout: 4, pgscanDirect: 5, pgscanKswapd: 6, pgstealDirect: 7, pgstealKswapd: 8, compactStall: 9, oomKill: 1, thpFaultAlloc: 11, zswpin: 12, zswpout: 13, zswpwb: 14 },
     kswapdWakes: 4, kswapdRunNs: 12_000_000, lruPagesReclaimed: 90_000, compactionStalls: 2, compactionNs: 80_000,
     mmuNotifierUnattributed: 5, mmuNotifierAmbiguous: 1,
   },

@@ -210,7 +210,7 @@ export function* syntheticSnapshots(options: SyntheticOptions): Generator<Snapsh
       vmstat: {
         pgfault: poisson(rand, 40_000), pgmajfault: poisson(rand, 10), pswpin: 0, pswpout: 0,
         pgscanDirect: 0, pgscanKswapd: poisson(rand, 100), pgstealDirect: 0, pgstealKswapd: poisson(rand, 90),
-        compactStall: 0, oomKill: 0, thpFaultAlloc: poisson(rand, 5),
+        compactStall: 0, oomKill: 0, thpFaultAlloc: poisson(rand, 5), zswpin: 0, zswpout: 0, zswpwb: 0,
       },
       probes: {
         attached: ['faults', 'kvm', 'reclaim', 'growth'],

@@ -31,7 +31,7 @@ function snapshot(seq: number, vms: VmSnapshot[], fields: Partial<Snapshot> = {}
       memTotalBytes: 8192 * MiB, memAvailableBytes: 4096 * MiB, memFreeBytes: 1024 * MiB, cachedBytes: 0,
       swapTotalBytes: 0, swapUsedBytes: 0, zswapBytes: 0, slabReclaimableBytes: 0, slabUnreclaimableBytes: 0, anonHugePagesBytes: 0,
       psiMemSomeAvg10: 0.5, psiMemFullAvg10: -1,
-      vmstat: { pgfault: 1000, pgmajfault: 2, pswpin: 0, pswpout: 0, pgscanDirect: 0, pgscanKswapd: 0, pgstealDirect: 0, pgstealKswapd: 0, compactStall: 0, oomKill: 0, thpFaultAlloc: 0 },
+      vmstat: { pgfault: 1000, pgmajfault: 2, pswpin: 0, pswpout: 0, pgscanDirect: 0, pgscanKswapd: 0, pgstealDirect: 0, pgstealKswapd: 0, compactStall: 0, oomKill: 0, thpFaultAlloc: 0, zswpin: 0, zswpout: 0, zswpwb: 0 },
       kswapdWakes: 0, kswapdRunNs: 0, lruPagesReclaimed: 0, compactionStalls: 0, compactionNs: 0, mmuNotifierUnattributed: 0, mmuNotifierAmbiguous: 0,
     },
     probes: { attached: ['faults'], groups: [group('faults')], lostEvents: 0, badLines: 0, guestFaultSource: 'kvm', bpftraceVersion: '0.17.0', costs: [] },

@@ -69,10 +69,15 @@ export class HostBar {
 
     const swapFraction = h.swapTotalBytes > 0 ? h.swapUsedBytes / h.swapTotalBytes : 0;
     setText(this.swap.value, h.swapTotalBytes > 0 ? formatBytes(h.swapUsedBytes) : 'no swap');
-    const swapIo = h.vmstat.pswpin + h.vmstat.pswpout;
+    // zswap traffic is paging too (recordings made before it decode it as 0)
+    const zswapIo = h.vmstat.zswpin + h.vmstat.zswpout;
+    const swapIo = h.vmstat.pswpin + h.vmstat.pswpout + zswapIo;
+    const zswap = h.zswapBytes > 0 || zswapIo > 0
+      ? ` · zswap ${formatBytes(h.zswapBytes)}, in ${formatPerSec(h.vmstat.zswpin * perSec)} out ${formatPerSec(h.vmstat.zswpout * perSec)}`
+      : '';
     setText(
       this.swap.detail,
-      `${h.swapTotalBytes > 0 ? `of ${formatBytes(h.swapTotalBytes)} · ` : ''}in ${formatPerSec(h.vmstat.pswpin * perSec)} out ${formatPerSec(h.vmstat.pswpout * perSec)} pages${h.zswapBytes > 0 ? ` · zswap ${formatBytes(h.zswapBytes)}` : ''}`,
+      `${h.swapTotalBytes > 0 ? `of ${formatBytes(h.swapTotalBytes)} · ` : ''}in ${formatPerSec(h.vmstat.pswpin * perSec)} out ${formatPerSec(h.vmstat.pswpout * perSec)} pages${zswap}`,
     );
     this.meterTo(this.swap, swapFraction);
     setLevel(this.swap, swapIo * perSec > 1000 ? 'bad' : swapIo > 0 ? 'warn' : 'ok');
