@@ -72,6 +72,13 @@ test('memcg limit: reclaim stalls for the pid and an oom-kill event with its pid
   assert.ok(memcgStalls > 0, 'no memcg reclaim stalls recorded for the hog');
   assert.ok(stallNs > 0);
   assert.ok(rows.some((v) => v.cgroup.path.endsWith(`faultline-test-${process.pid}`)), 'the hog row names its cgroup');
+  // the snapshots' diagnosis: a critical OOM kill at the cgroup's limit, naming the hog
+  const diagnosed = await live.waitFor((s) => s.diagnosis?.causes.some((c) => c.cause === 'oom-kill' && c.pid === hogPid) ?? false, 10_000, 'a diagnosis with the OOM kill');
+  const oomCause = diagnosed.diagnosis!.causes.find((c) => c.cause === 'oom-kill' && c.pid === hogPid)!;
+  assert.equal(diagnosed.diagnosis!.status, 'critical');
+  assert.equal(oomCause.severity, 'critical');
+  assert.match(oomCause.title, new RegExp(`alloc-forever.* \\(pid ${hogPid}\\) was OOM-killed at its cgroup's limit \\(/faultline-test-${process.pid}\\)`));
+  assert.match(oomCause.remedy, new RegExp(`^raise /faultline-test-${process.pid}'s limit`));
 
   // its last row: ended by the OOM killer, with its cgroup and what it held
   const ended = await live.waitFor((s) => s.events.some((e) => e.type === 'process-exit' && e.pid === hogPid), 10_000, `process-exit event for pid ${hogPid}`);

@@ -1,0 +1,143 @@
+// `faultline diagnose` on real scenarios built on this machine as root, each cause
+// checked against an independent count:
+// - overcommit: four paused QEMUs started the libvirt way with -m 8192 (guest RAM
+//   not touched) on this 24 GiB host: "overcommit" with the share of RAM that
+//   4 x 8 GiB / MemTotal (/proc/meminfo) gives;
+// - paging: a swap file, a 64 MiB cgroup-v1 memory cgroup, and a process cycling
+//   over 128 MiB in it: "paging" at the rate /proc/vmstat's pswpin+pswpout gives over
+//   the same run, naming the process and its VmSwap; then the same with zswap on,
+//   where the pages go to the zswap pool (zswpin/zswpout).
+// Everything started is ended by pid; the swap file is swapped off and removed, the
+// cgroup removed, zswap put back as it was.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { kernelGate } from '../harness/kernel-gate.js';
+import { compiledProgram } from '../harness/c-program.js';
+import { bpftraceArgs, cliCommand } from '../harness/faultline-live.js';
+import { removeCgroup } from '../harness/memcg.js';
+import type { Diagnosis } from '../../src/diagnose/diagnose.js';
+
+const skip = kernelGate({ qemu: true });
+const GiB = 2 ** 30;
+const MiB = 2 ** 20;
+const CGROUP = `/sys/fs/cgroup/memory/faultline-paging-${process.pid}`;
+const SWAPFILE = `/var/tmp/faultline-swap-${process.pid}`;
+const ZSWAP = '/sys/module/zswap/parameters/enabled';
+const started: ChildProcess[] = [];
+let swapOn = false;
+let zswapBefore: string | null = null;
+
+after(async () => {
+  for (const child of started) {
+    if (child.exitCode === null && child.signalCode === null) {
+      const gone = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGKILL');
+      await gone;
+    }
+  }
+  if (zswapBefore !== null) writeFileSync(ZSWAP, zswapBefore);
+  if (swapOn) spawnSync('swapoff', [SWAPFILE]);
+  rmSync(SWAPFILE, { force: true });
+  await removeCgroup(CGROUP);
+});
+
+function diagnoseJson(args: string[]): { status: number | null; diagnosis: Diagnosis; stderr: string } {
+  const [command, argv] = cliCommand(['diagnose', '--json', ...args, ...bpftraceArgs(args)]);
+  const r = spawnSync(command, argv, { encoding: 'utf8', timeout: 120_000 });
+  assert.ok(r.stdout.startsWith('{'), `no diagnosis (exit ${r.status}): ${r.stdout}\n${r.stderr}`);
+  return { status: r.status, diagnosis: JSON.parse(r.stdout) as Diagnosis, stderr: r.stderr };
+}
+
+const meminfoBytes = (key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(readFileSync('/proc/meminfo', 'utf8'))![1]) * 1024;
+const vmstat = (): Record<string, number> =>
+  Object.fromEntries(readFileSync('/proc/vmstat', 'utf8').trim().split('\n').map((l) => l.split(' ')).map(([k, v]) => [k!, Number(v)]));
+
+test('overcommit: four paused 8 GiB QEMUs on this host, the share of RAM as 4 x 8 GiB / MemTotal gives', { skip, timeout: 120_000 }, async (t) => {
+  const pids: number[] = [];
+  for (let i = 0; i < 4; i++) {
+    const child = spawn('qemu-system-x86_64', [
+      '-name', `guest=over-${i},debug-threads=on`, '-S', '-machine', 'pc,accel=tcg,usb=off',
+      '-m', '8192', '-uuid', `0ce0c000-0000-4000-8000-00000000000${i}`, '-display', 'none', '-no-user-config', '-nodefaults',
+    ], { stdio: 'ignore' });
+    started.push(child);
+    pids.push(child.pid!);
+  }
+  // started once each has mapped its guest RAM (VmSize past 8 GiB)
+  for (const pid of pids) {
+    for (let i = 0; i < 100; i++) {
+      const size = Number(/^VmSize:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
+      if (size > 8 * GiB) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  const { status, diagnosis } = diagnoseJson(['--duration', '3s', '--groups', 'faults']);
+  t.diagnostic(diagnosis.headline);
+  assert.equal(status, 4, diagnosis.headline);
+  const over = diagnosis.causes.find((c) => c.cause === 'overcommit')!;
+  assert.ok(over, `no overcommit cause: ${diagnosis.causes.map((c) => c.cause).join(', ')}`);
+  const expectedPct = (100 * 4 * 8 * GiB) / meminfoBytes('MemTotal');
+  const shownPct = Number(/configured with ([\d.]+)% of RAM/.exec(over.title)?.[1]);
+  assert.ok(Math.abs(shownPct - expectedPct) <= 0.1, `shown ${shownPct}%, 4 x 8 GiB / MemTotal = ${expectedPct.toFixed(2)}%`);
+  assert.match(over.evidence[0]!, /^4 VMs configured 32 GiB, MemTotal /);
+  assert.match(over.remedy, /bring the configured total to 80% of RAM/);
+  for (const child of started.splice(0)) {
+    const gone = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await gone;
+  }
+});
+
+/** Pages in and out per second over a run of `f`, from /proc/vmstat. */
+async function pagingOver<T>(keys: string[], f: () => T): Promise<{ result: T; pagesPerSec: number }> {
+  const before = vmstat();
+  const startMs = Date.now();
+  const result = f();
+  const seconds = (Date.now() - startMs) / 1000;
+  const after = vmstat();
+  return { result, pagesPerSec: keys.reduce((sum, k) => sum + (after[k]! - before[k]!), 0) / seconds };
+}
+
+test('paging: a process cycling over 128 MiB in a 64 MiB cgroup with a swap file; then with zswap', { skip, timeout: 240_000 }, async (t) => {
+  execFileSync('fallocate', ['-l', String(512 * MiB), SWAPFILE]);
+  execFileSync('chmod', ['600', SWAPFILE]);
+  execFileSync('mkswap', [SWAPFILE], { stdio: 'ignore' });
+  if (existsSync(ZSWAP)) {
+    zswapBefore = readFileSync(ZSWAP, 'utf8').trim();
+    writeFileSync(ZSWAP, 'N');
+  }
+  execFileSync('swapon', [SWAPFILE]);
+  swapOn = true;
+  mkdirSync(CGROUP);
+  writeFileSync(`${CGROUP}/memory.limit_in_bytes`, String(64 * MiB));
+  const hog = spawn('/bin/sh', ['-c', `echo $$ > ${CGROUP}/cgroup.procs && exec "$0" 32768`, compiledProgram('page-cycle')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  started.push(hog);
+  await new Promise<void>((resolve, reject) => {
+    hog.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('cycling') && resolve());
+    hog.once('exit', () => reject(new Error('the paging process ended')));
+  });
+
+  const check = async (label: string, keys: string[]): Promise<void> => {
+    const { result: { status, diagnosis }, pagesPerSec } = await pagingOver(keys, () => diagnoseJson(['--duration', '4s', '--groups', 'faults,reclaim', '--pid', String(hog.pid)]));
+    const paging = diagnosis.causes.find((c) => c.cause === 'paging');
+    t.diagnostic(`${label}: ${diagnosis.headline}; /proc/vmstat ${keys.join('+')} ${pagesPerSec.toFixed(0)} pages/s over the run`);
+    assert.ok(status === 4 || status === 5, `exit ${status}`);
+    assert.ok(paging, `${label}: no paging cause: ${diagnosis.causes.map((c) => c.title).join(' | ')}`);
+    const shown = Number(/paging: (\d+) pages\/s/.exec(paging.title)?.[1]);
+    // its window is the last seconds of the run; the independent rate is over the whole run
+    assert.ok(shown > 0.5 * pagesPerSec && shown < 2 * pagesPerSec, `${label}: faultline ${shown} pages/s, /proc/vmstat ${pagesPerSec.toFixed(0)} pages/s`);
+    if (keys.includes('zswpout')) assert.match(paging.evidence[0]!, /\(zswap: \d+ in, [1-9]\d* out, \d+ written back per second\)/, `${label}: zswap traffic shown`);
+    const swapLine = paging.evidence.find((e) => e.startsWith('swapped out: '));
+    assert.match(swapLine ?? '', new RegExp(`page-cycle.* \\(pid ${hog.pid}\\) [\\d.]+ MiB`), `${label}: the process is named`);
+    const swapKib = Number(/^VmSwap:\s+(\d+)/m.exec(readFileSync(`/proc/${hog.pid}/status`, 'utf8'))![1]);
+    const shownMiB = Number(/\(pid \d+\) ([\d.]+) MiB/.exec(swapLine!)![1]);
+    t.diagnostic(`${label}: swapped out ${shownMiB} MiB shown, VmSwap ${(swapKib / 1024).toFixed(1)} MiB now`);
+    assert.ok(Math.abs(shownMiB - swapKib / 1024) < 0.25 * (swapKib / 1024), `${label}: ${shownMiB} MiB vs VmSwap ${swapKib} kB`);
+  };
+  await check('swap file', ['pswpin', 'pswpout']);
+  if (zswapBefore === null) return t.diagnostic('no zswap in this kernel: the zswap half is not run');
+  writeFileSync(ZSWAP, 'Y');
+  await new Promise((r) => setTimeout(r, 2000));
+  await check('zswap', ['pswpin', 'pswpout', 'zswpin', 'zswpout']);
+});
