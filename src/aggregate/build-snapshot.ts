@@ -217,6 +217,11 @@ function hostStats(input: IntervalInput, unattributed: number, ambiguous: number
     compactionNs,
     mmuNotifierUnattributed: unattributed,
     mmuNotifierAmbiguous: ambiguous,
+    ksmState: input.host.mm?.ksmState ?? '',
+    ksmPagesSharing: input.host.mm?.ksmPagesSharing ?? 0,
+    ksmPagesShared: input.host.mm?.ksmPagesShared ?? 0,
+    thpEnabled: input.host.mm?.thpEnabled ?? '',
+    thpDefrag: input.host.mm?.thpDefrag ?? '',
   };
 }
 

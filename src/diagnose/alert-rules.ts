@@ -47,6 +47,13 @@ export function alertRules(t: Thresholds): Rule[] {
       description: 'Give memory back from the VM holding the most swap (faultline_vm_rss_bytes{kind="swap"}), or enable zswap.',
     },
     {
+      alert: 'FaultlineKswapdBusy',
+      expr: `100 * rate(faultline_host_kswapd_run_seconds_total[1m]) > ${t.kswapdBusyWarningPct}`,
+      severity: 'warning',
+      summary: `kswapd reclaiming {{ $value | printf "%.0f" }}% of the time (above ${t.kswapdBusyWarningPct}%)`,
+      description: 'The host keeps running short of free pages: free memory, or drop page cache that is not needed.',
+    },
+    {
       alert: 'FaultlineMemoryPressureFull',
       expr: `faultline_host_psi_memory_full_avg10 > ${t.psiFullCriticalPct}`,
       severity: 'critical',

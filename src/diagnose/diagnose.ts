@@ -128,6 +128,22 @@ export function diagnose(window: Snapshot[], t: Thresholds): Diagnosis {
     });
   }
 
+  // kswapd reclaiming in the background most of the time
+  const kswapdNs = window.reduce((total, s) => total + s.host.kswapdRunNs, 0);
+  const kswapdPct = (100 * kswapdNs) / (seconds * 1e9);
+  if (kswapdPct > t.kswapdBusyWarningPct) {
+    const scanned = window.reduce((total, s) => total + s.host.vmstat.pgscanKswapd, 0);
+    const stolen = window.reduce((total, s) => total + s.host.vmstat.pgstealKswapd, 0);
+    hostCause({
+      cause: 'kswapd-busy',
+      severity: 'warning',
+      title: `kswapd reclaiming ${Math.round(kswapdPct)}% of the time (above ${t.kswapdBusyWarningPct}%)`,
+      evidence: [`kswapd ran ${formatDuration(kswapdNs / 1e6)} in ${formatDuration(seconds * 1000)}, woke ${window.reduce((total, s) => total + s.host.kswapdWakes, 0)} times; scanned ${Math.round(scanned / seconds)} pages/s, reclaimed ${Math.round(stolen / seconds)} pages/s`],
+      remedy: 'the host keeps running short of free pages: free memory (see memory-low and the largest VMs), or drop page cache that is not needed',
+      score: kswapdPct / Math.max(1e-9, t.kswapdBusyWarningPct),
+    });
+  }
+
   // pressure: PSI memory
   if (host.psiMemFullAvg10 > t.psiFullCriticalPct || host.psiMemSomeAvg10 > t.psiSomeWarningPct) {
     const critical = host.psiMemFullAvg10 > t.psiFullCriticalPct;
@@ -156,9 +172,10 @@ export function diagnose(window: Snapshot[], t: Thresholds): Diagnosis {
       title: `VMs are configured with ${round1(overcommitPct)}% of RAM (above ${t.overcommitWarningPct}%)`,
       evidence: [
         `${vms.length} VMs configured ${formatBytes(configured)}, MemTotal ${formatBytes(host.memTotalBytes)}: ${formatBytes(Math.max(0, excess))} more than RAM`,
-        `given back: KSM merged ${formatBytes(ksmBytes)}, swap used ${formatBytes(host.swapUsedBytes)}`,
+        `given back: KSM ${host.ksmState ? `${host.ksmState}, ` : ''}merged ${formatBytes(ksmBytes)}${host.ksmPagesSharing > 0 ? ` (pages_sharing ${host.ksmPagesSharing}, ${formatBytes(host.ksmPagesSharing * 4096)} saved host-wide)` : ''}, swap used ${formatBytes(host.swapUsedBytes)}`,
+        ...(host.thpEnabled ? [`THP ${host.thpEnabled}, defrag ${host.thpDefrag}`] : []),
       ],
-      remedy: `bring the configured total to 80% of RAM (${formatBytes(host.memTotalBytes * 0.8)}): move a VM to another host, or lower its memory; KSM (\`echo 1 > /sys/kernel/mm/ksm/run\`) and balloons cover the rest only while guests are idle`,
+      remedy: `bring the configured total to 80% of RAM (${formatBytes(host.memTotalBytes * 0.8)}): move a VM to another host, or lower its memory; ${host.ksmState === 'off' ? 'KSM is off: `echo 1 > /sys/kernel/mm/ksm/run` merges identical guest pages, and balloons' : 'KSM and balloons'} cover the rest only while guests are idle`,
       score: overcommitPct / Math.max(1e-9, t.overcommitWarningPct),
     });
   }

@@ -17,6 +17,8 @@ export interface Thresholds {
   cgroupNearLimitPct: number;
   /** The VMs' configured memory summed, against MemTotal. */
   overcommitWarningPct: number;
+  /** kswapd's run time as a share of the window (all nodes' kswapd summed). */
+  kswapdBusyWarningPct: number;
   /** PSI memory avg10, percent of time. */
   psiSomeWarningPct: number;
   psiFullCriticalPct: number;
@@ -30,6 +32,7 @@ export const DEFAULT_THRESHOLDS: Readonly<Thresholds> = Object.freeze({
   reclaimStallCriticalMsPerSec: 100,
   cgroupNearLimitPct: 90,
   overcommitWarningPct: 100,
+  kswapdBusyWarningPct: 50,
   psiSomeWarningPct: 10,
   psiFullCriticalPct: 5,
 });
@@ -44,6 +47,7 @@ const MAXIMA: Record<keyof Thresholds, number> = {
   reclaimStallCriticalMsPerSec: 1e6,
   cgroupNearLimitPct: 100,
   overcommitWarningPct: 1e4,
+  kswapdBusyWarningPct: 1e4,
   psiSomeWarningPct: 100,
   psiFullCriticalPct: 100,
 };

@@ -1,10 +1,11 @@
-// Host-wide memory state: /proc/meminfo, /proc/vmstat, /proc/pressure/memory.
+// Host-wide memory state: /proc/meminfo, /proc/vmstat, /proc/pressure/memory, and the
+// KSM and THP settings of /sys/kernel/mm.
 // Parsing is pure; readHostMemory is the IO edge.
 //   meminfo   "MemTotal:       16384000 kB"   (a few lines, HugePages_*, have no unit)
 //   vmstat    "pgfault 123456"                 counters since boot, and some gauges
 //   pressure  "some avg10=0.00 avg60=0.00 avg300=0.00 total=0"   (PSI, 4.20+)
 //             "full avg10=0.00 ..."
-import type { HostMemory } from '../model/host.js';
+import type { HostMemory, MmSettings } from '../model/host.js';
 import type { VmstatDelta } from '../model/snapshot.js';
 import { readTextOrNull } from './read-proc-file.js';
 
@@ -36,14 +37,40 @@ export function parsePressure(text: string): { someAvg10: number; fullAvg10: num
   return { someAvg10: avg10('some'), fullAvg10: avg10('full') };
 }
 
-export async function readHostMemory(procRoot = '/proc'): Promise<HostMemory> {
-  const [meminfo, vmstat, pressure] = await Promise.all([
+/** "always [madvise] never" -> "madvise"; '' when nothing is selected. */
+export function selectedMode(text: string): string {
+  return /\[([^\]]+)\]/.exec(text)?.[1] ?? '';
+}
+
+const KSM_STATES: Record<string, string> = { '0': 'off', '1': 'on', '2': 'unmerge' };
+
+/** KSM and THP settings from /sys/kernel/mm (5 small files). */
+export async function readMmSettings(sysRoot = '/sys'): Promise<MmSettings> {
+  const mm = `${sysRoot}/kernel/mm`;
+  const [run, sharing, shared, thp, defrag] = await Promise.all(
+    ['ksm/run', 'ksm/pages_sharing', 'ksm/pages_shared', 'transparent_hugepage/enabled', 'transparent_hugepage/defrag'].map((f) => readTextOrNull(`${mm}/${f}`)),
+  );
+  const count = (text: string | null | undefined): number => (typeof text === 'string' && /^\d+\s*$/.test(text) ? Number(text) : 0);
+  return {
+    ksmState: typeof run === 'string' ? (KSM_STATES[run.trim()] ?? run.trim()) : '',
+    ksmPagesSharing: count(sharing),
+    ksmPagesShared: count(shared),
+    thpEnabled: selectedMode(thp ?? ''),
+    thpDefrag: selectedMode(defrag ?? ''),
+  };
+}
+
+/** sysRoot null: no /sys read (the /proc is a fixture). */
+export async function readHostMemory(procRoot = '/proc', sysRoot: string | null = procRoot === '/proc' ? '/sys' : null): Promise<HostMemory> {
+  const [meminfo, vmstat, pressure, mm] = await Promise.all([
     readTextOrNull(`${procRoot}/meminfo`),
     readTextOrNull(`${procRoot}/vmstat`),
     readTextOrNull(`${procRoot}/pressure/memory`), // absent without CONFIG_PSI or with psi=0
+    sysRoot === null ? Promise.resolve(undefined) : readMmSettings(sysRoot),
   ]);
   const psi = parsePressure(pressure ?? '');
   return {
+    ...(mm ? { mm } : {}),
     meminfoBytes: parseMeminfo(meminfo ?? ''),
     vmstat: parseVmstat(vmstat ?? ''),
     psiMemSomeAvg10: psi.someAvg10,

@@ -71,6 +71,19 @@ export interface HostMemory {
   vmstat: Record<string, number>;
   psiMemSomeAvg10: number;
   psiMemFullAvg10: number;
+  /** KSM and THP settings (/sys/kernel/mm); absent when not read (a /proc fixture). */
+  mm?: MmSettings;
+}
+
+export interface MmSettings {
+  /** /sys/kernel/mm/ksm/run: 'off' (0), 'on' (1), 'unmerge' (2); '' without KSM. */
+  ksmState: string;
+  /** Pages KSM shares (pages_sharing: how many it saves) and the shared pages they use. */
+  ksmPagesSharing: number;
+  ksmPagesShared: number;
+  /** The selected mode of transparent_hugepage/enabled and /defrag ('' without THP). */
+  thpEnabled: string;
+  thpDefrag: string;
 }
 
 /** Hardware virtualization of this host's CPU: AMD SVM, Intel VMX, or neither. */

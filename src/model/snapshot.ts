@@ -37,6 +37,14 @@ export interface HostStats {
   /** MMU-notifier calls on an HVA range that no VM's guest RAM, or more than one VM's, contains. */
   mmuNotifierUnattributed: number;
   mmuNotifierAmbiguous: number;
+  /** KSM: 'off', 'on', 'unmerge', or '' when unknown (no KSM, or an older recording);
+   * pages_sharing (pages saved) and pages_shared. */
+  ksmState: string;
+  ksmPagesSharing: number;
+  ksmPagesShared: number;
+  /** THP enabled and defrag modes (always, madvise, never, ...); '' when unknown. */
+  thpEnabled: string;
+  thpDefrag: string;
 }
 
 export interface VmstatDelta {

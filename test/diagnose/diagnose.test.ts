@@ -119,6 +119,21 @@ test('overcommit past 100% of RAM, with what KSM and swap give back', () => {
   assert.deepEqual(d.causes.map((c) => c.cause), ['overcommit']);
   assert.match(d.causes[0]!.title, /VMs are configured with 103\.1% of RAM/);
   assert.match(d.causes[0]!.evidence[1]!, /KSM merged 8 MiB/);
+  // with the host's KSM and THP settings known: say them, and offer KSM when it is off
+  const known = over(33).map((s) => ({ ...s, host: { ...s.host, ksmState: 'off', ksmPagesSharing: 0, ksmPagesShared: 0, thpEnabled: 'madvise', thpDefrag: 'madvise' } }));
+  const k = diagnose(known, T).causes[0]!;
+  assert.match(k.evidence[1]!, /given back: KSM off, merged 8 MiB/);
+  assert.equal(k.evidence[2], 'THP madvise, defrag madvise');
+  assert.match(k.remedy, /KSM is off: `echo 1 > \/sys\/kernel\/mm\/ksm\/run` merges identical guest pages/);
+});
+
+test('kswapd busy more than 50% of the window (the nodes\' kswapd summed)', () => {
+  const busy = (nsPerInterval: number) => idleWindow().map((s) => ({ ...s, host: { ...s.host, kswapdRunNs: nsPerInterval, kswapdWakes: 3, vmstat: { ...s.host.vmstat, pgscanKswapd: 5000, pgstealKswapd: 4000 } } }));
+  assert.deepEqual(causesOf(busy(500e6)), []);
+  const d = diagnose(busy(510e6), T);
+  assert.deepEqual(d.causes.map((c) => c.cause), ['kswapd-busy']);
+  assert.match(d.causes[0]!.title, /kswapd reclaiming 51% of the time \(above 50%\)/);
+  assert.match(d.causes[0]!.evidence[0]!, /woke 30 times; scanned 5000 pages\/s, reclaimed 4000 pages\/s/);
 });
 
 test('PSI: some above 10% warns, full above 5% is critical', () => {

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseMeminfo, parsePressure, parseVmstat, readHostMemory, vmstatDelta } from '../../src/host/host-memory.js';
 import { FIXTURES_DIR } from '../fixtures/proc/synthetic-cmdlines.js';
 
@@ -82,4 +83,15 @@ test('vmstatDelta: named fields, backwards counters give 0, absent counters 0', 
     zswpwb: 0,
   });
   assert.equal(vmstatDelta({}, {}).pgfault, 0);
+});
+
+test('KSM and THP settings of /sys/kernel/mm (a real capture of this machine\'s 6.18), and none without /sys', async () => {
+  const { readMmSettings, selectedMode } = await import('../../src/host/host-memory.js');
+  const sys = fileURLToPath(new URL('../fixtures/sys/real-6.18', import.meta.url));
+  assert.deepEqual(await readMmSettings(sys), { ksmState: 'off', ksmPagesSharing: 0, ksmPagesShared: 0, thpEnabled: 'madvise', thpDefrag: 'madvise' });
+  assert.equal(selectedMode('always defer defer+madvise [madvise] never'), 'madvise');
+  assert.equal(selectedMode('[always] madvise never'), 'always');
+  assert.deepEqual(await readMmSettings('/nonexistent'), { ksmState: '', ksmPagesSharing: 0, ksmPagesShared: 0, thpEnabled: '', thpDefrag: '' });
+  // a /proc fixture reads no /sys
+  assert.equal((await readHostMemory(join(FIXTURES_DIR, 'synthetic-libvirt'))).mm, undefined);
 });

@@ -82,6 +82,10 @@ test('overcommit: four paused 8 GiB QEMUs on this host, the share of RAM as 4 x 
   assert.ok(Math.abs(shownPct - expectedPct) <= 0.1, `shown ${shownPct}%, 4 x 8 GiB / MemTotal = ${expectedPct.toFixed(2)}%`);
   assert.match(over.evidence[0]!, /^4 VMs configured 32 GiB, MemTotal /);
   assert.match(over.remedy, /bring the configured total to 80% of RAM/);
+  // the host's KSM setting, as /sys/kernel/mm/ksm/run says it
+  const ksmOff = readFileSync('/sys/kernel/mm/ksm/run', 'utf8').trim() === '0';
+  assert.equal(/KSM is off: `echo 1 > \/sys\/kernel\/mm\/ksm\/run`/.test(over.remedy), ksmOff, over.remedy);
+  assert.match(over.evidence[1]!, new RegExp(`^given back: KSM ${ksmOff ? 'off' : '\\w+'}, merged `));
   for (const child of started.splice(0)) {
     const gone = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGKILL');

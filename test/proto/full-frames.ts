@@ -60,6 +60,7 @@ export const FULL_SNAPSHOT: Snapshot = {
     vmstat: { pgfault: 1e6, pgmajfault: 10, pswpin: 3, pswpout: 4, pgscanDirect: 5, pgscanKswapd: 6, pgstealDirect: 7, pgstealKswapd: 8, compactStall: 9, oomKill: 1, thpFaultAlloc: 11, zswpin: 12, zswpout: 13, zswpwb: 14 },
     kswapdWakes: 4, kswapdRunNs: 12_000_000, lruPagesReclaimed: 90_000, compactionStalls: 2, compactionNs: 80_000,
     mmuNotifierUnattributed: 5, mmuNotifierAmbiguous: 1,
+    ksmState: 'on', ksmPagesSharing: 4096, ksmPagesShared: 512, thpEnabled: 'madvise', thpDefrag: 'defer+madvise',
   },
   probes: {
     attached: ['faults', 'kvm'],
