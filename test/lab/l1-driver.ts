@@ -138,9 +138,17 @@ async function startReference(program: string, params: (number | bigint)[]): Pro
   return {
     async stop() {
       child.kill('SIGINT');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      // printing the maps at exit can take long on L1's one emulated vCPU while
+      // faultline's four bpftraces run (once over 20 s on trixie: the reference came
+      // back empty); past 60 s it is killed, and the log says so
+      let killed = false;
+      const timer = setTimeout(() => {
+        killed = true;
+        child.kill('SIGKILL');
+      }, 60_000);
       await exited;
       clearTimeout(timer);
+      if (killed) log(`reference bpftrace killed after 60 s without exiting; stderr: ${stderr.slice(-3).join(' | ')}`);
       return maps;
     },
   };
