@@ -18,9 +18,8 @@ export const DIAGNOSE_HELP = `Usage: sudo faultline diagnose [--duration 10s] [o
 Says whether this host is short of memory, because of what (ranked: critical
 first), with the numbers, and what to do, naming the VM or process: host memory
 low, paging (swap and zswap), kswapd busy, memory pressure (PSI), overcommit, OOM
-kills (host or cgroup limit),
-reclaim stalls per VM, memory cgroups near their limit, leaks. A healthy host is
-one line. The playbook and its thresholds: docs/diagnosis.md.
+kills (host or cgroup limit), reclaim stalls per VM, memory cgroups near their
+limit, leaks. A healthy host is one line. The playbook and its thresholds: docs/diagnosis.md.
 
 Live (root, bpftrace): traces like 'faultline live' for --duration (default 10s),
 then judges that window. From a recording: the --window (default 10s) of
