@@ -222,6 +222,7 @@ function hostStats(input: IntervalInput, unattributed: number, ambiguous: number
     ksmPagesShared: input.host.mm?.ksmPagesShared ?? 0,
     thpEnabled: input.host.mm?.thpEnabled ?? '',
     thpDefrag: input.host.mm?.thpDefrag ?? '',
+    limitedCgroups: input.host.limitedCgroups ?? [],
   };
 }
 

@@ -14,6 +14,7 @@ import { ProcStatReader } from '../host/proc-stat-reader.js';
 import { discoverVms, diffProcessSets, processId, type IdentityCache } from '../host/discover-vms.js';
 import { readProcessCgroupMemory, readProcessDetail } from '../host/process-detail.js';
 import { readHostMemory, vmstatDelta } from '../host/host-memory.js';
+import { readLimitedCgroups } from '../host/limited-cgroups.js';
 import { readVirtIsa } from '../host/virt-isa.js';
 import type { VirtIsa } from '../model/host.js';
 import { guestFaultSourceOf, readThreadNames } from '../host/vcpu-threads.js';
@@ -65,6 +66,9 @@ export interface CollectorOptions {
   slabinfoEveryIntervals?: number;
   /** The diagnosis's thresholds (src/diagnose/thresholds.ts); default the playbook's. */
   thresholds?: Thresholds;
+  /** Every memory cgroup with a limit is looked at every this many intervals (default
+   * 5; 0: never), the list carried in between. */
+  cgroupScanEveryIntervals?: number;
   now?: () => number;
 }
 
@@ -130,6 +134,7 @@ export class Collector {
   private readonly now: () => number;
   private readonly leaks: LeakTracker;
   private readonly diagnosis: DiagnosisWindow;
+  private limitedCgroups: CgroupMemory[] = [];
   private lastWalk = new Map<string, WalkedValues>();
   /** argv by `${id} ${comm}` (an exec changes comm), read once per process. */
   private argvOf = new Map<string, string[]>();
@@ -378,6 +383,10 @@ export class Collector {
     ).filter((p): p is TrackedProcess => p !== null);
 
     const host = await readHostMemory(this.procRoot);
+    // memory cgroups near their limits, wherever they are (a walk of the hierarchy)
+    const scanEvery = this.options.cgroupScanEveryIntervals ?? 5;
+    if (scanEvery > 0 && this.seq % scanEvery === 0) this.limitedCgroups = await readLimitedCgroups({ cgroupRoot: this.cgroupRoot });
+    host.limitedCgroups = this.limitedCgroups;
     const snapshot = buildSnapshot({
       seq: this.seq,
       timeMs,

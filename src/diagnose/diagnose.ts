@@ -250,6 +250,24 @@ export function diagnose(window: Snapshot[], t: Thresholds): Diagnosis {
     }
   }
 
+  // memory cgroups near their limits whose processes have no row here
+  const rowCgroups = new Set([...bySubject.values()].map((s) => s.last.cgroup.path).filter(Boolean));
+  for (const cgroup of host.limitedCgroups ?? []) {
+    const usedPct = pct(cgroup.usageBytes, cgroup.limitBytes);
+    if (rowCgroups.has(cgroup.path) || cgroup.limitBytes >= host.memTotalBytes || usedPct <= t.cgroupNearLimitPct) continue;
+    causes.push({
+      cause: 'cgroup-near-limit',
+      severity: 'warning',
+      subject: cgroup.path,
+      subjectId: '',
+      pid: 0,
+      title: `memory cgroup ${cgroup.path} is at ${round1(usedPct)}% of its limit (above ${t.cgroupNearLimitPct}%)`,
+      evidence: [`usage ${formatBytes(cgroup.usageBytes)} of limit ${formatBytes(cgroup.limitBytes)}; limit hit ${cgroup.limitHits} times, ${cgroup.oomKills} OOM kills since it was made; none of its processes is a VM or among the busiest (--pid shows one)`],
+      remedy: `raise ${cgroup.path}'s limit (memory.max on cgroup v2, memory.limit_in_bytes on v1), or it will reclaim, swap, then be OOM-killed`,
+      score: usedPct / Math.max(1e-9, t.cgroupNearLimitPct),
+    });
+  }
+
   causes.sort((a, b) => (a.severity === b.severity ? b.score - a.score : a.severity === 'critical' ? -1 : 1));
   const status: HealthStatus = causes.some((c) => c.severity === 'critical') ? 'critical' : causes.length ? 'warning' : 'healthy';
   const headline = causes.length

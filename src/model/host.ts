@@ -73,6 +73,8 @@ export interface HostMemory {
   psiMemFullAvg10: number;
   /** KSM and THP settings (/sys/kernel/mm); absent when not read (a /proc fixture). */
   mm?: MmSettings;
+  /** Memory cgroups near their limits (src/host/limited-cgroups.ts); absent when not read. */
+  limitedCgroups?: CgroupMemory[];
 }
 
 export interface MmSettings {

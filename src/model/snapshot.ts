@@ -45,6 +45,9 @@ export interface HostStats {
   /** THP enabled and defrag modes (always, madvise, never, ...); '' when unknown. */
   thpEnabled: string;
   thpDefrag: string;
+  /** Memory cgroups with a limit using at least half of it, anywhere in the hierarchy,
+   * fullest first (src/host/limited-cgroups.ts; read every few intervals). */
+  limitedCgroups: CgroupMemory[];
 }
 
 export interface VmstatDelta {

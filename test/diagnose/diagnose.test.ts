@@ -112,6 +112,20 @@ test('a memory cgroup past 90% of its limit; a limit at or above RAM is no limit
   assert.deepEqual(causesOf(near(99, 64 * GiB)), []);
 });
 
+test('a memory cgroup near its limit with no row of its own is judged from the host\'s cgroup scan; one with a row is not said twice', () => {
+  const scanned = (usagePct: number, path = '/system.slice/build.service') => idleWindow().map((s) => ({
+    ...s, host: { ...s.host, limitedCgroups: [{ path, limitBytes: GiB, usageBytes: (GiB * usagePct) / 100, oomKills: 0, limitHits: 4 }] },
+  }));
+  assert.deepEqual(causesOf(scanned(90)), []);
+  const d = diagnose(scanned(95), T);
+  assert.deepEqual(d.causes.map((c) => `${c.cause} ${c.subject} ${c.pid}`), ['cgroup-near-limit /system.slice/build.service 0']);
+  assert.match(d.causes[0]!.title, /^memory cgroup \/system\.slice\/build\.service is at 95% of its limit \(above 90%\)$/);
+  // the same cgroup as a row's: the row's cause stands alone
+  const w = scanned(95, '/hog');
+  for (const s of w) s.vms[3] = { ...s.vms[3]!, cgroup: { path: '/hog', limitBytes: GiB, usageBytes: 0.95 * GiB, oomKills: 0, limitHits: 4 } };
+  assert.deepEqual(diagnose(w, T).causes.map((c) => `${c.cause} ${c.pid}`), [`cgroup-near-limit ${w[0]!.vms[3]!.pid}`]);
+});
+
 test('overcommit past 100% of RAM, with what KSM and swap give back', () => {
   const over = (gibPerVm: number) => idleWindow().map((s) => ({ ...s, vms: s.vms.map((v) => (v.kind === 'vm' ? { ...v, memoryBytes: gibPerVm * GiB, ksmMergedPages: 1024 } : v)) }));
   assert.deepEqual(causesOf(over(32)), []);

@@ -16,6 +16,7 @@ import { compiledProgram } from '../harness/c-program.js';
 import { bpftraceArgs, cliCommand } from '../harness/faultline-live.js';
 import { removeCgroup } from '../harness/memcg.js';
 import type { Diagnosis } from '../../src/diagnose/diagnose.js';
+import { readLimitedCgroups } from '../../src/host/limited-cgroups.js';
 
 const skip = kernelGate();
 const CGROUP = `/sys/fs/cgroup/memory/faultline-diagnose-${process.pid}`;
@@ -87,6 +88,20 @@ test('a memory cgroup at 92% of its limit: warning, the process named, usage as 
   t.diagnostic(`usage in the diagnosis ${shown} MiB, memory.usage_in_bytes ${(usageBytes / 2 ** 20).toFixed(1)} MiB`);
   assert.ok(Math.abs(shown * 2 ** 20 - usageBytes) < 0.02 * usageBytes, `${shown} MiB vs ${usageBytes} bytes`);
   assert.match(first.remedy, new RegExp(`raise /faultline-diagnose-${process.pid}'s limit`));
+
+  // the scan of every limited memory cgroup, against the kernel's own files
+  const limited = (await readLimitedCgroups()).find((c) => c.path === `/faultline-diagnose-${process.pid}`);
+  assert.ok(limited, 'the scan lists the cgroup');
+  assert.equal(limited.limitBytes, 64 * 2 ** 20);
+  const usageNow = Number(readFileSync(`${CGROUP}/memory.usage_in_bytes`, 'utf8'));
+  assert.ok(Math.abs(limited.usageBytes - usageNow) < 0.02 * usageNow, `scan ${limited.usageBytes} vs memory.usage_in_bytes ${usageNow}`);
+
+  // without --pid the process is no row (not a VM, not among the busiest): the scan
+  // of every limited memory cgroup still finds its cgroup
+  const unpinned = cli(['diagnose', '--json', '--duration', '3s', '--groups', 'faults']);
+  const scanned = (JSON.parse(unpinned.stdout) as Diagnosis).causes.find((c) => c.cause === 'cgroup-near-limit' && c.title.includes(`faultline-diagnose-${process.pid}`));
+  assert.ok(scanned, `no cause for the cgroup without --pid: ${unpinned.stdout}`);
+  assert.match(scanned.title, new RegExp(`(memory cgroup /faultline-diagnose-${process.pid} is at|\\(pid ${hogPid}\\)'s memory cgroup is at) 9\\d\\.\\d% of its limit`));
 
   // from a recording: the same cause at a time inside it
   const recording = join(dir, 'near-limit.flt');

@@ -61,6 +61,7 @@ export const FULL_SNAPSHOT: Snapshot = {
     kswapdWakes: 4, kswapdRunNs: 12_000_000, lruPagesReclaimed: 90_000, compactionStalls: 2, compactionNs: 80_000,
     mmuNotifierUnattributed: 5, mmuNotifierAmbiguous: 1,
     ksmState: 'on', ksmPagesSharing: 4096, ksmPagesShared: 512, thpEnabled: 'madvise', thpDefrag: 'defer+madvise',
+    limitedCgroups: [{ path: '/system.slice/build.service', limitBytes: 2 ** 30, usageBytes: 1e9, oomKills: 1, limitHits: 7 }],
   },
   probes: {
     attached: ['faults', 'kvm'],
