@@ -47,7 +47,9 @@ for (const suite of suites) {
   // now and then on a half-seen kernel text patch (test/lab/README.md, "Limits seen");
   // with one it has not, but should it stop early: one more boot; a second stop fails.
   if (booted.status === 0 && !existsSync(join(out, 'results.json'))) {
-    console.log(`\n-- lab ${suite}: L1 stopped before its script ended; its console (last 15 lines):\n${tail(join(out, 'console.log'), 15)}\n-- booting it once more`);
+    // what L1 was doing when it stopped (the retry removes these logs)
+    console.log(`\n-- lab ${suite}: L1 stopped before its script ended; its console (last 15 lines):\n${tail(join(out, 'console.log'), 15)}`);
+    console.log(`-- its script's log (last 15 lines):\n${tail(join(out, 'l1.log'), 15)}\n-- its driver's log (last 15 lines):\n${tail(join(out, 'driver.log'), 15)}\n-- booting it once more`);
     for (const f of ['driver.log', 'faultline.ndjson', 'faultline.err', 'l1.log']) rmSync(join(out, f), { force: true });
     booted = boot();
     summary.push(`${suite.padEnd(9)} L1 was booted twice (it reset itself the first time)`);
