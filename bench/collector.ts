@@ -96,7 +96,7 @@ function snapshotOf(seq: number, batches: ProbeBatch[], rows: TrackedProcess[], 
   t = performance.now();
   const snapshot = buildSnapshot({
     seq, timeMs: Date.now(), intervalMs: 1000, totals, processes: rows, host: HOST, vmstat: VMSTAT,
-    probes: { attached: [...PROBE_GROUPS], groups: PROBE_GROUPS.map((group) => ({ group, attached: true, error: '', lostEvents: 0, badLines: 0, points: [] })), bpftraceVersion: '0.17.0', badLines: 0 },
+    probes: { attached: [...PROBE_GROUPS], groups: PROBE_GROUPS.map((group) => ({ group, attached: true, error: '', lostEvents: 0, badLines: 0, points: [], sharesProcessWith: [], ownProcessReason: '' })), bpftraceVersion: '0.17.0', badLines: 0 },
     lifecycleEvents: [],
     pidIndex: new Map(rows.map((r) => [r.pid, { id: r.id, comm: r.comm }])),
     hotspotLimit: 8,
@@ -223,7 +223,7 @@ export async function pipeline(o: CollectorBenchOptions, dir: string, rows: Trac
     }
   };
   const runners = PROBE_GROUPS.map((group) => new BpftraceRunner({
-    group, programPath: probeFile(group), args: ['1000', '10000000'], bpftracePath: FAKE_BPFTRACE,
+    groups: [group], programPath: probeFile(group), args: ['1000', '10000000'], bpftracePath: FAKE_BPFTRACE,
     env: { FAULTLINE_BENCH_OUTPUT_DIR: dir }, onBatch,
   }));
   await Promise.all(runners.map((r) => r.start()));

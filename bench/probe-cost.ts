@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { BpftraceRunner } from '../src/probe/bpftrace-runner.js';
 import { probeEnv, readBpftraceVersion, type BpftraceVersion } from '../src/probe/bpftrace-version.js';
 import { PROBE_GROUPS, PROBES_DIR, probeArgs, probeFile, type ProbeGroup } from '../src/probe/probe-groups.js';
-import { BpfStats, probeCosts, readCostSample, type CostSample } from '../src/probe/probe-cost.js';
+import { BpfStats, ownProcess, probeCosts, readCostSample, type CostSample } from '../src/probe/probe-cost.js';
 import { takeHeavyLock } from './lib/heavy-lock.js';
 import { fixed, formatTable, median } from './lib/stats.js';
 import { cpuMs, startBpftrace, startPerfRecord, type Tool } from './lib/tools.js';
@@ -57,7 +57,7 @@ interface RunResult {
 
 /** Cost per program between two samples, labelled through the owner pid. */
 function costsOf(before: CostSample, after: CostSample, owners: Map<number, string>): ProgramCost[] {
-  return probeCosts(before, after, owners)
+  return probeCosts(before, after, new Map([...owners].map(([pid, label]) => [pid, ownProcess(label)])))
     .filter((c) => c.eventsPerSec > 0 && !c.program.startsWith('perf_event'))
     .map((c) => {
       const seconds = (after.timeMs - before.timeMs) / 1000;
@@ -69,7 +69,7 @@ async function startDefaultSet(version: BpftraceVersion | null, probesDir: strin
   const runners = groups.map(
     (group) =>
       new BpftraceRunner({
-        group,
+        groups: [group],
         programPath: probeFile(group, probesDir),
         args: probeArgs(1000, 10_000_000),
         env: probeEnv(version),
@@ -114,7 +114,7 @@ async function costPhase(version: BpftraceVersion | null, o: ProbeCostOptions): 
     const owners = new Map<number, string>([
       [tools[0]!.pid, 'floor'],
       [tools[1]!.pid, 'region-key'],
-      ...runners.map((r): [number, string] => [r.pid!, compare.includes(r) ? `before/${r.group}.bt` : `${r.group}.bt`]),
+      ...runners.map((r): [number, string] => [r.pid!, compare.includes(r) ? `before/${r.groups[0]}.bt` : `${r.groups[0]}.bt`]),
     ]);
     const cost = await measured(owners, o.size);
     // the set as it was: the other groups as measured, with the older faults.bt

@@ -60,7 +60,7 @@ writeProbeOutput(0);
 
 let batches: ProbeBatch[] = [];
 const runners = PROBE_GROUPS.map((group) => new BpftraceRunner({
-  group, programPath: `${group}.bt`, args: [], bpftracePath: fileURLToPath(new URL('./fake-bpftrace.mjs', import.meta.url)),
+  groups: [group], programPath: `${group}.bt`, args: [], bpftracePath: fileURLToPath(new URL('./fake-bpftrace.mjs', import.meta.url)),
   env: { FAULTLINE_BENCH_OUTPUT_DIR: dir }, onBatch: (b) => batches.push(b),
 }));
 await Promise.all(runners.map((r) => r.start()));

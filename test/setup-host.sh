@@ -5,12 +5,14 @@
 # debootstrap (the versions lane's bpftrace 0.23/0.27 chroots), cpio, xz and zstd (the
 # lab lane's L1 initramfs from Debian's kernel modules), bpfcc-tools (bcc's
 # memleak-bpfcc, the tool `faultline leaks` is tested beside) with kernel headers for it
-# to compile against when the running kernel has none, mounts tracefs, and builds the
-# test guest's kernel + initramfs into test/.assets.
+# to compile against when the running kernel has none, libvirt (libvirt-daemon-system,
+# libvirt-clients: test/kernel/libvirt-guest.test.ts runs a libvirtd of its own in a
+# private mount namespace; the one the package starts is left alone), mounts tracefs,
+# and builds the test guest's kernel + initramfs into test/.assets.
 # Safe to run again: installed packages and built assets are kept.
 set -eu
 cd "$(dirname "$0")/.."
-PACKAGES="bpftrace qemu-system-x86 busybox-static bpftool util-linux chromium prometheus linux-perf debootstrap cpio xz-utils zstd bpfcc-tools"
+PACKAGES="bpftrace qemu-system-x86 busybox-static bpftool util-linux chromium prometheus linux-perf debootstrap cpio xz-utils zstd bpfcc-tools libvirt-daemon-system libvirt-clients"
 if [ "$(id -u)" != 0 ]; then
   echo "setup-host: run as root (sudo test/setup-host.sh)" >&2
   exit 1

@@ -46,10 +46,11 @@ export function trackedProcesses(vms: SyntheticVm[]): TrackedProcess[] {
       mappings: vm.mappings,
       guestRam: vm.guestRam,
       guestRamResidentBytes: vm.memoryBytes / 2,
+      guestRamHugeBytes: vm.memoryBytes / 4,
       anonHugeBytes: vm.memoryBytes / 4,
       ksmMergedPages: 0,
       numa: [],
-      cgroup: { path: `/machine.slice/machine-qemu\\x2d${i + 1}\\x2d${vm.name}.scope`, limitBytes: 0, usageBytes: vm.memoryBytes / 2 + 300 * MiB, oomKills: 0, limitHits: 0 },
+      cgroup: { path: `/machine.slice/machine-qemu\\x2d${i + 1}\\x2d${vm.name}.scope`, limitBytes: 0, usageBytes: vm.memoryBytes / 2 + 300 * MiB, oomKills: 0, limitHits: 0, swapBytes: 0 },
     };
     return {
       id: `${vm.pid}@${1000 + i}`,

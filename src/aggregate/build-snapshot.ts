@@ -2,7 +2,7 @@
 // does the reading and hands everything in.
 import type { HostMemory, ProcessDetail, VmIdentity } from '../model/host.js';
 import type {
-  FaultlineEvent, GuestFaultSource, HostStats, KvmExitCount, KvmStats, ProbeStatus, ProcessExit, ReclaimStats,
+  FaultlineEvent, GuestFaultSource, GuestMemory, HostStats, KvmExitCount, KvmStats, NumaNodeThreads, ProbeStatus, ProcessExit, ReclaimStats,
   Snapshot, VmSnapshot, VmstatDelta,
 } from '../model/snapshot.js';
 import { hostProcessName } from '../host/process-name.js';
@@ -30,6 +30,10 @@ export interface TrackedProcess {
   guestFaultSource: GuestFaultSource;
   /** Set when the process ended this interval (its detail is the last read). */
   exit?: ProcessExit;
+  /** Where its vCPU threads last ran, by node (VMs on multi-node hosts). */
+  vcpuNodes?: NumaNodeThreads[];
+  /** The guest's own view (libvirt VMs, src/collect/guest-memory-reader.ts). */
+  guestMemory?: GuestMemory | null;
 }
 
 export interface IntervalInput {
@@ -148,6 +152,7 @@ function vmRow(p: TrackedProcess, c: PidCounters, input: IntervalInput, notifier
       guestRamBytes,
       ownAnonBytes: Math.max(0, status.anonBytes + status.shmemBytes - guestRamBytes),
       anonHugeBytes: d?.anonHugeBytes ?? 0,
+      guestRamHugeBytes: d?.guestRamHugeBytes ?? 0,
     },
     faults: {
       // one that ended has no /proc to read the interval's faults from: its totals at
@@ -179,12 +184,14 @@ function vmRow(p: TrackedProcess, c: PidCounters, input: IntervalInput, notifier
     }),
     ksmMergedPages: d?.ksmMergedPages ?? 0,
     numa: d?.numa ?? [],
-    cgroup: d?.cgroup ?? { path: '', limitBytes: 0, usageBytes: 0, oomKills: 0, limitHits: 0 },
+    vcpuNodes: p.vcpuNodes ?? [],
+    cgroup: d?.cgroup ?? { path: '', limitBytes: 0, usageBytes: 0, oomKills: 0, limitHits: 0, swapBytes: 0 },
     guestRamStart: guestRam?.start ?? 0,
     guestRamEnd: guestRam?.end ?? 0,
     leak: { verdict: '', growthBytesPerSec: 0, windowMs: 0, fit: 0 },
     findings: [],
     exit: p.exit ?? null,
+    guestMemory: p.guestMemory ?? null,
   };
 }
 
@@ -204,6 +211,11 @@ function hostStats(input: IntervalInput, unattributed: number, ambiguous: number
     swapTotalBytes: m('SwapTotal'),
     swapUsedBytes: Math.max(0, m('SwapTotal') - m('SwapFree')),
     zswapBytes: m('Zswap'),
+    zswappedBytes: m('Zswapped'),
+    // Hugetlb (5.16+) counts every page size; before it, the default pool alone
+    hugetlbBytes: input.host.meminfoBytes.Hugetlb ?? m('HugePages_Total') * m('Hugepagesize'),
+    hugetlbFreeBytes: m('HugePages_Free') * m('Hugepagesize'),
+    hugepageSizeBytes: m('Hugepagesize'),
     slabReclaimableBytes: m('SReclaimable'),
     slabUnreclaimableBytes: m('SUnreclaim'),
     anonHugePagesBytes: m('AnonHugePages'),
@@ -220,9 +232,13 @@ function hostStats(input: IntervalInput, unattributed: number, ambiguous: number
     ksmState: input.host.mm?.ksmState ?? '',
     ksmPagesSharing: input.host.mm?.ksmPagesSharing ?? 0,
     ksmPagesShared: input.host.mm?.ksmPagesShared ?? 0,
+    ksmdCpuMs: input.host.ksmdCpuMs ?? 0,
     thpEnabled: input.host.mm?.thpEnabled ?? '',
     thpDefrag: input.host.mm?.thpDefrag ?? '',
     limitedCgroups: input.host.limitedCgroups ?? [],
+    // filled in by the leak detectors (LeakTracker.annotate)
+    findings: [],
+    numaNodes: (input.host.numaNodes ?? []).map(({ node, totalBytes, freeBytes, availableBytes, cpus }) => ({ node, totalBytes, freeBytes, availableBytes, cpus })),
   };
 }
 

@@ -48,9 +48,13 @@ export function probeEvents(
     }
   }
   for (const [group, count] of totals.lostByGroup) {
+    // 'faults,kvm,...': the groups of one bpftrace, which counts lost events for all of them
+    const whose = group.includes(',')
+      ? `of probe groups ${group.split(',').join(', ')} (they share one bpftrace, which does not say whose)`
+      : `of probe group ${group}`;
     events.push(makeEvent('lost-events', timeMs, {
       group, count,
-      message: `the kernel dropped ${count} events of probe group ${group}: counts this interval are low`,
+      message: `the kernel dropped ${count} events ${whose}: counts this interval are low`,
     }));
   }
   return events;

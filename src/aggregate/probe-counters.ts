@@ -52,6 +52,8 @@ export interface ProbeTotals {
   lruPagesReclaimed: number;
   mmuNotifier: MmuNotifierRegion[];
   events: ProbeEventLine[];
+  /** Lost events by group, or by the groups of one bpftrace joined with ',' when it runs
+   * several (it does not say whose they are: src/parse/group-batcher.ts). */
   lostByGroup: Map<string, number>;
   /** printf lines that were neither ready/tick nor a known event */
   unknownLines: number;
@@ -182,7 +184,7 @@ export function foldBatches(batches: ProbeBatch[]): ProbeTotals {
   const notifier = new Map<string, MmuNotifierRegion>();
 
   for (const batch of batches) {
-    if (batch.lostEvents > 0) addTo(totals.lostByGroup, batch.group, batch.lostEvents);
+    if (batch.lostEvents > 0) addTo(totals.lostByGroup, (batch.lostEventsOf ?? [batch.group]).join(','), batch.lostEvents);
     for (const [name, table] of batch.maps) totals.badValues += foldMap(name, table, pidCounters, notifier);
     const hostSum = (name: string): number => {
       const [values, bad] = plausibleValues(name, batch.maps.get(name)?.values ?? []);

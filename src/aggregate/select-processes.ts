@@ -1,5 +1,5 @@
 // Which processes get a detailed row this interval: every VM, every pid named with
-// --pid, anything that stalled in reclaim (alive or not), and the busiest few host
+// --pid, anything that stalled in reclaim (alive or not) or in direct compaction, and the busiest few host
 // processes by faults, not counting faultline itself (its own pid and the bpftrace
 // processes it started): a tracer is not the story of the host it traces. Pure.
 import type { ProcessStat } from '../model/host.js';
@@ -30,9 +30,12 @@ export function selectProcesses(input: SelectionInput): number[] {
   const chosen = new Set<number>();
   const alive = new Set(input.stats.map((s) => s.pid));
   for (const pid of [...input.vmPids, ...input.pinnedPids]) if (alive.has(pid)) chosen.add(pid);
+  const kernelThreads = new Set(input.stats.filter(isKernelThread).map((s) => s.pid));
   for (const [pid, c] of input.totals.byPid) {
-    // stalled, even if gone by now: an OOM victim's stalls are the story of its death
+    // stalled, even if gone by now: an OOM victim's stalls are the story of its death;
+    // direct compaction stalls the faulting task too (kcompactd's is background work)
     if (pid > 0 && c.reclaimDirectCount + c.reclaimMemcgCount > 0) chosen.add(pid);
+    else if (pid > 0 && c.compactionCount > 0 && !kernelThreads.has(pid)) chosen.add(pid);
   }
   const faultsOf = (pid: number): number => {
     const c = input.totals.byPid.get(pid);

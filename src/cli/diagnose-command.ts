@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { LiveSession } from '../collect/live-session.js';
 import type { Snapshot } from '../model/snapshot.js';
 import { FaultlineError } from '../model/errors.js';
-import { openRecording } from '../record/reader.js';
+import { describeDamage, openRecording } from '../record/reader.js';
 import { diagnose, type Diagnosis, type HealthStatus } from '../diagnose/diagnose.js';
 import { readThresholds } from '../diagnose/thresholds.js';
 import { renderDiagnosis } from '../diagnose/render-diagnosis.js';
@@ -17,9 +17,10 @@ export const DIAGNOSE_HELP = `Usage: sudo faultline diagnose [--duration 10s] [o
 
 Says whether this host is short of memory, because of what (ranked: critical
 first), with the numbers, and what to do, naming the VM or process: host memory
-low, paging (swap and zswap), kswapd busy, memory pressure (PSI), overcommit, OOM
-kills (host or cgroup limit), reclaim stalls per VM, memory cgroups near their
-limit, leaks. A healthy host is one line. The playbook and its thresholds: docs/diagnosis.md.
+low, paging (swap and zswap), kswapd busy, page cache churning (and who reads),
+memory pressure (PSI), overcommit, OOM kills (host or cgroup limit), reclaim stalls
+per VM, memory cgroups near their limit, leaks, and on libvirt hosts a guest short
+of memory by its own count (virsh domstats --balloon). A healthy host is one line. The playbook and its thresholds: docs/diagnosis.md.
 
 Live (root, bpftrace): traces like 'faultline live' for --duration (default 10s),
 then judges that window. From a recording: the --window (default 10s) of
@@ -35,7 +36,9 @@ Options:
 ${SESSION_HELP}
 
 Exit status: 0 healthy, 4 warning, 5 critical (for scripts and cron); 1 on
-errors, 2 on a bad command line, 3 when the recording was damaged.
+errors, 2 on a bad command line. A damaged recording is judged as far as it
+reads, with the health as exit status and one line on stderr saying what was
+skipped.
 `;
 
 export const DIAGNOSE_EXIT: Record<HealthStatus, number> = { healthy: 0, warning: 4, critical: 5 };
@@ -54,7 +57,7 @@ export function parseAt(text: string, startMs: number): number {
   return iso;
 }
 
-async function fromRecording(path: string, atText: string | undefined, windowMs: number): Promise<{ window: Snapshot[]; damaged: boolean }> {
+async function fromRecording(path: string, atText: string | undefined, windowMs: number): Promise<{ window: Snapshot[]; damage: string | null }> {
   const reader = await openRecording(path);
   const atMs = atText === undefined ? Infinity : parseAt(atText, reader.meta.startTimeMs);
   const window: Snapshot[] = [];
@@ -66,7 +69,7 @@ async function fromRecording(path: string, atText: string | undefined, windowMs:
   if (window.length === 0) {
     throw new FaultlineError('E_BAD_VALUE', `${path}: no snapshot ${atText === undefined ? 'in the recording' : `at or before --at ${atText}`}`, 'see `faultline report` for the recording\'s time span');
   }
-  return { window, damaged: reader.stats.corruptFramesSkipped > 0 || reader.stats.bytesIgnoredAtEnd > 0 };
+  return { window, damage: describeDamage(path, reader.stats) };
 }
 
 async function live(values: Parameters<typeof sessionOptions>[0], log: (line: string) => void): Promise<Snapshot[]> {
@@ -118,15 +121,15 @@ export async function runDiagnose(argv: string[]): Promise<number> {
   const thresholds = readThresholds(values.thresholds);
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
   let window: Snapshot[];
-  let damaged = false;
+  let damage: string | null = null;
   if (positionals.length === 1) {
-    ({ window, damaged } = await fromRecording(positionals[0]!, values.at, parseDurationMs('--window', values.window)));
+    ({ window, damage } = await fromRecording(positionals[0]!, values.at, parseDurationMs('--window', values.window)));
   } else {
     if (values.at !== undefined) throw new FaultlineError('E_USAGE', '--at needs a recording', 'e.g. faultline diagnose incident.flt --at 05:10:00');
     window = await live(values, log);
   }
   const result: Diagnosis = diagnose(window, thresholds);
   process.stdout.write(values.json ? `${JSON.stringify(result, null, 2)}\n` : renderDiagnosis(result));
-  if (damaged) log('faultline: the recording is damaged or cut short: judged what could be read');
+  if (damage) log(`faultline: ${damage}; judged what could be read`);
   return DIAGNOSE_EXIT[result.status];
 }

@@ -1,12 +1,17 @@
 // `faultline doctor`: for each probe group, does it attach here, and if not, why; for
-// each tracepoint, whether this kernel has it. Text for people, --json for scripts
-// (the test lanes build the README's "runs on" table from it).
+// each tracepoint, whether this kernel has it; then whether the groups that attach run
+// as one program in one bpftrace, as `faultline live` runs them (if not, live runs one
+// bpftrace per group, and says why). Text for people, --json for scripts (the test
+// lanes build the README's "runs on" table from it).
 import { release } from 'node:os';
 import { parseArgs } from 'node:util';
 import { blockingProblem, checkHost, type HostChecks } from '../probe/preflight.js';
 import { PROBE_GROUPS, probeArgs } from '../probe/probe-groups.js';
 import { assembleGroup } from '../probe/assemble-group.js';
+import { combinePrograms, ProgramClashError } from '../probe/combine-programs.js';
+import type { AssembledProgram } from '../probe/probe-program.js';
 import { BpftraceRunner } from '../probe/bpftrace-runner.js';
+import { errorLine } from '../probe/bpftrace-stderr.js';
 import { probeEnv } from '../probe/bpftrace-version.js';
 import { FaultlineError } from '../model/errors.js';
 import type { PointStatus } from '../model/snapshot.js';
@@ -16,11 +21,15 @@ const DOCTOR_HELP = `Usage: sudo faultline doctor [--bpftrace PATH] [--json]
 Checks root, bpftrace and its version, tracefs, BTF and kernel lockdown, then for
 each probe group assembles its program for this kernel (tracepoints the kernel
 lacks are left out: each is listed with what it needs and what stands in for it)
-and tries to attach it for real. Exits 0 when every group attaches, 1 otherwise;
-a group that attaches without some of its tracepoints still counts as attached.
+and tries to attach it for real; then attaches the groups that attached as one
+program, in one bpftrace, as \`faultline live\` runs them (when that fails, live
+runs one bpftrace per group: more memory, same data). Exits 0 when every group
+attaches, 1 otherwise; a group that attaches without some of its tracepoints still
+counts as attached.
 
-  --json   one JSON object: kernel, bpftrace, the checks, and per group whether it
-           attached and the state of each tracepoint
+  --json   one JSON object: kernel, bpftrace, the checks, per group whether it
+           attached and the state of each tracepoint, and whether the groups
+           attach as one program (oneProcess)
 `;
 
 export interface DoctorGroup {
@@ -38,34 +47,56 @@ export interface DoctorReport {
   checks: { root: boolean; tracefs: string; btf: boolean; lockdown: string };
   blocking: string;
   groups: DoctorGroup[];
+  /** The groups that attach, as one program in one bpftrace. */
+  oneProcess: { groups: string[]; attached: boolean; verdict: string };
 }
 
-async function tryGroup(group: string, checks: HostChecks, problem: FaultlineError | null): Promise<DoctorGroup> {
-  // the program this kernel gets: blocks whose tracepoints are missing left out
-  const program = checks.tracefsPath ? await assembleGroup(group, checks.tracefsPath) : null;
-  const points = program?.points ?? [];
-  if (problem) return { group, attached: false, verdict: `not tried: ${problem.message}`, points };
-  if (!program?.text) return { group, attached: false, verdict: 'does not attach: none of its tracepoints are on this kernel', points };
+/** '' when the program attaches (and is stopped again), else what bpftrace said. */
+async function tryAttach(programs: AssembledProgram[], checks: HostChecks): Promise<string> {
+  const combined = combinePrograms(programs);
   const runner = new BpftraceRunner({
-    group, programText: program.text, args: probeArgs(1000, 10_000_000), bpftracePath: checks.bpftracePath!,
-    env: probeEnv(checks.bpftraceVersion), attachTimeoutMs: 60_000, onBatch: () => {},
+    groups: combined.groups, routes: combined.routes, programText: combined.text, args: probeArgs(1000, 10_000_000),
+    bpftracePath: checks.bpftracePath!, env: probeEnv(checks.bpftraceVersion), attachTimeoutMs: 60_000, onBatch: () => {},
   });
   try {
     await runner.start();
-    return { group, attached: true, verdict: 'attaches', points };
+    return '';
   } catch (error) {
-    const verdict = error instanceof FaultlineError ? `does not attach: ${error.evidence.at(-1) ?? error.message}` : String(error);
-    return { group, attached: false, verdict, points };
+    return error instanceof FaultlineError ? errorLine(error.evidence) ?? error.message : String(error);
   } finally {
     await runner.stop();
+  }
+}
+
+async function tryGroup(group: string, checks: HostChecks, problem: FaultlineError | null): Promise<DoctorGroup & { program: AssembledProgram | null }> {
+  // the program this kernel gets: blocks whose tracepoints are missing left out
+  const program = checks.tracefsPath ? await assembleGroup(group, checks.tracefsPath) : null;
+  const points = program?.points ?? [];
+  if (problem) return { group, attached: false, verdict: `not tried: ${problem.message}`, points, program: null };
+  if (!program?.text) return { group, attached: false, verdict: 'does not attach: none of its tracepoints are on this kernel', points, program: null };
+  const error = await tryAttach([program], checks);
+  return { group, attached: error === '', verdict: error === '' ? 'attaches' : `does not attach: ${error}`, points, program };
+}
+
+async function tryOneProcess(programs: AssembledProgram[], checks: HostChecks): Promise<DoctorReport['oneProcess']> {
+  const groups = programs.map((p) => p.group);
+  if (programs.length < 2) return { groups, attached: programs.length === 1, verdict: programs.length === 1 ? 'one group: its own bpftrace' : 'no group attaches' };
+  try {
+    const error = await tryAttach(programs, checks);
+    return { groups, attached: error === '', verdict: error === '' ? `${groups.join(', ')} attach as one program` : `does not attach (${error}): live runs one bpftrace per group` };
+  } catch (error) {
+    if (!(error instanceof ProgramClashError)) throw error;
+    return { groups, attached: false, verdict: `${error.message}: live runs one bpftrace per group` };
   }
 }
 
 export async function doctorReport(bpftrace?: string): Promise<DoctorReport> {
   const checks = await checkHost(bpftrace);
   const problem = blockingProblem(checks);
-  const groups: DoctorGroup[] = [];
-  for (const group of PROBE_GROUPS) groups.push(await tryGroup(group, checks, problem));
+  const tried: Awaited<ReturnType<typeof tryGroup>>[] = [];
+  for (const group of PROBE_GROUPS) tried.push(await tryGroup(group, checks, problem));
+  const groups: DoctorGroup[] = tried.map(({ program: _program, ...g }) => g);
+  const attached = tried.filter((g) => g.attached && g.program).map((g) => g.program!);
   return {
     kernel: release(),
     bpftrace: checks.bpftracePath ?? '',
@@ -73,6 +104,7 @@ export async function doctorReport(bpftrace?: string): Promise<DoctorReport> {
     checks: { root: checks.isRoot, tracefs: checks.tracefsPath ?? '', btf: checks.hasBtf, lockdown: checks.lockdown },
     blocking: problem ? `${problem.message}: ${problem.hint}` : '',
     groups,
+    oneProcess: await tryOneProcess(attached, checks),
   };
 }
 
@@ -94,6 +126,9 @@ function renderText(r: DoctorReport): string[] {
       lines.push(`         ${label} ${p.point}: ${p.reason}${p.needs ? `; needs ${p.needs}` : ''}`);
       if (p.fallback && p.state !== 'attached') lines.push(`                 instead: ${p.fallback}`);
     }
+  }
+  if (r.oneProcess.groups.length > 1) {
+    lines.push(`  ${r.oneProcess.attached ? 'ok  ' : 'warn'} one bpftrace    ${r.oneProcess.verdict}`);
   }
   if (r.blocking) lines.push('', `fix first: ${r.blocking}`);
   return lines;

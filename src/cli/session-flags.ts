@@ -18,6 +18,7 @@ export const SESSION_FLAGS = {
   bpftrace: { type: 'string' as const },
   'restart-delay': { type: 'string' as const, default: '1s' },
   'attach-timeout': { type: 'string' as const, default: '60s' },
+  'map-keys': { type: 'string' as const },
   'probes-dir': { type: 'string' as const },
   'leak-window': { type: 'string' as const },
   'probe-cost': { type: 'boolean' as const, default: false },
@@ -37,6 +38,10 @@ export const SESSION_HELP = `  --interval DUR      snapshot interval (default 1s
   --attach-timeout DUR how long a probe group may take to attach before it is
                       left out (default 60s; longer on emulated or overloaded
                       machines, where compiling and attaching is slow)
+  --map-keys N        keys each probe map holds at start (default 4096); when one
+                      fills in an interval (a guest touching more than 8 GiB of
+                      new memory in it), bpftrace restarts with 4x, up to 65536
+                      or N; each key costs kernel memory (docs/benchmarks.md)
   --leak-window DUR   window of the leak detectors (default 10m); shorter only for
                       tests and demos, at least 8 intervals (e.g. 20s)
   --probe-cost        measure what each probe program costs per event (sets
@@ -59,6 +64,7 @@ export interface SessionFlagValues {
   bpftrace?: string;
   'restart-delay': string;
   'attach-timeout'?: string;
+  'map-keys'?: string;
   'probes-dir'?: string;
   'leak-window'?: string;
   'probe-cost'?: boolean;
@@ -73,6 +79,15 @@ export function parseGroups(text: string): ProbeGroup[] {
     }
   }
   return groups as ProbeGroup[];
+}
+
+/** --map-keys: a whole number of keys, 64 to 1,048,576 (bpftrace preallocates them all). */
+export function parseMapKeys(text: string): number {
+  const keys = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!Number.isInteger(keys) || keys < 64 || keys > 1_048_576) {
+    throw new FaultlineError('E_BAD_VALUE', `--map-keys "${text}" is not a key count from 64 to 1048576`, 'e.g. --map-keys 16384');
+  }
+  return keys;
 }
 
 export function sessionOptions(
@@ -99,6 +114,7 @@ export function sessionOptions(
       busiestLimit: top,
       restartBaseDelayMs: parseDurationMs('--restart-delay', values['restart-delay']),
       attachTimeoutMs: parseDurationMs('--attach-timeout', values['attach-timeout'] ?? '60s'),
+      mapKeys: values['map-keys'] === undefined ? undefined : parseMapKeys(values['map-keys']),
       probesDir: values['probes-dir'],
       leakWindowMs,
       probeCost: values['probe-cost'] ?? false,

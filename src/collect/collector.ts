@@ -15,6 +15,7 @@ import { discoverVms, diffProcessSets, processId, type IdentityCache } from '../
 import { readProcessCgroupMemory, readProcessDetail } from '../host/process-detail.js';
 import { readHostMemory, vmstatDelta } from '../host/host-memory.js';
 import { readLimitedCgroups } from '../host/limited-cgroups.js';
+import { readNumaNodes, readVcpuCpus, threadsByNode, type NumaNode } from '../host/numa-nodes.js';
 import { readVirtIsa } from '../host/virt-isa.js';
 import type { VirtIsa } from '../model/host.js';
 import { guestFaultSourceOf, readThreadNames } from '../host/vcpu-threads.js';
@@ -22,9 +23,10 @@ import { LeakTracker } from '../detect/run-detectors.js';
 import { DiagnosisWindow } from '../diagnose/diagnosis-window.js';
 import type { Thresholds } from '../diagnose/thresholds.js';
 import { SlabinfoReader } from '../detect/slabinfo.js';
-import { carriedGuestRam, choosePageWalks, type WalkedValues } from './page-walks.js';
+import { carriedGuestRam, choosePageWalks, PAGE_WALKS_PER_INTERVAL, type WalkedValues } from './page-walks.js';
 import { mayReuseDetail, ranSince, stampOf, statUnchanged, type DetailStamp } from './detail-reuse.js';
 import type { CgroupMemory, NumaNodeBytes } from '../model/snapshot.js';
+import { GuestMemoryReader } from './guest-memory-reader.js';
 
 /** A process whose faults and RSS did not move is walked (smaps: 50 reads of a page
  * each for a QEMU process, each a thread-pool round trip) once in this many refresh
@@ -34,6 +36,9 @@ const WALK_UNCHANGED_PERIODS = 30;
 /** A process whose faults and RSS did not move keeps its maps this many refresh periods. */
 const MAPS_REFRESH_PERIODS = 6;
 
+/** /proc/PID/stat counts CPU time in ticks of 1/USER_HZ s: 100 on Linux, whatever the kernel's HZ. */
+const USER_HZ = 100;
+
 /** /proc/PID/stat counts RSS in pages of this size (x86-64). */
 const PAGE_BYTES = 4096;
 
@@ -41,6 +46,8 @@ export interface CollectorOptions {
   intervalMs: number;
   procRoot?: string;
   cgroupRoot?: string;
+  /** /sys for the NUMA nodes; default /sys with the real /proc, none with a /proc fixture. */
+  sysRoot?: string | null;
   pinnedPids?: number[];
   /** Host processes reported besides VMs and pinned pids, busiest first. */
   busiestLimit?: number;
@@ -69,6 +76,12 @@ export interface CollectorOptions {
   /** Every memory cgroup with a limit is looked at every this many intervals (default
    * 5; 0: never), the list carried in between. */
   cgroupScanEveryIntervals?: number;
+  /** The guests' own view (`virsh domstats --balloon`, src/collect/guest-memory-reader.ts):
+   * default a reader of the host's libvirt with the real /proc, none with a /proc
+   * fixture; null: none. */
+  guestMemory?: GuestMemoryReader | null;
+  /** Warnings for a human (stderr in the CLI). */
+  log?: (line: string) => void;
   now?: () => number;
 }
 
@@ -128,28 +141,35 @@ export class Collector {
   /** The refresh slot the next process read gets (src/collect/detail-reuse.ts). */
   private nextSlot = 0;
   /** The last detail read in full per process, with the stat line it was read at. */
-  private details = new Map<string, { stamp: DetailStamp; detail: ProcessDetail; numa: NumaNodeBytes[]; numaSeq: number; mapsSeq: number }>();
+  private details = new Map<string, { stamp: DetailStamp; detail: ProcessDetail; numa: NumaNodeBytes[]; numaSeq: number; numaStamp: DetailStamp | null; mapsSeq: number }>();
   private readonly procRoot: string;
   private readonly cgroupRoot: string;
+  private readonly sysRoot: string | null;
   private readonly now: () => number;
   private readonly leaks: LeakTracker;
   private readonly diagnosis: DiagnosisWindow;
   private limitedCgroups: CgroupMemory[] = [];
+  /** The memory nodes as last read, and each node's CPUs (read once). */
+  private numaNodes: NumaNode[] = [];
+  private readonly cpuLists = new Map<number, number[]>();
   private lastWalk = new Map<string, WalkedValues>();
   /** argv by `${id} ${comm}` (an exec changes comm), read once per process. */
   private argvOf = new Map<string, string[]>();
   private readonly slabinfo: SlabinfoReader;
   private readonly statReader: ProcStatReader;
   private virtIsa: VirtIsa = '';
+  private readonly guestMemory: GuestMemoryReader | null;
 
   constructor(private readonly options: CollectorOptions) {
     this.procRoot = options.procRoot ?? '/proc';
     this.cgroupRoot = options.cgroupRoot ?? '/sys/fs/cgroup';
+    this.sysRoot = options.sysRoot !== undefined ? options.sysRoot : this.procRoot === '/proc' ? '/sys' : null;
     this.now = options.now ?? Date.now;
     this.leaks = new LeakTracker({ leakWindowMs: options.leakWindowMs });
     this.diagnosis = new DiagnosisWindow(options.thresholds);
     this.slabinfo = new SlabinfoReader(this.procRoot);
     this.statReader = new ProcStatReader(this.procRoot);
+    this.guestMemory = options.guestMemory !== undefined ? options.guestMemory : this.procRoot === '/proc' ? new GuestMemoryReader({ log: options.log }) : null;
   }
 
   /** Gives back the descriptors it holds (src/host/proc-stat-reader.ts). */
@@ -181,6 +201,8 @@ export class Collector {
   /** First read of the process table and counters, so the first snapshot has deltas. */
   async prime(): Promise<void> {
     this.virtIsa = await readVirtIsa(this.procRoot);
+    // the guests' own view, in the background: the first reading for the first snapshots
+    this.guestMemory?.poll();
     const stats = await this.statReader.readAll();
     await this.trackVms(stats, this.now(), true);
     this.prevStats = new Map(stats.map((s) => [processId(s), s]));
@@ -238,18 +260,21 @@ export class Collector {
     // a refresh of a process that took no fault since keeps its maps, for a while
     const keepMaps = unchanged && this.seq - cached.mapsSeq < MAPS_REFRESH_PERIODS * this.refreshEvery;
     const knownMappings = keepMaps ? cached.detail.mappings : undefined;
-    // numa_maps walks page tables too: for one that took no fault, as rarely as smaps
-    const keepNuma = readNuma && unchanged && cached.numa.length > 0 && this.seq - cached.numaSeq < WALK_UNCHANGED_PERIODS * this.refreshEvery;
+    // numa_maps walks page tables too: for one that took no fault since numa_maps was
+    // read (not only since its detail was: it may have grown in between), as rarely as smaps
+    const keepNuma = readNuma && cached !== undefined && cached.numaStamp !== null && statUnchanged(cached.numaStamp, stat) && this.seq - cached.numaSeq < WALK_UNCHANGED_PERIODS * this.refreshEvery;
     const read = await readProcessDetail(this.procRoot, this.cgroupRoot, stat, { memoryBytes, readNuma: readNuma && !keepNuma, readPageWalks, knownArgv: this.argvOf.get(argvKey), knownMappings, cgroupReads });
     const detail = this.withPageWalk(id, read && keepNuma ? { ...read, numa: cached.numa } : read, memoryBytes);
     if (detail) {
       this.argvOf.set(argvKey, detail.argv);
-      const numaRead = readNuma && !keepNuma && detail.numa.length > 0;
+      // read this time (an empty reading too: a kernel without NUMA, an unreadable file)
+      const numaRead = readNuma && !keepNuma;
       this.details.set(id, {
         stamp: stampOf(stat, this.seq, cached?.stamp.slot ?? this.nextSlot++ % this.refreshEvery),
         detail,
         numa: numaRead ? detail.numa : (cached?.numa ?? []),
         numaSeq: numaRead ? this.seq : (cached?.numaSeq ?? -Infinity),
+        numaStamp: numaRead ? stampOf(stat, this.seq, 0) : (cached?.numaStamp ?? null),
         mapsSeq: keepMaps ? cached.mapsSeq : this.seq,
       });
     }
@@ -260,6 +285,8 @@ export class Collector {
   private reusableDetail(stat: ProcessStat, id: string, readNuma: boolean): ProcessDetail | null {
     const cached = this.details.get(id);
     if (!cached || !mayReuseDetail(cached.stamp, stat, this.seq, this.refreshEvery)) return null;
+    // a numa interval needs numa_maps as of now: read it when the process moved since
+    if (readNuma && (cached.numaStamp === null || !statUnchanged(cached.numaStamp, stat))) return null;
     // numa is reported on its sampling intervals only, as for a process read in full
     return { ...cached.detail, numa: readNuma ? cached.numa : [] };
   }
@@ -269,13 +296,16 @@ export class Collector {
     if (!detail) return null;
     const anonShmemBytes = detail.status.anonBytes + detail.status.shmemBytes;
     if (detail.guestRamResidentBytes >= 0) {
-      this.lastWalk.set(id, { seq: this.seq, guestRamResidentBytes: detail.guestRamResidentBytes, anonHugeBytes: detail.anonHugeBytes, anonShmemBytes });
+      this.lastWalk.set(id, { seq: this.seq, guestRamResidentBytes: detail.guestRamResidentBytes, guestRamHugeBytes: detail.guestRamHugeBytes, anonHugeBytes: detail.anonHugeBytes, anonShmemBytes });
       return detail;
     }
     const last = this.lastWalk.get(id);
+    const guestRamResidentBytes = last && detail.guestRam ? carriedGuestRam(last, anonShmemBytes, memoryBytes) : 0;
     return {
       ...detail,
-      guestRamResidentBytes: last && detail.guestRam ? carriedGuestRam(last, anonShmemBytes, memoryBytes) : 0,
+      guestRamResidentBytes,
+      // the last walk's huge pages, as long as guest RAM still holds that much
+      guestRamHugeBytes: Math.min(last?.guestRamHugeBytes ?? 0, guestRamResidentBytes),
       anonHugeBytes: last?.anonHugeBytes ?? 0,
     };
   }
@@ -285,6 +315,7 @@ export class Collector {
     const batches = this.batches;
     this.batches = [];
     const totals = foldBatches(batches);
+    this.guestMemory?.poll();
     const stats = await this.statReader.readAll();
     const lifecycle = [...this.pendingEvents.splice(0), ...(await this.trackVms(stats, timeMs, false))];
 
@@ -342,7 +373,7 @@ export class Collector {
           return { id: processId(s), residentBytes: s.rssPages * PAGE_BYTES, statUnchanged: stamp !== undefined && statUnchanged(stamp, s) };
         }),
       this.lastWalk,
-      { maxWalks: this.options.pageWalksPerInterval ?? 8, maxCostMs: this.options.pageWalkMsPerInterval ?? 50, unchangedEveryIntervals: WALK_UNCHANGED_PERIODS * this.refreshEvery },
+      { maxWalks: this.options.pageWalksPerInterval ?? PAGE_WALKS_PER_INTERVAL, maxCostMs: this.options.pageWalkMsPerInterval ?? 50, unchangedEveryIntervals: WALK_UNCHANGED_PERIODS * this.refreshEvery },
       this.seq,
     );
     const processes = (
@@ -377,12 +408,22 @@ export class Collector {
             majorFaults: faults?.major ?? 0,
             guestFaultSource: vm ? await this.faultSourceOf(id, pid, detail?.argv ?? []) : 'none',
             exit,
+            // where its vCPUs run, next to where its memory is (numa_maps): only where
+            // there is more than one node to run on
+            vcpuNodes: vm && !gone && readNuma && this.numaNodes.length > 1 ? threadsByNode(await readVcpuCpus(this.procRoot, pid), this.numaNodes) : [],
+            guestMemory: vm && !gone ? (this.guestMemory?.readingFor(pid, vm.identity) ?? null) : null,
           };
         }),
       )
     ).filter((p): p is TrackedProcess => p !== null);
 
     const host = await readHostMemory(this.procRoot);
+    if (this.sysRoot !== null) this.numaNodes = await readNumaNodes(this.sysRoot, this.cpuLists);
+    // what KSM's scanner costs: ksmd is a kernel thread, in the process table read above
+    const ksmd = stats.find((s) => s.comm === 'ksmd' && s.ppid === 2);
+    const ksmdBefore = ksmd ? this.prevStats.get(processId(ksmd)) : undefined;
+    host.ksmdCpuMs = ksmd && ksmdBefore ? ((ksmd.cpuTicks - ksmdBefore.cpuTicks) * 1000) / USER_HZ : 0;
+    host.numaNodes = this.numaNodes;
     // memory cgroups near their limits, wherever they are (a walk of the hierarchy)
     const scanEvery = this.options.cgroupScanEveryIntervals ?? 5;
     if (scanEvery > 0 && this.seq % scanEvery === 0) this.limitedCgroups = await readLimitedCgroups({ cgroupRoot: this.cgroupRoot });

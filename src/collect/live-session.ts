@@ -7,6 +7,7 @@ import { hostname, release } from 'node:os';
 import type { Meta, Snapshot } from '../model/snapshot.js';
 import { blockingProblem, checkHost } from '../probe/preflight.js';
 import { ProbeSet } from '../probe/probe-set.js';
+import { errorLine } from '../probe/bpftrace-stderr.js';
 import { PROBE_GROUPS, type ProbeGroup } from '../probe/probe-groups.js';
 import { makeEvent } from '../aggregate/events.js';
 import { Collector } from './collector.js';
@@ -36,6 +37,8 @@ export interface LiveOptions {
   restartBaseDelayMs?: number;
   /** How long a probe group may take to attach before it is left out, ms (default 60 s). */
   attachTimeoutMs?: number;
+  /** Keys per probe map at start (src/probe/map-keys.ts; default 4096, grown when one fills). */
+  mapKeys?: number;
   /** A probe group died and could not be restarted: the session cannot go on. */
   onFatal?: (error: FaultlineError) => void;
   /** Measure each probe program's cost (kernel.bpf_stats_enabled on for the session). */
@@ -63,6 +66,7 @@ export class LiveSession {
       busiestLimit: options.busiestLimit,
       leakWindowMs: options.leakWindowMs,
       thresholds: options.thresholds,
+      log: options.log,
     });
   }
 
@@ -79,6 +83,7 @@ export class LiveSession {
     await this.collector.prime();
     const groups = this.options.groups ?? PROBE_GROUPS;
     const downSince = new Map<string, number>();
+    let lastExit: FaultlineError | null = null;
     log(`faultline: attaching probe groups ${groups.join(', ')} (bpftrace ${checks.bpftraceVersion?.text ?? '?'})`);
     this.probes = new ProbeSet({
       groups,
@@ -89,12 +94,18 @@ export class LiveSession {
       probesDir: this.options.probesDir,
       tracefsPath: checks.tracefsPath!,
       attachTimeoutMs: this.options.attachTimeoutMs,
+      mapKeys: this.options.mapKeys,
+      onMapsFull: (message) => {
+        log(`faultline: ${message}`);
+        this.collector.addEvent(makeEvent('probe-error', Date.now(), { group: '', message }));
+      },
       onBatch: (batch) => this.onBatch(batch),
       onEventLine: (line) => this.collector.noteEventLine(line),
-      onGroupExit: (error) => {
-        const group = error.message.match(/"(\w+)"/)?.[1] ?? '';
-        const detail = error.evidence.length ? `: ${error.evidence.at(-1)}` : '';
-        log(`faultline: ${error.message}${detail}; restarting it`);
+      onGroupExit: (group, error) => {
+        const detail = error.evidence.length ? `: ${errorLine(error.evidence)}` : '';
+        // once per bpftrace, however many groups it ran
+        if (error !== lastExit) log(`faultline: ${error.message}${detail}; restarting it`);
+        lastExit = error;
         this.collector.addEvent(makeEvent('probe-error', Date.now(), { group, message: `${error.message}${detail}` }));
         downSince.set(group, Date.now());
       },
@@ -111,6 +122,10 @@ export class LiveSession {
       restartBaseDelayMs: this.options.restartBaseDelayMs,
     });
     const statuses = await this.probes.start();
+    const shared = statuses.find((s) => s.attached && s.sharesProcessWith.length > 0);
+    if (shared) log(`faultline:   one bpftrace runs ${[shared.group, ...shared.sharesProcessWith].join(', ')}`);
+    const reason = statuses.find((s) => s.ownProcessReason)?.ownProcessReason;
+    if (reason) log(`faultline:   one bpftrace per group: ${reason}`);
     for (const s of statuses) {
       const took = this.probes!.attachMs.get(s.group);
       log(`faultline:   ${s.group.padEnd(8)} ${s.attached ? `attached${took !== undefined ? ` in ${(took / 1000).toFixed(1)} s` : ''}` : `NOT attached: ${s.error}`}`);
@@ -144,7 +159,7 @@ export class LiveSession {
       await this.bpfStats.enable();
       process.once('exit', this.restoreStatsAtExit);
       this.costReader = new ProbeCostReader();
-      await this.costReader.costs(this.probes?.groupByPid() ?? new Map());
+      await this.costReader.costs(this.probes?.programOwners() ?? new Map());
       log('faultline: probe cost on (kernel.bpf_stats_enabled=1 until faultline exits)');
     } catch (error) {
       this.costReader = null;
@@ -197,7 +212,7 @@ export class LiveSession {
 
   private async emit(): Promise<void> {
     if (!this.probes) return;
-    const costs = this.costReader ? await this.costReader.costs(this.probes.groupByPid()).catch(() => []) : undefined;
+    const costs = this.costReader ? await this.costReader.costs(this.probes.programOwners()).catch(() => []) : undefined;
     const snapshot = await this.collector.tick({
       groups: this.probes.groups(),
       bpftraceVersion: this.meta?.bpftraceVersion ?? '',

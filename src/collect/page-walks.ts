@@ -10,6 +10,7 @@
 export interface WalkedValues {
   seq: number;
   guestRamResidentBytes: number;
+  guestRamHugeBytes: number;
   anonHugeBytes: number;
   /** RssAnon + RssShmem when these were read. */
   anonShmemBytes: number;
@@ -39,6 +40,9 @@ export interface WalkBudget {
    * intervals after its last walk. */
   unchangedEveryIntervals: number;
 }
+
+/** Page walks per interval at most, by default: a fleet's first walks take its size / 8 intervals. */
+export const PAGE_WALKS_PER_INTERVAL = 8;
 
 export function walkCostMs(residentBytes: number): number {
   return (residentBytes / 2 ** 20) * WALK_MS_PER_RESIDENT_MIB;

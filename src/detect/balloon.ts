@@ -14,6 +14,9 @@
 // the point just before its first balloon bytes; now = the latest; returned =
 // (before - now) / its balloon bytes. An inflate is judged whole, whatever the window
 // edges, and its finding stands while the history holds it.
+// A suspect message also gives guest RAM's lowest since the inflate began; the
+// diagnosis (src/diagnose/balloon-rule.ts) reads the numbers from the finding's
+// quantities (balloonInflateOf) to tell never-resident pages from churn.
 // Causes of a low ratio: the pages were never resident (the guest gave back memory
 // the host never backed: nothing to gain), the guest touched them again right away
 // (balloon churn: the guest needs that memory), or guest RAM is backed by
@@ -31,7 +34,7 @@
 // Lost probe events in the window (the balloon bytes come from the growth probe)
 // or no growth probe: insufficient-data.
 import type { Finding } from '../model/snapshot.js';
-import { bareFinding } from './finding.js';
+import { asQuantities, bareFinding, quantitiesOf } from './finding.js';
 import type { DetectContext, VmHistoryPoint } from './history.js';
 import { formatBytes, formatDuration } from '../format/quantities.js';
 
@@ -101,10 +104,32 @@ export function detectBalloon(
   const what = `balloon inflate of ${formatBytes(ballooned)} (madvise DONTNEED on guest RAM) ` +
     `took guest RAM from ${formatBytes(before.guestRamBytes)} to ${formatBytes(last.guestRamBytes)} over ${formatDuration(evidence.windowMs)}`;
   if (ratio >= o.returnedRatio) return bareFinding('balloon', 'ok', `${what}: the host got it back`, evidence);
+  const lowest = Math.min(...history.slice(first).map((p) => p.guestRamBytes));
+  const quantities = { balloonedBytes: ballooned, beforeBytes: before.guestRamBytes, nowBytes: last.guestRamBytes, lowestBytes: lowest };
   return bareFinding('balloon', 'suspect',
-    `${what}: the host got back only ${formatBytes(Math.max(0, returned))}. Either the pages were never resident, ` +
+    `${what}: the host got back only ${formatBytes(Math.max(0, returned))}, and guest RAM was at its lowest ${formatBytes(lowest)} since. ` +
+    'Either the pages were never resident, ' +
     'the guest touched them again (balloon churn: it needs that memory), or guest RAM is on transparent huge pages ' +
-    'that DONTNEED only splits; check the guest\'s balloon driver and AnonHugePages of QEMU.', evidence);
+    'that DONTNEED only splits; check the guest\'s balloon driver and AnonHugePages of QEMU.', { ...evidence, quantities: asQuantities(quantities) });
+}
+
+/** The numbers behind a suspect finding, for the diagnosis (src/diagnose/
+ * balloon-rule.ts): what was ballooned, guest RAM before it, now, and at its lowest
+ * since (the finding's quantities). null for other findings. */
+export interface BalloonInflate {
+  balloonedBytes: number;
+  beforeBytes: number;
+  nowBytes: number;
+  lowestBytes: number;
+}
+
+export function balloonInflateOf(finding: Finding): BalloonInflate | null {
+  if (finding.detector !== 'balloon' || finding.verdict !== 'suspect') return null;
+  const q = quantitiesOf(finding);
+  const [balloonedBytes, beforeBytes, nowBytes, lowestBytes] = [q.balloonedBytes, q.beforeBytes, q.nowBytes, q.lowestBytes];
+  return [balloonedBytes, beforeBytes, nowBytes, lowestBytes].every((v) => typeof v === 'number' && Number.isFinite(v))
+    ? { balloonedBytes: balloonedBytes!, beforeBytes: beforeBytes!, nowBytes: nowBytes!, lowestBytes: lowestBytes! }
+    : null;
 }
 
 /** The last inflate: indices of its first and last points with balloon bytes (points

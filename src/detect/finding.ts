@@ -1,5 +1,5 @@
 // Turning a classified series into a Finding with its evidence and its words. Pure.
-import type { Finding, Verdict } from '../model/snapshot.js';
+import type { Finding, Quantity, Verdict } from '../model/snapshot.js';
 import { growthSince, shapeWords, type ShapeOptions, type ShapeResult } from './growth-shape.js';
 import { NO_PROJECTION, projectToLimit, type Limit } from './limits.js';
 import type { Point } from './robust-trend.js';
@@ -19,6 +19,16 @@ export const HISTORY_WINDOWS = 3;
  * at its rate, it reaches a limit (MemAvailable, its cgroup's) within this long: the
  * leaks an incident cannot wait ten minutes for. */
 export const EARLY_WARNING_WITHIN_MS = 3_600_000;
+
+/** The finding's quantities as an object by name ({} when it has none). */
+export function quantitiesOf(finding: Finding): Record<string, number> {
+  return Object.fromEntries((finding.quantities ?? []).map((q) => [q.name, q.value]));
+}
+
+/** An object of numbers as a finding's quantities. */
+export function asQuantities(values: Record<string, number>): Quantity[] {
+  return Object.entries(values).map(([name, value]) => ({ name, value }));
+}
 
 export function bareFinding(detector: string, verdict: Verdict, message: string, fields: Partial<Finding> = {}): Finding {
   return {

@@ -7,8 +7,7 @@
 // Which detectors run:
 //   VM (kind 'vm')        qemu-own, guest-growth, balloon, mapping-growth
 //   process               process-growth, mapping-growth
-//   host                  kernel-memory (its findings go out as events only: a
-//                         Snapshot has no host findings field yet)
+//   host                  kernel-memory (the snapshot's host.findings, and events)
 // Each (row, detector) has one current state (finding-state.ts: hysteresis, so a
 // verdict does not flap): the row's findings are those states, and an event goes out
 // when a state changes to or from leak/suspect. A row's `leak` verdict is its main
@@ -194,13 +193,20 @@ export class LeakTracker {
 
     const hostAdded = this.append(this.host, hostPoint(snapshot), mergeHost);
     if (slabCaches) this.slab.push({ timeMs: now, caches: slabCaches });
-    this.slab = this.slab.filter((s) => s.timeMs >= now - this.windowMs);
+    // the readings of the window and the latest one at or before its start: slabinfo is
+    // read every few intervals, and with a short window the readings inside it alone
+    // may be one (then no cache would be named)
+    const startMs = now - this.windowMs;
+    const baseline = this.slab.reduce((at, s, i) => (s.timeMs <= startMs ? i : at), 0);
+    this.slab = this.slab.slice(baseline);
     let kernel = this.host.lastHost;
     if (hostAdded || !kernel) {
       const firstSlab = this.slab[0];
       const lastSlab = this.slab.at(-1);
-      const topCaches = firstSlab && lastSlab && firstSlab !== lastSlab ? slabGrowth(firstSlab.caches, lastSlab.caches, this.topSlabCaches) : [];
-      const { finding, change } = this.settle(this.host, detectKernelMemory(this.host.points, { topCaches }, window), now);
+      const compared = firstSlab && lastSlab && firstSlab !== lastSlab;
+      const topCaches = compared ? slabGrowth(firstSlab.caches, lastSlab.caches, this.topSlabCaches) : [];
+      const topCachesOverMs = compared ? lastSlab.timeMs - firstSlab.timeMs : 0;
+      const { finding, change } = this.settle(this.host, detectKernelMemory(this.host.points, { topCaches, topCachesOverMs }, window), now);
       kernel = finding;
       this.host.lastHost = kernel;
       if (isNews(change)) events.push(makeEvent('leak-finding', now, { message: changeWords(change!, kernel), group: kernel.detector }));
@@ -210,12 +216,13 @@ export class LeakTracker {
     return { byId, hostFindings: [kernel], events };
   }
 
-  /** The snapshot with each row's leak verdict and findings filled in and the new
-   * leak-finding events appended: what the collector hands on. */
+  /** The snapshot with each row's leak verdict and findings and the host's findings
+   * filled in, and the new leak-finding events appended: what the collector hands on. */
   annotate(snapshot: Snapshot, slabCaches: SlabCache[] | null = null): Snapshot {
     const result = this.observe(snapshot, slabCaches);
     return {
       ...snapshot,
+      host: { ...snapshot.host, findings: result.hostFindings },
       vms: snapshot.vms.map((v) => ({ ...v, ...(result.byId.get(v.id) ?? {}) })),
       events: [...snapshot.events, ...result.events],
     };

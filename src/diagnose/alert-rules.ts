@@ -13,13 +13,17 @@ export interface RuleTiming {
 
 export const DEFAULT_RULE_TIMING: RuleTiming = { warningFor: '2m', criticalFor: '1m' };
 
-interface Rule {
+export interface Rule {
   alert: string;
   expr: string;
   severity: 'warning' | 'critical';
   summary: string;
   description: string;
 }
+
+/** Causes that only faultline's diagnosis has (no raw series of their own): alerted on
+ * through faultline_diagnosis_cause. */
+export const DIAGNOSIS_ONLY = ['slab-growth', 'page-cache', 'thp-low', 'compaction-stall', 'balloon-no-return', 'numa-remote', 'numa-node-short'] as const;
 
 /** The rules, in the order of docs/diagnosis.md's table. */
 export function alertRules(t: Thresholds): Rule[] {
@@ -110,6 +114,39 @@ export function alertRules(t: Thresholds): Rule[] {
       severity: 'warning',
       summary: '{{ $labels.subject }} keeps growing (faultline leak verdict)',
       description: 'Find where: `sudo faultline leaks --pid PID`; for a VM, check the guest, then balloon it down.',
+    },
+    // the guest's own view (libvirt VMs, virsh domstats): MemAvailable, else MemFree for
+    // guests that do not report it, against what the balloon gives the guest
+    {
+      alert: 'FaultlineGuestMemoryLow',
+      expr: `100 * max without (kind) (faultline_vm_guest_memory_bytes{kind="mem_available"} or ignoring (kind) faultline_vm_guest_memory_bytes{kind="mem_free"}) / ignoring (kind) faultline_vm_balloon_bytes{kind="current"} < ${t.guestAvailableWarningPct}`,
+      severity: 'warning',
+      summary: `{{ $labels.vm }}: the guest has {{ $value | printf "%.1f" }}% of its memory available (below ${t.guestAvailableWarningPct}%)`,
+      description: 'Give the guest memory back through its balloon (virsh setmem NAME SIZE --live), or at its maximum raise that (virsh setmaxmem NAME SIZE --config) and restart it; `faultline diagnose` gives SIZE.',
+    },
+    {
+      alert: 'FaultlineGuestSwapping',
+      expr: `(rate(faultline_vm_guest_swap_in_bytes_total[1m]) + rate(faultline_vm_guest_swap_out_bytes_total[1m])) / 4096 > ${t.guestSwapWarningPagesPerSec}`,
+      severity: 'warning',
+      summary: `{{ $labels.vm }}: the guest swaps {{ $value | printf "%.0f" }} pages/s (above ${t.guestSwapWarningPagesPerSec})`,
+      description: 'The guest is short of memory by its own count: give it memory (virsh setmem NAME SIZE --live), or find what fills it inside the guest.',
+    },
+    // the causes whose inputs are faultline's own (slab caches, page-cache churn, huge
+    // pages of guest RAM, compaction stalls, balloons, NUMA placement): one rule per
+    // severity, the cause in its labels
+    {
+      alert: 'FaultlineDiagnosisCritical',
+      expr: `faultline_diagnosis_cause{cause=~"${DIAGNOSIS_ONLY.join('|')}",severity="critical"} == 1`,
+      severity: 'critical',
+      summary: '{{ $labels.subject }}: {{ $labels.cause }} (faultline diagnosis, critical)',
+      description: '`sudo faultline diagnose` on the host says why, with the numbers, and what to do; docs/diagnosis.md lists the causes.',
+    },
+    {
+      alert: 'FaultlineDiagnosis',
+      expr: `faultline_diagnosis_cause{cause=~"${DIAGNOSIS_ONLY.join('|')}",severity="warning"} == 1`,
+      severity: 'warning',
+      summary: '{{ $labels.subject }}: {{ $labels.cause }} (faultline diagnosis)',
+      description: '`sudo faultline diagnose` on the host says why, with the numbers, and what to do; docs/diagnosis.md lists the causes.',
     },
   ];
 }

@@ -6,58 +6,18 @@ import type { Cause, Diagnosis, HealthStatus, Snapshot, VmSnapshot } from '../mo
 
 export type { Cause, Diagnosis, HealthStatus };
 import type { Thresholds } from './thresholds.js';
+import { numaCauses } from './numa-rule.js';
+import { slabRule } from './slab-rule.js';
+import { balloonRule } from './balloon-rule.js';
+import { thpCauses } from './thp-rule.js';
+import { pageCacheCauses } from './page-cache-rule.js';
+import { addGuestViews, guestMemoryRule } from './guest-memory-rule.js';
+import { isLibvirt, largestRows, pct, raiseLimitRemedy, round1, rowsBySubject, shrinkRemedy, subjectText, type RuleContext, hostCause as hostCauseOf, rowCause as rowCauseOf } from './rule-context.js';
 
-const MiB = 2 ** 20;
+/** Rules kept in files of their own: each takes the window's context and the thresholds. */
+const RULES: ReadonlyArray<(context: RuleContext, t: Thresholds) => Cause[]> = [numaCauses, slabRule, balloonRule, thpCauses, pageCacheCauses, guestMemoryRule];
 
-/** faultline itself and its bpftrace: never a cause (process-name.ts labels them). */
-export function isOwnTool(row: VmSnapshot): boolean {
-  return row.kind === 'process' && /^(faultline |bpftrace \(faultline)/.test(row.name);
-}
-
-/** "web01 (VM)" or "node leaker.js (pid 42)" */
-function subjectText(row: VmSnapshot): string {
-  return row.kind === 'vm' ? `${row.name} (VM)` : `${row.name} (pid ${row.pid})`;
-}
-
-function isLibvirt(row: VmSnapshot): boolean {
-  return row.kind === 'vm' && row.source === 'libvirt';
-}
-
-const pct = (part: number, whole: number): number => (whole > 0 ? (100 * part) / whole : 0);
-const round1 = (x: number): string => (Math.round(x * 10) / 10).toString();
-
-/** The latest row of each subject in the window, with its rows over the window. */
-function rowsBySubject(window: Snapshot[]): Map<string, { last: VmSnapshot; rows: VmSnapshot[] }> {
-  const out = new Map<string, { last: VmSnapshot; rows: VmSnapshot[] }>();
-  for (const s of window) {
-    for (const row of s.vms) {
-      if (isOwnTool(row)) continue;
-      const known = out.get(row.id);
-      if (known) {
-        known.last = row;
-        known.rows.push(row);
-      } else out.set(row.id, { last: row, rows: [row] });
-    }
-  }
-  return out;
-}
-
-/** How to give memory back from this subject, in the words its manager uses. */
-function shrinkRemedy(row: VmSnapshot, targetBytes: number): string {
-  const size = `${Math.max(1, Math.floor(targetBytes / MiB))}M`;
-  if (isLibvirt(row)) return `\`virsh setmem ${row.name} ${size} --live\` (balloon it down), or migrate it to another host`;
-  if (row.kind === 'vm' && row.vmid) return `\`qm set ${row.vmid} --balloon ${Math.floor(targetBytes / MiB)}\` (balloon it down), or migrate it to another host`;
-  if (row.kind === 'vm') return `balloon it down (QMP \`balloon ${targetBytes}\`), or move it to another host`;
-  return `restart or limit it (pid ${row.pid}); \`sudo faultline leaks --pid ${row.pid}\` if it keeps growing`;
-}
-
-function largestRows(bySubject: Map<string, { last: VmSnapshot }>, count: number): VmSnapshot[] {
-  return [...bySubject.values()]
-    .map((s) => s.last)
-    .filter((r) => !r.exit)
-    .sort((a, b) => b.rss.totalBytes - a.rss.totalBytes)
-    .slice(0, count);
-}
+export { isOwnTool } from './rule-context.js';
 
 export function diagnose(window: Snapshot[], t: Thresholds): Diagnosis {
   if (window.length === 0) {
@@ -70,11 +30,12 @@ export function diagnose(window: Snapshot[], t: Thresholds): Diagnosis {
   const causes: Cause[] = [];
   const host = last.host;
   const hostCause = (c: Omit<Cause, 'subject' | 'subjectId' | 'pid'>): void => {
-    causes.push({ subject: 'host', subjectId: '', pid: 0, ...c });
+    causes.push(hostCauseOf(c));
   };
   const rowCause = (row: VmSnapshot, c: Omit<Cause, 'subject' | 'subjectId' | 'pid'>): void => {
-    causes.push({ subject: row.name, subjectId: row.id, pid: row.pid, ...c });
+    causes.push(rowCauseOf(row, c));
   };
+  const context: RuleContext = { window, last, seconds, bySubject };
 
   // host memory: available and used
   const availablePct = pct(host.memAvailableBytes, host.memTotalBytes);
@@ -83,6 +44,10 @@ export function diagnose(window: Snapshot[], t: Thresholds): Diagnosis {
     const critical = usedPct > t.hostUsedCriticalPct;
     const largest = largestRows(bySubject, 3);
     const top = largest[0];
+    const hugetlb = host.hugetlbBytes ?? 0;
+    const freePages = host.hugepageSizeBytes > 0 ? Math.floor((host.hugetlbFreeBytes ?? 0) / host.hugepageSizeBytes) : 0;
+    // a free part of the pool of at least 5% of RAM: the cheapest memory to give back
+    const idlePool = freePages > 0 && (host.hugetlbFreeBytes ?? 0) >= 0.05 * host.memTotalBytes;
     hostCause({
       cause: 'memory-low',
       severity: critical ? 'critical' : 'warning',
@@ -92,10 +57,14 @@ export function diagnose(window: Snapshot[], t: Thresholds): Diagnosis {
       evidence: [
         `MemAvailable ${formatBytes(host.memAvailableBytes)} of MemTotal ${formatBytes(host.memTotalBytes)}`,
         ...(largest.length ? [`largest: ${largest.map((r) => `${subjectText(r)} ${formatBytes(r.rss.totalBytes)}`).join(', ')}`] : []),
+        ...(hugetlb > 0 ? [`hugetlb pools hold ${formatBytes(hugetlb)} (${round1(pct(hugetlb, host.memTotalBytes))}% of RAM, used whether mapped or not), ${formatBytes(host.hugetlbFreeBytes ?? 0)} of it free`] : []),
       ],
-      remedy: top
-        ? `free memory on the host: shrink the largest, ${subjectText(top)}: ${shrinkRemedy(top, top.rss.totalBytes * 0.75)}; or keep the VMs' memory at 80% of RAM`
-        : 'free memory on the host, or keep the VMs\' memory at 80% of RAM',
+      // a pool with many free pages holds memory nobody uses: give that back first
+      remedy: idlePool
+        ? `shrink the hugetlb pool: ${formatBytes(host.hugetlbFreeBytes)} of it is free (${freePages} pages of ${formatBytes(host.hugepageSizeBytes)}): \`echo $(( $(cat /proc/sys/vm/nr_hugepages) - ${freePages} )) > /proc/sys/vm/nr_hugepages\`${top ? `; then ${subjectText(top)}: ${shrinkRemedy(top, top.rss.totalBytes * 0.75)}` : ''}`
+        : top
+          ? `free memory on the host: shrink the largest, ${subjectText(top)}: ${shrinkRemedy(top, top.rss.totalBytes * 0.75)}; or keep the VMs' memory at 80% of RAM`
+          : 'free memory on the host, or keep the VMs\' memory at 80% of RAM',
       score: critical ? usedPct / t.hostUsedCriticalPct : t.hostAvailableWarningPct / Math.max(0.1, availablePct),
     });
   }
@@ -118,8 +87,8 @@ export function diagnose(window: Snapshot[], t: Thresholds): Diagnosis {
       title: `the host is paging: ${Math.round(pagesPerSec)} pages/s to and from swap${zswapPages > 0 ? ' and zswap' : ''} (above ${t.pagingWarningPagesPerSec})`,
       evidence: [
         `${Math.round(swapIn / seconds)} pages/s in, ${Math.round(swapOut / seconds)} pages/s out over ${formatDuration(seconds * 1000)}${zswapPages > 0 ? ` (zswap: ${Math.round(sum('zswpin') / seconds)} in, ${Math.round(sum('zswpout') / seconds)} out, ${Math.round(sum('zswpwb') / seconds)} written back per second)` : ''}`,
-        `swap used ${formatBytes(host.swapUsedBytes)} of ${formatBytes(host.swapTotalBytes)}${host.zswapBytes > 0 ? `, zswap pool ${formatBytes(host.zswapBytes)}` : ''}`,
-        ...(swapped.length ? [`swapped out: ${swapped.slice(0, 3).map((r) => `${subjectText(r)} ${formatBytes(r.rss.swapBytes)}`).join(', ')}`] : []),
+        `swap used ${formatBytes(host.swapUsedBytes)} of ${formatBytes(host.swapTotalBytes)}${host.zswapBytes > 0 ? `, zswap pool ${formatBytes(host.zswapBytes)}${host.zswappedBytes > 0 ? ` holding ${formatBytes(host.zswappedBytes)} (compressed ${round1(host.zswappedBytes / host.zswapBytes)}:1)` : ''}` : ''}`,
+        ...(swapped.length ? [`swapped out: ${swapped.slice(0, 3).map((r) => `${subjectText(r)} ${formatBytes(r.rss.swapBytes)}${r.cgroup.swapBytes > 0 && r.cgroup.path !== '/' ? ` (its memory cgroup ${r.cgroup.path}: ${formatBytes(r.cgroup.swapBytes)})` : ''}`).join(', ')}`] : []),
       ],
       remedy: top
         ? `give memory back so ${subjectText(top)} stops swapping: ${shrinkRemedy(top, top.rss.totalBytes * 0.75)}; or enable zswap (\`echo 1 > /sys/module/zswap/parameters/enabled\`)`
@@ -166,13 +135,14 @@ export function diagnose(window: Snapshot[], t: Thresholds): Diagnosis {
   if (host.memTotalBytes > 0 && overcommitPct > t.overcommitWarningPct) {
     const ksmBytes = vms.reduce((sum, r) => sum + r.ksmMergedPages, 0) * 4096;
     const excess = configured - host.memTotalBytes;
+    const ksmdPct = (100 * context.window.reduce((sum, s) => sum + (s.host.ksmdCpuMs ?? 0), 0)) / (seconds * 1000);
     hostCause({
       cause: 'overcommit',
       severity: 'warning',
       title: `VMs are configured with ${round1(overcommitPct)}% of RAM (above ${t.overcommitWarningPct}%)`,
       evidence: [
         `${vms.length} VMs configured ${formatBytes(configured)}, MemTotal ${formatBytes(host.memTotalBytes)}: ${formatBytes(Math.max(0, excess))} more than RAM`,
-        `given back: KSM ${host.ksmState ? `${host.ksmState}, ` : ''}merged ${formatBytes(ksmBytes)}${host.ksmPagesSharing > 0 ? ` (pages_sharing ${host.ksmPagesSharing}, ${formatBytes(host.ksmPagesSharing * 4096)} saved host-wide)` : ''}, swap used ${formatBytes(host.swapUsedBytes)}`,
+        `given back: KSM ${host.ksmState ? `${host.ksmState}, ` : ''}merged ${formatBytes(ksmBytes)}${host.ksmPagesSharing > 0 ? ` (pages_sharing ${host.ksmPagesSharing}, ${formatBytes(host.ksmPagesSharing * 4096)} saved host-wide)${excess > 0 ? `, ${round1(pct(host.ksmPagesSharing * 4096, excess))}% of the excess` : ''}` : ''}${ksmdPct > 0 ? `, ksmd using ${round1(ksmdPct)}% of a CPU` : ''}, swap used ${formatBytes(host.swapUsedBytes)}`,
         ...(host.thpEnabled ? [`THP ${host.thpEnabled}, defrag ${host.thpDefrag}`] : []),
       ],
       remedy: `bring the configured total to 80% of RAM (${formatBytes(host.memTotalBytes * 0.8)}): move a VM to another host, or lower its memory; ${host.ksmState === 'off' ? 'KSM is off: `echo 1 > /sys/kernel/mm/ksm/run` merges identical guest pages, and balloons' : 'KSM and balloons'} cover the rest only while guests are idle`,
@@ -193,7 +163,7 @@ export function diagnose(window: Snapshot[], t: Thresholds): Diagnosis {
         title: `${name} was OOM-killed ${limited ? `at its cgroup's limit (${row!.cgroup.path})` : 'by the host running out of memory'}`,
         evidence: [e.message, ...(limited ? [`cgroup ${row!.cgroup.path}: limit ${formatBytes(row!.cgroup.limitBytes)}`] : [])],
         remedy: limited
-          ? `raise ${row!.cgroup.path}'s limit (memory.max on cgroup v2, memory.limit_in_bytes on v1)${isLibvirt(row!) ? ` or \`virsh memtune ${row!.name} --hard-limit SIZE\`` : ''}, or find what grew in it`
+          ? `${raiseLimitRemedy(row!.cgroup.path, row)}, or find what grew in it`
           : 'free memory on the host (see memory-low), and keep the VMs\' memory at 80% of RAM',
         score: 10,
       };
@@ -218,7 +188,7 @@ export function diagnose(window: Snapshot[], t: Thresholds): Diagnosis {
         evidence: [`${direct} direct and ${memcg} memcg reclaim stalls, ${formatDuration(stallNs / 1e6)} in all over ${formatDuration(seconds * 1000)}`],
         remedy: inCgroup
           ? `raise ${row.cgroup.path}'s limit (${formatBytes(row.cgroup.limitBytes)} now)${isLibvirt(row) ? ` or \`virsh memtune ${row.name} --hard-limit SIZE\`` : ''}`
-          : 'the host is short of memory: free some (see memory-low)',
+          : 'the host is short of memory: see memory-low (memory in use) or page-cache (a reader churning the page cache) for what fills it',
         score: msPerSec / Math.max(1e-9, t.reclaimStallWarningMsPerSec),
       });
     }
@@ -231,7 +201,7 @@ export function diagnose(window: Snapshot[], t: Thresholds): Diagnosis {
         severity: 'warning',
         title: `${subjectText(row)}'s memory cgroup is at ${round1(pct(cgroup.usageBytes, cgroup.limitBytes))}% of its limit (above ${t.cgroupNearLimitPct}%)`,
         evidence: [`cgroup ${cgroup.path}: usage ${formatBytes(cgroup.usageBytes)} of limit ${formatBytes(cgroup.limitBytes)}${hits > 0 ? `, limit hit ${hits} times in the window` : ''}`],
-        remedy: `raise ${cgroup.path}'s limit (memory.max on cgroup v2, memory.limit_in_bytes on v1)${isLibvirt(row) ? ` or \`virsh memtune ${row.name} --hard-limit SIZE\`` : ''}, or it will reclaim, swap, then be OOM-killed`,
+        remedy: `${raiseLimitRemedy(cgroup.path, row)}, or it will reclaim, swap, then be OOM-killed`,
         score: pct(cgroup.usageBytes, cgroup.limitBytes) / Math.max(1e-9, t.cgroupNearLimitPct),
       });
     }
@@ -263,15 +233,20 @@ export function diagnose(window: Snapshot[], t: Thresholds): Diagnosis {
       pid: 0,
       title: `memory cgroup ${cgroup.path} is at ${round1(usedPct)}% of its limit (above ${t.cgroupNearLimitPct}%)`,
       evidence: [`usage ${formatBytes(cgroup.usageBytes)} of limit ${formatBytes(cgroup.limitBytes)}; limit hit ${cgroup.limitHits} times, ${cgroup.oomKills} OOM kills since it was made; none of its processes is a VM or among the busiest (--pid shows one)`],
-      remedy: `raise ${cgroup.path}'s limit (memory.max on cgroup v2, memory.limit_in_bytes on v1), or it will reclaim, swap, then be OOM-killed`,
+      remedy: `${raiseLimitRemedy(cgroup.path)}, or it will reclaim, swap, then be OOM-killed`,
       score: usedPct / Math.max(1e-9, t.cgroupNearLimitPct),
     });
   }
 
-  causes.sort((a, b) => (a.severity === b.severity ? b.score - a.score : a.severity === 'critical' ? -1 : 1));
-  const status: HealthStatus = causes.some((c) => c.severity === 'critical') ? 'critical' : causes.length ? 'warning' : 'healthy';
-  const headline = causes.length
-    ? `${status}: ${causes[0]!.title}${causes.length > 1 ? ` (+${causes.length - 1} more)` : ''}`
+  // the rules that live in files of their own (src/diagnose/*-rule.ts)
+  for (const rule of RULES) causes.push(...rule(context, t));
+  // the guest's own view of its memory beside every other cause about a libvirt VM
+  const ranked = addGuestViews(causes, context);
+
+  ranked.sort((a, b) => (a.severity === b.severity ? b.score - a.score : a.severity === 'critical' ? -1 : 1));
+  const status: HealthStatus = ranked.some((c) => c.severity === 'critical') ? 'critical' : ranked.length ? 'warning' : 'healthy';
+  const headline = ranked.length
+    ? `${status}: ${ranked[0]!.title}${ranked.length > 1 ? ` (+${ranked.length - 1} more)` : ''}`
     : `healthy: ${formatBytes(host.memAvailableBytes)} of ${formatBytes(host.memTotalBytes)} available; no OOM kill, paging, pressure and reclaim stalls under their thresholds over ${formatDuration(seconds * 1000)}`;
-  return { status, headline, causes, window: { fromMs: first.timeMs - first.intervalMs, toMs: last.timeMs, snapshots: window.length } };
+  return { status, headline, causes: ranked, window: { fromMs: first.timeMs - first.intervalMs, toMs: last.timeMs, snapshots: window.length } };
 }

@@ -22,6 +22,29 @@ export interface Thresholds {
   /** PSI memory avg10, percent of time. */
   psiSomeWarningPct: number;
   psiFullCriticalPct: number;
+  /** Page cache kswapd reclaims per second over the window (page-cache-rule.ts). */
+  pageCacheReclaimWarningMiBPerSec: number;
+  /** ...while more than this share of the page cache reclaimed came back as new page
+   * cache: churn, not page cache pushed out by something else. */
+  pageCacheRefilledPct: number;
+  /** THP (thp-rule.ts): a VM with less than this share of its resident guest RAM in
+   * huge pages; 0 turns the cause off (a fleet that runs without THP on purpose). */
+  thpGuestRamHugeWarningPct: number;
+  /** VMs with less guest RAM resident than this are not judged for THP. */
+  thpMinGuestRamMiB: number;
+  /** Time a VM or process stalled in compaction, per second of the window. */
+  compactionStallWarningMsPerSec: number;
+  /** A VM's resident memory on NUMA nodes none of its vCPUs ran on (numa-rule.ts). */
+  numaRemotePct: number;
+  /** VMs with less resident memory than this are not judged for NUMA. */
+  numaMinResidentMiB: number;
+  /** A NUMA node's available memory below this share of its own, while another has twice it. */
+  numaNodeAvailableWarningPct: number;
+  /** A libvirt guest's own MemAvailable below this share of what its balloon gives it
+   * (guest-memory-rule.ts). */
+  guestAvailableWarningPct: number;
+  /** ...or the guest swapping in and out more than this many pages per second. */
+  guestSwapWarningPagesPerSec: number;
 }
 
 export const DEFAULT_THRESHOLDS: Readonly<Thresholds> = Object.freeze({
@@ -35,6 +58,16 @@ export const DEFAULT_THRESHOLDS: Readonly<Thresholds> = Object.freeze({
   kswapdBusyWarningPct: 50,
   psiSomeWarningPct: 10,
   psiFullCriticalPct: 5,
+  pageCacheReclaimWarningMiBPerSec: 100,
+  pageCacheRefilledPct: 50,
+  thpGuestRamHugeWarningPct: 50,
+  thpMinGuestRamMiB: 1024,
+  compactionStallWarningMsPerSec: 10,
+  numaRemotePct: 50,
+  numaMinResidentMiB: 256,
+  numaNodeAvailableWarningPct: 10,
+  guestAvailableWarningPct: 10,
+  guestSwapWarningPagesPerSec: 10,
 });
 
 /** The most each threshold may be (percentages of a whole stop at 100; overcommit and
@@ -50,6 +83,16 @@ const MAXIMA: Record<keyof Thresholds, number> = {
   kswapdBusyWarningPct: 1e4,
   psiSomeWarningPct: 100,
   psiFullCriticalPct: 100,
+  pageCacheReclaimWarningMiBPerSec: 1e9,
+  pageCacheRefilledPct: 100,
+  thpGuestRamHugeWarningPct: 100,
+  thpMinGuestRamMiB: 1e9,
+  compactionStallWarningMsPerSec: 1e6,
+  numaRemotePct: 100,
+  numaMinResidentMiB: 1e9,
+  numaNodeAvailableWarningPct: 100,
+  guestAvailableWarningPct: 100,
+  guestSwapWarningPagesPerSec: 1e9,
 };
 
 /** The defaults with a user's overrides: an object of known keys and numbers only. */

@@ -6,9 +6,7 @@ import { readdir } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import type { CgroupMemory } from '../model/snapshot.js';
 import { readTextOrNull } from './read-proc-file.js';
-import { flatKeyedValue } from './cgroup-memory.js';
-
-const NO_LIMIT_FROM_BYTES = 2 ** 62;
+import { flatKeyedValue, limitBytesOf, numberOr0, v1SwapBytes } from './cgroup-memory.js';
 
 export interface LimitedCgroupsOptions {
   cgroupRoot?: string;
@@ -17,11 +15,6 @@ export interface LimitedCgroupsOptions {
   /** At most this many directories are read per walk (default 4000). */
   maxDirs?: number;
 }
-
-const num = (text: string | null): number => {
-  const value = Number((text ?? '').trim());
-  return Number.isFinite(value) ? value : 0;
-};
 
 /** The limited cgroups using at least minUsePct of their limit, fullest first. */
 export async function readLimitedCgroups(o: LimitedCgroupsOptions = {}): Promise<CgroupMemory[]> {
@@ -38,15 +31,18 @@ export async function readLimitedCgroups(o: LimitedCgroupsOptions = {}): Promise
     read += 1;
     const dir = `${hierarchy}${rel}`;
     if (rel !== '') {
-      const limitText = await readTextOrNull(`${dir}/${v1 ? 'memory.limit_in_bytes' : 'memory.max'}`);
-      const limitBytes = limitText === null || limitText.trim() === 'max' ? 0 : num(limitText);
-      if (limitBytes > 0 && limitBytes < NO_LIMIT_FROM_BYTES) {
+      const limitBytes = limitBytesOf(await readTextOrNull(`${dir}/${v1 ? 'memory.limit_in_bytes' : 'memory.max'}`));
+      if (limitBytes > 0) {
         const [usage, hits, oom] = await Promise.all(v1
           ? [readTextOrNull(`${dir}/memory.usage_in_bytes`), readTextOrNull(`${dir}/memory.failcnt`), readTextOrNull(`${dir}/memory.oom_control`)]
           : [readTextOrNull(`${dir}/memory.current`), readTextOrNull(`${dir}/memory.events`), readTextOrNull(`${dir}/memory.events`)]);
-        const usageBytes = num(usage);
+        const usageBytes = numberOr0(usage);
         if (usageBytes >= minUse * limitBytes) {
-          found.push({ path: rel, limitBytes, usageBytes, oomKills: flatKeyedValue(oom, 'oom_kill'), limitHits: v1 ? num(hits) : flatKeyedValue(hits, 'max') });
+          // swap only for the cgroups kept: one more small file each
+          const swapBytes = v1
+            ? v1SwapBytes(await readTextOrNull(`${dir}/memory.memsw.usage_in_bytes`), usage)
+            : numberOr0(await readTextOrNull(`${dir}/memory.swap.current`));
+          found.push({ path: rel, limitBytes, usageBytes, oomKills: flatKeyedValue(oom, 'oom_kill'), limitHits: v1 ? numberOr0(hits) : flatKeyedValue(hits, 'max'), swapBytes });
         }
       }
     }

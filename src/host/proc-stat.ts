@@ -18,6 +18,7 @@ const UTIME = 11; // field 14, clock ticks
 const STIME = 12; // field 15
 const STARTTIME = 19; // field 22, clock ticks since boot
 const RSS = 21; // field 24, pages
+const PROCESSOR = 36; // field 39, the CPU the task last ran on
 
 export function parseProcStat(text: string): ProcessStat | null {
   const open = text.indexOf('(');
@@ -42,6 +43,15 @@ export function parseProcStat(text: string): ProcessStat | null {
   };
   const numbers = [stat.ppid, stat.minflt, stat.majflt, stat.startTimeTicks, stat.rssPages, stat.cpuTicks];
   return numbers.every(Number.isFinite) ? stat : null;
+}
+
+/** The CPU a task last ran on (field 39 of /proc/PID/task/TID/stat); -1 when the line
+ * does not parse. */
+export function lastCpuOfStat(text: string): number {
+  const close = text.lastIndexOf(')');
+  if (close < 0) return -1;
+  const cpu = Number(text.slice(close + 2).split(' ', PROCESSOR + 1)[PROCESSOR]);
+  return Number.isInteger(cpu) && cpu >= 0 ? cpu : -1;
 }
 
 /** One process's stat, or null when it has exited (or the line does not parse).

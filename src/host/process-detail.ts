@@ -19,14 +19,15 @@ import { findGuestRam, parseMaps } from './proc-maps.js';
 import { readProcessStat } from './proc-stat.js';
 import { parseProcStatus } from './proc-status.js';
 import { readLockedTextOrNull, readTextOrNull } from './read-proc-file.js';
-import { anonHugeBytesOfSmaps, parseSmapsRollup, residentBytesOfMapping } from './smaps.js';
+import { anonHugeBytesOfSmaps, pagesOfMapping, parseSmapsRollup } from './smaps.js';
 
 export interface DetailOptions {
   /** The VM's guest memory size (0 for processes): the guest-RAM mapping has exactly this size. */
   memoryBytes: number;
   readNuma: boolean;
   /** Read smaps/smaps_rollup (they walk page tables: costly for big VMs). When false,
-   * guestRamResidentBytes and anonHugeBytes are -1 (not read). Default true. */
+   * guestRamResidentBytes, guestRamHugeBytes and anonHugeBytes are -1 (not read).
+   * Default true. */
   readPageWalks?: boolean;
   /** The argv read at an earlier interval, if the caller kept it: cmdline takes the
    * process's mmap lock and a thread-pool read (~0.3 ms of CPU), for a value that does
@@ -108,6 +109,7 @@ export async function readProcessDetail(
 
   const after = readProcessStat(procRoot, stat.pid);
   if (after === null || after.startTimeTicks !== stat.startTimeTicks) return null;
+  const guestRamPages = guestRam && smaps ? pagesOfMapping(smaps, guestRam.start) : null;
 
   return {
     pid: stat.pid,
@@ -118,7 +120,8 @@ export async function readProcessDetail(
     guestRam,
     // a smaps read that failed (the process exiting under us) is unknown, not 0: the
     // collector carries the last reading forward
-    guestRamResidentBytes: !walk || (guestRam && smaps === null) ? -1 : guestRam && smaps ? residentBytesOfMapping(smaps, guestRam.start) : 0,
+    guestRamResidentBytes: !walk || (guestRam && smaps === null) ? -1 : guestRamPages?.residentBytes ?? 0,
+    guestRamHugeBytes: !walk || (guestRam && smaps === null) ? -1 : guestRamPages?.hugeBytes ?? 0,
     anonHugeBytes: !walk ? -1 : smaps !== null ? anonHugeBytesOfSmaps(smaps) : parseSmapsRollup(rollupText ?? '').anonHugeBytes,
     ksmMergedPages: ksmPages,
     numa: numaMaps === null ? [] : parseNumaMaps(numaMaps),

@@ -7,6 +7,11 @@ import { readdir } from 'node:fs/promises';
 import type { GuestFaultSource } from '../model/snapshot.js';
 import { readCounterTextOrNull } from './read-proc-file.js';
 
+/** A QEMU vCPU thread's name: "CPU n/KVM" or "CPU n/TCG" (debug-threads=on). */
+export function isVcpuThreadName(name: string): boolean {
+  return /^CPU \d+\/(KVM|TCG)$/.test(name);
+}
+
 export function guestFaultSourceOf(threadNames: string[], argv: string[]): GuestFaultSource {
   if (threadNames.some((n) => /^CPU \d+\/KVM$/.test(n))) return 'kvm';
   if (threadNames.some((n) => /^CPU \d+\/TCG$/.test(n))) return 'user-faults';

@@ -11,6 +11,7 @@ export type ErrorCode =
   | 'E_LOCKDOWN'
   | 'E_PROBE_ATTACH'
   | 'E_PROBE_EXIT'
+  | 'E_PROBE_MAP_FULL'
   | 'E_NO_PROBES'
   | 'E_USAGE'
   | 'E_BAD_VALUE'

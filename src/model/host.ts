@@ -1,5 +1,5 @@
 // What the /proc and /sys readers (src/host/) return. Types only.
-import type { CgroupMemory, IdentitySource, NumaNodeBytes } from './snapshot.js';
+import type { CgroupMemory, IdentitySource, NumaNodeBytes, NumaNodeMemory } from './snapshot.js';
 
 /** One line of /proc/PID/stat, the fields we use. */
 export interface ProcessStat {
@@ -58,6 +58,8 @@ export interface ProcessDetail {
   /** The VM's guest-RAM mapping, null for processes or when no mapping matches. */
   guestRam: Mapping | null;
   guestRamResidentBytes: number;
+  /** The part of guest RAM's resident bytes in huge pages (THP or hugetlbfs). */
+  guestRamHugeBytes: number;
   anonHugeBytes: number;
   ksmMergedPages: number;
   /** Empty when not sampled this interval (numa_maps is read every few intervals). */
@@ -75,6 +77,10 @@ export interface HostMemory {
   mm?: MmSettings;
   /** Memory cgroups near their limits (src/host/limited-cgroups.ts); absent when not read. */
   limitedCgroups?: CgroupMemory[];
+  /** Each memory node (src/host/numa-nodes.ts); absent when not read. */
+  numaNodes?: NumaNodeMemory[];
+  /** ksmd's CPU time this interval, ms (from its /proc/PID/stat); absent when not read. */
+  ksmdCpuMs?: number;
 }
 
 export interface MmSettings {

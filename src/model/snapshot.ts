@@ -20,6 +20,16 @@ export interface HostStats {
   swapTotalBytes: number;
   swapUsedBytes: number;
   zswapBytes: number;
+  /** What the zswap pool holds, uncompressed (meminfo Zswapped, 5.19+; 0 when missing):
+   * zswappedBytes / zswapBytes is its compression ratio. */
+  zswappedBytes: number;
+  /** Memory in hugetlb pools, all page sizes (meminfo Hugetlb): used, for MemAvailable,
+   * whether or not anything maps it. */
+  hugetlbBytes: number;
+  /** Free pages of the default-size pool (HugePages_Free x Hugepagesize). */
+  hugetlbFreeBytes: number;
+  /** The default huge page size (Hugepagesize): /proc/sys/vm/nr_hugepages counts these. */
+  hugepageSizeBytes: number;
   slabReclaimableBytes: number;
   slabUnreclaimableBytes: number;
   anonHugePagesBytes: number;
@@ -42,12 +52,19 @@ export interface HostStats {
   ksmState: string;
   ksmPagesSharing: number;
   ksmPagesShared: number;
+  /** CPU time ksmd (the KSM scanner, a kernel thread) used this interval, ms; 0 without it. */
+  ksmdCpuMs: number;
   /** THP enabled and defrag modes (always, madvise, never, ...); '' when unknown. */
   thpEnabled: string;
   thpDefrag: string;
   /** Memory cgroups with a limit using at least half of it, anywhere in the hierarchy,
    * fullest first (src/host/limited-cgroups.ts; read every few intervals). */
   limitedCgroups: CgroupMemory[];
+  /** The host's leak findings (src/detect/run-detectors.ts: kernel-memory, unreclaimable
+   * slab); [] in recordings made before snapshots carried them. */
+  findings: Finding[];
+  /** Each memory node (src/host/numa-nodes.ts), by number; [] when unknown. */
+  numaNodes: NumaNodeMemory[];
 }
 
 export interface VmstatDelta {
@@ -74,12 +91,21 @@ export interface ProbeGroupStatus {
   attached: boolean;
   /** Why it is not attached, or what it last said on stderr; empty when fine. */
   error: string;
+  /** Totals since start of the bpftrace the group runs in: groups that share one show
+   * the same numbers (bpftrace counts them for the process, not per program). */
   lostEvents: number;
   badLines: number;
   /** Each tracepoint the group's probe file names, and whether it attached here
    * (src/probe/probe-program.ts); empty from recordings made before points were
    * optional. */
   points: PointStatus[];
+  /** The other groups its bpftrace runs (faultline runs all groups in one program,
+   * src/probe/combine-programs.ts); empty when it runs alone or is not attached (and in
+   * recordings made before). */
+  sharesProcessWith: string[];
+  /** Why it runs in a bpftrace of its own although other groups were asked for: what the
+   * one program for all of them failed with (src/probe/probe-set.ts); '' otherwise. */
+  ownProcessReason: string;
 }
 
 /** attached; missing (not on this kernel, or a field it reads is not); unused (present,
@@ -132,7 +158,12 @@ export interface RssBreakdown {
   guestRamBytes: number;
   /** Anonymous resident bytes that are not guest RAM: QEMU's own heap, device buffers. */
   ownAnonBytes: number;
+  /** AnonHugePages of the whole process (every mapping). */
   anonHugeBytes: number;
+  /** The part of guestRamBytes in huge pages: THP, or hugetlbfs when guest RAM is a
+   * file there (VMs only; smaps of the guest-RAM mapping). 0 in recordings made
+   * before it was read. */
+  guestRamHugeBytes: number;
 }
 
 export interface FaultCounts {
@@ -230,11 +261,31 @@ export interface CgroupMemory {
   oomKills: number;
   /** memory.events "max"/failcnt: times the limit was hit. */
   limitHits: number;
+  /** Swap charged to the cgroup: v2 memory.swap.current, v1 memory.memsw.usage_in_bytes
+   * - memory.usage_in_bytes (swap accounting on); 0 when unknown. */
+  swapBytes: number;
 }
 
 export interface NumaNodeBytes {
   node: number;
   bytes: number;
+}
+
+/** One NUMA node's memory: /sys/devices/system/node/nodeN/meminfo. */
+export interface NumaNodeMemory {
+  node: number;
+  totalBytes: number;
+  freeBytes: number;
+  /** MemFree + file LRU + KReclaimable of the node: what could be had without swapping. */
+  availableBytes: number;
+  /** How many CPUs the node has (0: a memory-only node). */
+  cpus: number;
+}
+
+/** How many of a VM's vCPU threads last ran on a CPU of this node. */
+export interface NumaNodeThreads {
+  node: number;
+  threads: number;
 }
 
 export interface VmSnapshot {
@@ -259,6 +310,9 @@ export interface VmSnapshot {
   hotspots: Hotspot[];
   ksmMergedPages: number;
   numa: NumaNodeBytes[];
+  /** Where its vCPU threads last ran, by node (VMs; read with numa, on hosts with more
+   * than one node; [] otherwise). */
+  vcpuNodes: NumaNodeThreads[];
   cgroup: CgroupMemory;
   /** Guest-RAM mapping in host virtual memory; 0/0 when unknown. */
   guestRamStart: number;
@@ -270,6 +324,42 @@ export interface VmSnapshot {
    * then the last read while it lived, its faults those the probes counted. null
    * while it lives (and for VMs: they have vm-exit events). */
   exit: ProcessExit | null;
+  /** The guest's own view of its memory, from libvirt (`virsh domstats --balloon`,
+   * read every 10 intervals: src/collect/guest-memory-reader.ts): the latest reading
+   * of a libvirt VM; null for other rows, when libvirt is not there, and in recordings
+   * made before faultline read it. */
+  guestMemory: GuestMemory | null;
+}
+
+/** A libvirt VM's balloon and the guest's /proc/meminfo as its balloon driver reports
+ * them (virtio-balloon stats, polled when the domain has `<stats period>`). A figure
+ * the guest does not report is -1. */
+export interface GuestMemory {
+  /** What the guest has now (balloon.current) and the most it may have (balloon.maximum, `<memory>`). */
+  balloonCurrentBytes: number;
+  balloonMaximumBytes: number;
+  /** The guest's MemTotal, MemFree and MemAvailable. libvirt names them balloon.available,
+   * balloon.unused and balloon.usable: its "available" is MemTotal. */
+  memTotalBytes: number;
+  memFreeBytes: number;
+  memAvailableBytes: number;
+  /** The guest's file pages (balloon.disk_caches: page cache, shmem and tmpfs included). */
+  diskCachesBytes: number;
+  /** Swapped in and out since the guest booted (balloon.swap_in / swap_out). */
+  swapInBytes: number;
+  swapOutBytes: number;
+  /** Page faults in the guest since it booted (balloon.major_fault / minor_fault). */
+  majorFaults: number;
+  minorFaults: number;
+  /** Swap traffic since the previous reading that saw the guest update its stats, in 4 KiB
+   * pages per second; -1 before there are two such readings, or when the counters restarted. */
+  swapInPagesPerSec: number;
+  swapOutPagesPerSec: number;
+  /** When the guest last updated its stats (balloon.last-update, whole seconds, as ms);
+   * 0 when it never has (no stats period set, or no balloon driver in the guest). */
+  guestUpdatedMs: number;
+  /** When faultline read them (the virsh call's end). */
+  readAtMs: number;
 }
 
 export interface ProcessExit {
@@ -309,6 +399,17 @@ export interface Finding {
   timeToLimitMs: number;
   limitBytes: number;
   limitName: string;
+  /** The numbers behind the message, by name, for readers that need them (the
+   * diagnosis): balloon's `balloonedBytes`, `beforeBytes`, `nowBytes`, `lowestBytes`;
+   * kernel-memory's `cachesOverMs` and `cache:NAME` (bytes each slab cache grew).
+   * Absent or empty for the other detectors. */
+  quantities?: Quantity[];
+}
+
+/** A named number behind a finding's message. */
+export interface Quantity {
+  name: string;
+  value: number;
 }
 
 export type EventType =

@@ -21,6 +21,9 @@ export interface ProbeBatch {
   /** printf lines other than ready/tick, without the trailing newline. */
   lines: string[];
   lostEvents: number;
+  /** The groups these lost events may belong to, when one bpftrace runs several groups
+   * (it counts them for the process: src/parse/group-batcher.ts); absent: this batch's group. */
+  lostEventsOf?: string[];
   /** False for the dump at exit (no tick ended it). */
   complete: boolean;
   /** From `faultline_tick GROUP INDEX NSECS` (probes/README.md): the batch ends at

@@ -1,6 +1,8 @@
-// Spawns and supervises one bpftrace program: reads its JSON lines as they come,
-// batches them per interval, keeps the last stderr lines as evidence, counts bad
-// lines, and stops it with one SIGINT, a bounded wait, then SIGKILL.
+// Spawns and supervises one bpftrace program, of one probe group or of several
+// (src/probe/combine-programs.ts): reads its JSON lines as they come, batches them per
+// group and interval (src/parse/group-batcher.ts), keeps the last stderr lines as
+// evidence, counts bad lines and lost events (for the process: bpftrace does not say
+// whose), and stops it with one SIGINT, a bounded wait, then SIGKILL.
 //
 // bpftrace must not outlive us: it runs under `setpriv --pdeathsig SIGTERM`
 // (the kernel signals it when our thread dies, even on SIGKILL), and the probe
@@ -9,12 +11,18 @@ import { createInterface } from 'node:readline';
 import { existsSync } from 'node:fs';
 import { execa, type ResultPromise } from 'execa';
 import { parseBpftraceLine } from '../parse/bpftrace-json.js';
-import { ProbeBatcher, type ProbeBatch } from '../parse/probe-batch.js';
+import type { ProbeBatch } from '../parse/probe-batch.js';
+import { GroupBatcher } from '../parse/group-batcher.js';
+import { singleGroupRoutes, type OutputRoutes } from '../parse/output-routes.js';
 import { FaultlineError } from '../model/errors.js';
 import { StderrFilter } from './bpftrace-stderr.js';
 
 export interface RunnerOptions {
-  group: string;
+  /** The probe groups whose program this is, in program order. */
+  groups: readonly string[];
+  /** Which group each output line is for; needed with several groups (one group takes
+   * everything). */
+  routes?: OutputRoutes;
   /** The program as a file, or as text (`bpftrace -e`: the probe groups' programs are
    * assembled for the running kernel, src/probe/probe-program.ts). One of the two. */
   programPath?: string;
@@ -39,7 +47,9 @@ function withParentDeathSignal(command: string, args: string[]): [string, string
 }
 
 export class BpftraceRunner {
-  readonly group: string;
+  readonly groups: readonly string[];
+  /** `probe group "faults"`, or `probe groups faults, kvm, reclaim, growth` */
+  readonly label: string;
   lostEvents = 0;
   badLines = 0;
   private readonly stderrTail: string[] = [];
@@ -49,7 +59,10 @@ export class BpftraceRunner {
   private exitPromise: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: RunnerOptions) {
-    this.group = options.group;
+    this.groups = options.groups;
+    if (this.groups.length === 0) throw new Error('a bpftrace runner needs a probe group');
+    if (this.groups.length > 1 && !options.routes) throw new Error('a bpftrace for several probe groups needs their output routes');
+    this.label = this.groups.length === 1 ? `probe group "${this.groups[0]}"` : `probe groups ${this.groups.join(', ')}`;
   }
 
   get pid(): number | undefined {
@@ -76,7 +89,7 @@ export class BpftraceRunner {
       env: { ...env, BPFTRACE_NO_USER_SYMBOLS: '1' },
     });
     this.child = child;
-    const batcher = new ProbeBatcher(this.group, this.options.onEventLine);
+    const notReady = new Set(this.groups);
     let markReady: () => void = () => {};
     let failStart: (e: FaultlineError) => void = () => {};
     const ready = new Promise<void>((resolve, reject) => {
@@ -84,6 +97,18 @@ export class BpftraceRunner {
       failStart = reject;
     });
     let isReady = false;
+    const batcher = new GroupBatcher(this.options.routes ?? singleGroupRoutes(this.groups[0]!), {
+      onReady: (group) => {
+        notReady.delete(group);
+        // every group's BEGIN said so (one BEGIN when they share a program)
+        if (notReady.size === 0 && !isReady) {
+          isReady = true;
+          markReady();
+        }
+      },
+      onBatch: (batch) => this.options.onBatch(batch),
+      onEventLine: this.options.onEventLine,
+    });
 
     const stderrFilter = new StderrFilter();
     createInterface({ input: child.stderr! }).on('line', (line) => {
@@ -99,24 +124,19 @@ export class BpftraceRunner {
       }
       for (const record of result.records) {
         if (record.type === 'lost') this.lostEvents += record.events;
-        const out = batcher.push(record);
-        if (out?.kind === 'ready') {
-          isReady = true;
-          markReady();
-        } else if (out?.kind === 'batch') this.options.onBatch(out.batch);
+        batcher.push(record);
       }
     });
 
     this.exitPromise = child.then((result) => {
       this.exited = true;
-      const last = batcher.flush();
-      if (last) this.options.onBatch(last);
+      batcher.flush();
       const how = result.signal ? `signal ${result.signal}` : `exit code ${result.exitCode}`;
       const error = new FaultlineError(
         isReady ? 'E_PROBE_EXIT' : 'E_PROBE_ATTACH',
         isReady
-          ? `bpftrace for probe group "${this.group}" exited (${how})`
-          : `probe group "${this.group}" did not attach: bpftrace ended with ${how}`,
+          ? `bpftrace for ${this.label} exited (${how})`
+          : `${this.label} did not attach: bpftrace ended with ${how}`,
         isReady ? 'faultline keeps running without it; run `faultline doctor` to see why' : 'run `faultline doctor` for a per-group diagnosis',
         this.evidence(),
       );
@@ -129,7 +149,7 @@ export class BpftraceRunner {
       failStart(
         new FaultlineError(
           'E_PROBE_ATTACH',
-          `probe group "${this.group}" did not attach within ${Math.round(timeoutMs / 1000)} s`,
+          `${this.label} did not attach within ${Math.round(timeoutMs / 1000)} s`,
           'the host may be overloaded; run `faultline doctor`',
           this.evidence(),
         ),

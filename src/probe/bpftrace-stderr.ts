@@ -49,3 +49,10 @@ export class StderrFilter {
     return true;
   }
 }
+
+/** The line of bpftrace's stderr that says what went wrong: the last ERROR line (a
+ * compile error is followed by the source line and a ~~~ marker under it), else the
+ * last line. */
+export function errorLine(evidence: readonly string[]): string | undefined {
+  return evidence.findLast((line) => /\bERROR\b/.test(line)) ?? evidence.at(-1);
+}

@@ -1,5 +1,6 @@
 // bpftrace's version, and what differs between versions that the runner must know.
 import { execa } from 'execa';
+import { MAP_KEYS_START } from './map-keys.js';
 
 export interface BpftraceVersion {
   text: string;
@@ -22,10 +23,10 @@ export async function readBpftraceVersion(bpftracePath: string): Promise<Bpftrac
   }
 }
 
-/** Environment for a probe run. Map key limits: hotspot maps can hold many keys per
- * interval; 0.17-0.19 read BPFTRACE_MAP_KEYS_MAX, 0.20+ BPFTRACE_MAX_MAP_KEYS (the old
- * name warns there), so set the one this version knows. */
-export function probeEnv(version: BpftraceVersion | null, maxMapKeys = 65536): Record<string, string> {
+/** Environment for a probe run. Keys per map (src/probe/map-keys.ts): 0.17-0.19 read
+ * BPFTRACE_MAP_KEYS_MAX, 0.20+ BPFTRACE_MAX_MAP_KEYS (the old name warns there), so set
+ * the one this version knows. */
+export function probeEnv(version: BpftraceVersion | null, maxMapKeys = MAP_KEYS_START): Record<string, string> {
   const newNames = version !== null && (version.major > 0 || version.minor >= 20);
   return newNames ? { BPFTRACE_MAX_MAP_KEYS: String(maxMapKeys) } : { BPFTRACE_MAP_KEYS_MAX: String(maxMapKeys) };
 }

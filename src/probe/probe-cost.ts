@@ -1,14 +1,21 @@
 // What each attached BPF program costs, from the kernel's own accounting: with
 // kernel.bpf_stats_enabled=1 every program carries run_time_ns and run_cnt
 // (`bpftool prog show --json`). `bpftool perf show --json` says which process owns
-// each program and what it is attached to, so a program maps to its probe group
-// through the pid of the group's bpftrace.
+// each program and what it is attached to. A program maps to its probe group through
+// the pid of the bpftrace it belongs to and, when that bpftrace runs several groups
+// (src/probe/combine-programs.ts), through its attach target: most tracepoints are in
+// one group only; where two groups have a block on the same one (faults and growth on
+// sched_process_exit), the programs on it are told apart by load order, because
+// bpftrace loads a program's blocks in the order of its text (its program ids grow in
+// that order: checked with 0.17, 0.23 and 0.27 by test/kernel/probes-attach.test.ts).
+// Program names cannot do it: 0.17 names a program by its tracepoint, cut to 15
+// characters (`sched_process_e`).
 //
 // bpf_stats is off by default because it has a cost of its own (two clock reads per
 // program run, ~20-40 ns here); `faultline live --probe-cost` turns it on for the
 // session and puts the old value back at exit (BpfStats below).
 //
-// Pure: parseProgShow, parsePerfShow, probeCosts. IO: readCostSample, BpfStats.
+// Pure: parseProgShow, parsePerfShow, groupOfProgram, probeCosts. IO: readCostSample, BpfStats.
 import { writeFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { execa } from 'execa';
@@ -85,31 +92,64 @@ function programLabel(a: BpfAttachment): string {
   return a.target ? `${a.kind}:${a.target}` : a.kind;
 }
 
+/** Which group each BPF program of one bpftrace process comes from. */
+export interface ProcessPrograms {
+  /** The groups the process runs, in program order. */
+  groups: readonly string[];
+  /** Attach target (a tracepoint's event name, '' for a timer) -> the group of each block
+   * on it, in program order. */
+  groupsByTarget: ReadonlyMap<string, readonly string[]>;
+}
+
+/** The programs of a bpftrace that runs one group. */
+export function ownProcess(group: string): ProcessPrograms {
+  return { groups: [group], groupsByTarget: new Map() };
+}
+
+/** The group of the program that is `rank`-th (by program id) of the `count` programs
+ * of its process on `target`. When the count does not match the blocks (it should),
+ * the candidates joined with '+': not known which. */
+export function groupOfProgram(programs: ProcessPrograms, target: string, rank: number, count: number): string {
+  if (programs.groups.length === 1) return programs.groups[0]!;
+  const candidates = programs.groupsByTarget.get(target) ?? [];
+  if (candidates.length === count) return candidates[rank]!;
+  const distinct = [...new Set(candidates.length ? candidates : programs.groups)];
+  return distinct.join('+');
+}
+
 /**
- * Cost of every program owned by a probe group's bpftrace between two samples:
+ * Cost of every program owned by faultline's bpftrace processes between two samples:
  * nsPerEvent = delta run_time_ns / delta run_cnt, eventsPerSec = delta run_cnt / delta
  * time. A program with no runs in between reports its lifetime average (0 if it never
  * ran). A program loaded after `prev` counts from zero. BEGIN/END (uprobes, run once)
  * are left out.
  */
-export function probeCosts(prev: CostSample | null, cur: CostSample, groupByPid: Map<number, string>): ProbeCost[] {
+export function probeCosts(prev: CostSample | null, cur: CostSample, owners: ReadonlyMap<number, ProcessPrograms>): ProbeCost[] {
   const seconds = prev ? (cur.timeMs - prev.timeMs) / 1000 : 0;
-  const costs: ProbeCost[] = [];
+  // each owned program once, then by (pid, target) in load order
   const seen = new Set<number>();
+  const byTarget = new Map<string, BpfAttachment[]>();
   for (const a of cur.attachments) {
-    const group = groupByPid.get(a.pid);
-    const now = cur.programs.get(a.progId);
-    if (group === undefined || !now || a.kind === 'uprobe' || seen.has(a.progId)) continue;
+    if (!owners.has(a.pid) || !cur.programs.has(a.progId) || a.kind === 'uprobe' || seen.has(a.progId)) continue;
     seen.add(a.progId);
-    const before = prev?.programs.get(a.progId);
-    const runs = now.runCount - (before?.runCount ?? 0);
-    const ns = now.runTimeNs - (before?.runTimeNs ?? 0);
-    const nsPerEvent = runs > 0 ? ns / runs : now.runCount > 0 ? now.runTimeNs / now.runCount : 0;
-    costs.push({
-      group,
-      program: programLabel(a),
-      nsPerEvent: Math.round(nsPerEvent * 10) / 10,
-      eventsPerSec: seconds > 0 ? Math.round((runs / seconds) * 10) / 10 : 0,
+    const key = `${a.pid} ${a.target}`;
+    byTarget.set(key, [...(byTarget.get(key) ?? []), a]);
+  }
+  const costs: ProbeCost[] = [];
+  for (const attachments of byTarget.values()) {
+    attachments.sort((x, y) => x.progId - y.progId);
+    attachments.forEach((a, rank) => {
+      const now = cur.programs.get(a.progId)!;
+      const before = prev?.programs.get(a.progId);
+      const runs = now.runCount - (before?.runCount ?? 0);
+      const ns = now.runTimeNs - (before?.runTimeNs ?? 0);
+      const nsPerEvent = runs > 0 ? ns / runs : now.runCount > 0 ? now.runTimeNs / now.runCount : 0;
+      costs.push({
+        group: groupOfProgram(owners.get(a.pid)!, a.target, rank, attachments.length),
+        program: programLabel(a),
+        nsPerEvent: Math.round(nsPerEvent * 10) / 10,
+        eventsPerSec: seconds > 0 ? Math.round((runs / seconds) * 10) / 10 : 0,
+      });
     });
   }
   return costs.sort((x, y) => x.group.localeCompare(y.group) || x.program.localeCompare(y.program));
@@ -166,9 +206,9 @@ export class ProbeCostReader {
 
   constructor(private readonly read: () => Promise<CostSample> = () => readCostSample()) {}
 
-  async costs(groupByPid: Map<number, string>): Promise<ProbeCost[]> {
+  async costs(owners: ReadonlyMap<number, ProcessPrograms>): Promise<ProbeCost[]> {
     const cur = await this.read();
-    const costs = probeCosts(this.prev, cur, groupByPid);
+    const costs = probeCosts(this.prev, cur, owners);
     this.prev = cur;
     return costs;
   }

@@ -1,5 +1,7 @@
-// The probe groups and where their programs live. One bpftrace process per group,
-// each assembled for the running kernel from the points it has (probe-program.ts).
+// The probe groups and where their programs live. Each group's program is assembled
+// for the running kernel from the points it has (probe-program.ts); live runs the
+// groups' programs as one program in one bpftrace (combine-programs.ts), or one
+// bpftrace per group when that one program cannot run (probe-set.ts).
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 

@@ -270,7 +270,8 @@ export function assembleProgram(program: ProbeProgram, catalog: TracepointCatalo
   };
 }
 
-function renderBlock(block: ProbeBlock): string {
+/** A block as program text (the assembler's and the combiner's output). */
+export function renderBlock(block: ProbeBlock): string {
   const predicate = block.predicate ? `\n/${block.predicate}/` : '';
   return `${block.points.join(',\n')}${predicate}\n{\n${block.body}\n}`;
 }

@@ -14,8 +14,9 @@
 // processes, most recently seen first), so a long run stays bounded.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { addFaults, addHostCounts, NO_FAULTS, NO_HOST_COUNTS, type FaultTotals, type HostCounterTotals } from '../aggregate/counter-totals.js';
-import type { FaultlineEvent, ProcessKind, Snapshot, VmSnapshot } from '../model/snapshot.js';
+import type { FaultlineEvent, GuestMemory, ProcessKind, Snapshot, VmSnapshot } from '../model/snapshot.js';
 import { labelText, renderFamilies, type MetricFamily, type MetricType, type Sample } from './metrics-format.js';
+import { guestFamilies } from './metrics-guest.js';
 import { addBuckets, cumulativeCounts, emptyHistogram, STALL_LE, type CumulativeHistogram } from './metrics-histogram.js';
 
 export const CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
@@ -56,6 +57,8 @@ interface VmSeries {
   rss: Record<RssKind, number>;
   memoryBytes: number;
   leakSuspect: number;
+  /** The guest's own view (libvirt VMs), latest snapshot's; null without one. */
+  guest: GuestMemory | null;
 }
 
 interface ProbeGroupSeries {
@@ -119,7 +122,7 @@ export class MetricsState {
           faultLabels: FAULT_TYPES.map(([t]) => `${labels},type="${t}"`),
           bucketLabels: STALL_LE.map((le) => `${labels},le="${le}"`),
           lastSeenMs: 0, lastSeenUpdate: 0, faults: NO_FAULTS, oomKills: 0,
-          stall: emptyHistogram(), rss: zeroed(RSS_KINDS), memoryBytes: 0, leakSuspect: Number.NaN,
+          stall: emptyHistogram(), rss: zeroed(RSS_KINDS), memoryBytes: 0, leakSuspect: Number.NaN, guest: null,
         };
         this.series.set(key, s);
       }
@@ -129,6 +132,7 @@ export class MetricsState {
         for (const k of RSS_KINDS) s.rss[k] = 0;
         s.memoryBytes = 0;
         s.leakSuspect = Number.NaN;
+        s.guest = null;
       }
       s.kind = row.kind;
       s.source = row.source;
@@ -137,6 +141,7 @@ export class MetricsState {
       s.lastSeenUpdate = this.updates;
       addRss(s.rss, row);
       s.memoryBytes += row.memoryBytes;
+      s.guest = row.guestMemory ?? s.guest;
       // not judged yet is unknown (NaN), never 0: "no leak" is a verdict too
       if (row.leak.verdict === 'leak' || row.leak.verdict === 'suspect') s.leakSuspect = 1;
       else if (row.leak.verdict === 'ok' && Number.isNaN(s.leakSuspect)) s.leakSuspect = 0;
@@ -213,6 +218,7 @@ export class MetricsState {
       ])),
       family('faultline_vm_oom_kills_total', 'counter', 'Times the OOM killer chose this VM (or process).', perVm(all, (s) => s.oomKills)),
       family('faultline_vm_leak_suspect', 'gauge', '1 when the leak detector says leak or suspect, 0 when it says ok, NaN while it has not judged yet (its window is not full).', perVm(current, (s) => s.leakSuspect)),
+      ...guestFamilies(current.flatMap((s) => (s.guest ? [{ labels: s.labels, guest: s.guest }] : []))),
       ...this.diagnosisFamilies(family),
       ...this.hostFamilies(family),
       ...this.probeFamilies(family),
@@ -251,6 +257,7 @@ export class MetricsState {
       family('faultline_host_memory_available_bytes', 'gauge', 'MemAvailable.', one(h?.memAvailableBytes)),
       family('faultline_host_swap_used_bytes', 'gauge', 'SwapTotal - SwapFree.', one(h?.swapUsedBytes)),
       family('faultline_host_zswap_bytes', 'gauge', 'Zswap pool size.', one(h?.zswapBytes)),
+      family('faultline_host_zswapped_bytes', 'gauge', 'What the zswap pool holds, uncompressed (meminfo Zswapped).', one(h?.zswappedBytes)),
       family('faultline_host_psi_memory_some_avg10', 'gauge', 'PSI memory "some" avg10, percent.', one(h?.psiMemSomeAvg10)),
       family('faultline_host_psi_memory_full_avg10', 'gauge', 'PSI memory "full" avg10, percent.', one(h?.psiMemFullAvg10)),
       family('faultline_host_page_faults_total', 'counter', 'pgfault from /proc/vmstat since faultline started.', one(c?.pageFaults)),
@@ -273,8 +280,9 @@ export class MetricsState {
     const perGroup = (value: (g: ProbeGroupSeries) => number): Sample[] => groups.map(([group, g]) => ({ labels: { group }, value: value(g) }));
     return [
       family('faultline_probe_attached', 'gauge', '1 when the probe group\'s bpftrace program is attached.', perGroup((g) => g.attached)),
-      family('faultline_probe_lost_events_total', 'counter', 'Events the kernel dropped (bpftrace lost_events).', perGroup((g) => g.lostEvents)),
-      family('faultline_probe_bad_lines_total', 'counter', 'bpftrace output lines that did not parse.', perGroup((g) => g.badLines)),
+      // counted by bpftrace for its whole process: groups that share one show the same total
+      family('faultline_probe_lost_events_total', 'counter', 'Events the kernel dropped (bpftrace lost_events), in the bpftrace this group runs in (groups sharing one show its total each).', perGroup((g) => g.lostEvents)),
+      family('faultline_probe_bad_lines_total', 'counter', 'bpftrace output lines that did not parse, in the bpftrace this group runs in (groups sharing one show its total each).', perGroup((g) => g.badLines)),
       family('faultline_probe_ns_per_event', 'gauge', 'BPF run time per event of each probe program (kernel.bpf_stats_enabled; faultline live --probe-cost).',
         costs.map((c) => ({ labels: { group: c.group, program: c.program }, value: c.nsPerEvent }))),
       family('faultline_probe_events_per_second', 'gauge', 'Events per second each probe program ran on (--probe-cost).',

@@ -18,8 +18,8 @@ function vm(pid: number, name: string, ramStart: number, memoryBytes: number, ar
   const detail: ProcessDetail = {
     pid, startTimeTicks: 100, argv,
     status: { rssBytes: 300 * MiB, anonBytes: 280 * MiB, fileBytes: 20 * MiB, shmemBytes: 0, swapBytes: 0 },
-    mappings: [guestRam], guestRam, guestRamResidentBytes: 200 * MiB, anonHugeBytes: 0, ksmMergedPages: 0, numa: [],
-    cgroup: { path: '/', limitBytes: 0, usageBytes: 0, oomKills: 0, limitHits: 0 },
+    mappings: [guestRam], guestRam, guestRamResidentBytes: 200 * MiB, guestRamHugeBytes: 0, anonHugeBytes: 0, ksmMergedPages: 0, numa: [],
+    cgroup: { path: '/', limitBytes: 0, usageBytes: 0, oomKills: 0, limitHits: 0, swapBytes: 0 },
   };
   return {
     id: `${pid}@100`, pid, startTimeTicks: 100, comm: 'qemu-system-x86', detail,

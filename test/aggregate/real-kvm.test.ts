@@ -65,8 +65,8 @@ for (const capture of captures) {
       detail: {
         pid: guest.pid, startTimeTicks: 1, argv: ['qemu-system-x86_64', '-machine', 'pc'],
         status: { rssBytes: 0, anonBytes: 0, fileBytes: 0, shmemBytes: 0, swapBytes: 0 },
-        mappings, guestRam, guestRamResidentBytes: 0, anonHugeBytes: 0, ksmMergedPages: 0, numa: [],
-        cgroup: { path: '', limitBytes: 0, usageBytes: 0, oomKills: 0, limitHits: 0 },
+        mappings, guestRam, guestRamResidentBytes: 0, guestRamHugeBytes: 0, anonHugeBytes: 0, ksmMergedPages: 0, numa: [],
+        cgroup: { path: '', limitBytes: 0, usageBytes: 0, oomKills: 0, limitHits: 0, swapBytes: 0 },
       },
       minorFaults: 0, majorFaults: 0, guestFaultSource: 'kvm',
     }];

@@ -36,3 +36,19 @@ test('faultline itself and the bpftrace it started are never the busiest; its ot
   assert.deepEqual(selectProcesses({ ...input, selfPid: 0 }).sort((a, b) => a - b), [500, 501, 502, 503, 600], 'selfPid 0 leaves nothing out');
   assert.deepEqual(selectProcesses({ ...input, selfPid: 500, pinnedPids: new Set([500]) }).sort((a, b) => a - b), [500, 502, 503, 600], '--pid of itself is honoured');
 });
+
+test('a task stalled in direct compaction gets a row; kcompactd (a kernel thread) does not', () => {
+  const totals = foldBatches([{
+    group: 'x', complete: true, lines: [], lostEvents: 0, hists: new Map(),
+    maps: new Map([['@compaction_count', { keyWidth: 1, keys: [40, 41], values: [3, 7] }]]),
+  }]);
+  const chosen = selectProcesses({
+    stats: [stat(40), stat(41, 2, 'kcompactd0'), stat(42)],
+    faultDeltaByPid: new Map(),
+    vmPids: new Set(),
+    pinnedPids: new Set(),
+    totals,
+    busiestLimit: 0,
+  });
+  assert.deepEqual(chosen, [40]);
+});

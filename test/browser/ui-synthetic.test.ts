@@ -151,6 +151,8 @@ test('a kernel without a tracepoint: the Probes panel and the panel that needs i
   assert.equal(await point.textContent(), '✗ filemap:mm_filemap_fault: not on this kernel; needs Linux >= 6.11; instead: file faults are the major faults of /proc/PID/stat (exact, majflt)');
   // the selected VM (1003) counts file faults from /proc, and says why
   assert.match((await page.locator('#detail-facts').textContent())!, /file faults = major faults from \/proc\/PID\/stat \(not on this kernel: needs filemap:mm_filemap_fault, Linux >= 6\.11\)/);
+  // libvirt's guest view of it (virsh domstats), decoded from the wire
+  assert.match((await page.locator('#detail-facts').textContent())!, / · guest: 1\.2 GiB available of its 3 GiB balloon \(40%\), maximum 4 GiB, swap 0 in, 2 out pages\/s/);
   assert.match((await page.locator('#detail-exits').textContent())!, /VM exits this interval.*npf 43 · io 12/);
   assert.ok(await page.locator('#detail-exits').isVisible());
   // a VM under KVM shows its KVM panels and series, and none of a TCG guest's or a process's

@@ -32,6 +32,8 @@ test('bad input: unknown command, unknown flag, bad values', () => {
     [['live', '--interval', 'soon'], /E_BAD_VALUE: --interval "soon" is not a duration/],
     [['live', '--pid', '12; rm -rf /'], /E_BAD_VALUE: --pid .* is not a process id/],
     [['live', '--groups', 'faults,nope'], /E_BAD_VALUE: --groups: unknown probe group "nope"/],
+    [['live', '--map-keys', '4k'], /E_BAD_VALUE: --map-keys "4k" is not a key count from 64 to 1048576/],
+    [['live', '--map-keys', '32'], /E_BAD_VALUE: --map-keys "32" is not a key count/],
   ];
   for (const [args, expected] of cases) {
     const r = run(args);

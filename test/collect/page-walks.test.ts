@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { carriedGuestRam, choosePageWalks, walkCostMs, type WalkedValues } from '../../src/collect/page-walks.js';
 
 const MiB = 2 ** 20;
-const walked = (seq: number, guestRam = 100 * MiB, anonShmem = 150 * MiB): WalkedValues => ({ seq, guestRamResidentBytes: guestRam, anonHugeBytes: 0, anonShmemBytes: anonShmem });
+const walked = (seq: number, guestRam = 100 * MiB, anonShmem = 150 * MiB): WalkedValues => ({ seq, guestRamResidentBytes: guestRam, guestRamHugeBytes: 0, anonHugeBytes: 0, anonShmemBytes: anonShmem });
 
 const small = (id: string) => ({ id, residentBytes: 64 * MiB });
 

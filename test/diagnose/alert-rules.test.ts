@@ -5,10 +5,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { alertRulesYaml } from '../../src/diagnose/alert-rules.js';
+import { alertRules, alertRulesYaml, DIAGNOSIS_ONLY } from '../../src/diagnose/alert-rules.js';
 import { DEFAULT_THRESHOLDS, thresholdsFrom } from '../../src/diagnose/thresholds.js';
 import { cliCommand, REPO_ROOT } from '../harness/faultline-live.js';
 
@@ -44,13 +44,13 @@ test('the shipped rules are `faultline rules` with the default thresholds', () =
 test('promtool: the rules check, and pass their boundary tests', { skip }, () => {
   const check = spawnSync('promtool', ['check', 'rules', SHIPPED], { encoding: 'utf8' });
   assert.equal(check.status, 0, `${check.stdout}${check.stderr}`);
-  assert.match(check.stdout, /SUCCESS: 12 rules found/);
+  assert.match(check.stdout, /SUCCESS: 16 rules found/);
   const r = promtoolTest(readFileSync(SHIPPED, 'utf8'));
   assert.equal(r.status, 0, r.output);
 });
 
 test('promtool: rules from other thresholds fail the same tests (each boundary is tested)', { skip }, () => {
-  for (const changed of [{ hostAvailableWarningPct: 19 }, { hostUsedCriticalPct: 86 }, { pagingWarningPagesPerSec: 11 }, { psiSomeWarningPct: 11 }, { overcommitWarningPct: 102 }, { kswapdBusyWarningPct: 52 }, { reclaimStallCriticalMsPerSec: 102 }]) {
+  for (const changed of [{ hostAvailableWarningPct: 19 }, { hostUsedCriticalPct: 86 }, { pagingWarningPagesPerSec: 11 }, { psiSomeWarningPct: 11 }, { overcommitWarningPct: 102 }, { kswapdBusyWarningPct: 52 }, { reclaimStallCriticalMsPerSec: 102 }, { guestAvailableWarningPct: 11 }, { guestSwapWarningPagesPerSec: 11 }]) {
     const r = promtoolTest(alertRulesYaml(thresholdsFrom(changed, 'test')));
     assert.notEqual(r.status, 0, `rules with ${JSON.stringify(changed)} passed the tests:\n${r.output}`);
   }
@@ -71,4 +71,24 @@ test('faultline rules: --thresholds and the durations reach the rules; bad value
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('every cause the diagnosis can give has an alerting rule (its own, or the diagnosis-only pair)', () => {
+  const causes = new Set<string>();
+  for (const file of readdirSync(join(REPO_ROOT, 'src/diagnose')).filter((f) => f.endsWith('.ts'))) {
+    for (const m of readFileSync(join(REPO_ROOT, 'src/diagnose', file), 'utf8').matchAll(/cause: '([a-z-]+)'/g)) causes.add(m[1]!);
+  }
+  const rules = alertRules(DEFAULT_THRESHOLDS);
+  // the causes that have raw series of their own, and the rules that judge them
+  const own: Record<string, string> = {
+    'memory-low': 'FaultlineHostMemoryLow', paging: 'FaultlineHostPaging', 'kswapd-busy': 'FaultlineKswapdBusy', pressure: 'FaultlineMemoryPressure',
+    overcommit: 'FaultlineOvercommit', 'oom-kill': 'FaultlineOomKill', 'reclaim-stall': 'FaultlineReclaimStalls', 'cgroup-near-limit': 'FaultlineCgroupNearLimit', leak: 'FaultlineLeak',
+    'guest-memory-low': 'FaultlineGuestMemoryLow',
+  };
+  for (const cause of causes) {
+    const covered = own[cause] ? rules.some((r) => r.alert === own[cause]) : (DIAGNOSIS_ONLY as readonly string[]).includes(cause);
+    assert.ok(covered, `cause ${cause} has no alerting rule: add it to DIAGNOSIS_ONLY (src/diagnose/alert-rules.ts) or give it a rule`);
+  }
+  assert.ok(causes.size >= 16, `${causes.size} causes found in src/diagnose`);
+  for (const cause of DIAGNOSIS_ONLY) assert.ok(causes.has(cause), `${cause} is in DIAGNOSIS_ONLY but no rule gives it`);
 });

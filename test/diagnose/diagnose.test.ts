@@ -76,6 +76,9 @@ test('paging: more than 10 pages/s in and out over the window', () => {
   assert.deepEqual(z.causes.map((c) => c.cause), ['paging']);
   assert.match(z.causes[0]!.title, /the host is paging: 11 pages\/s to and from swap and zswap \(above 10\)/);
   assert.match(z.causes[0]!.evidence[0]!, /5 pages\/s in, 6 pages\/s out over 10 s \(zswap: 5 in, 6 out, 1 written back per second\)/);
+  // the pool's size and what it holds: its compression ratio
+  const pooled = zswap.map((s) => ({ ...s, host: { ...s.host, swapTotalBytes: GiB, swapUsedBytes: 0, zswapBytes: 100 * MiB, zswappedBytes: 310 * MiB } }));
+  assert.equal(diagnose(pooled, T).causes[0]!.evidence[1], 'swap used 0 B of 1 GiB, zswap pool 100 MiB holding 310 MiB (compressed 3.1:1)');
 });
 
 test('reclaim stalls per subject: warning past 10 ms/s, critical past 100 ms/s; memcg stalls point at the cgroup', () => {
@@ -114,7 +117,7 @@ test('a memory cgroup past 90% of its limit; a limit at or above RAM is no limit
 
 test('a memory cgroup near its limit with no row of its own is judged from the host\'s cgroup scan; one with a row is not said twice', () => {
   const scanned = (usagePct: number, path = '/system.slice/build.service') => idleWindow().map((s) => ({
-    ...s, host: { ...s.host, limitedCgroups: [{ path, limitBytes: GiB, usageBytes: (GiB * usagePct) / 100, oomKills: 0, limitHits: 4 }] },
+    ...s, host: { ...s.host, limitedCgroups: [{ path, limitBytes: GiB, usageBytes: (GiB * usagePct) / 100, oomKills: 0, limitHits: 4, swapBytes: 0 }] },
   }));
   assert.deepEqual(causesOf(scanned(90)), []);
   const d = diagnose(scanned(95), T);
@@ -122,8 +125,21 @@ test('a memory cgroup near its limit with no row of its own is judged from the h
   assert.match(d.causes[0]!.title, /^memory cgroup \/system\.slice\/build\.service is at 95% of its limit \(above 90%\)$/);
   // the same cgroup as a row's: the row's cause stands alone
   const w = scanned(95, '/hog');
-  for (const s of w) s.vms[3] = { ...s.vms[3]!, cgroup: { path: '/hog', limitBytes: GiB, usageBytes: 0.95 * GiB, oomKills: 0, limitHits: 4 } };
+  for (const s of w) s.vms[3] = { ...s.vms[3]!, cgroup: { path: '/hog', limitBytes: GiB, usageBytes: 0.95 * GiB, oomKills: 0, limitHits: 4, swapBytes: 0 } };
   assert.deepEqual(diagnose(w, T).causes.map((c) => `${c.cause} ${c.pid}`), [`cgroup-near-limit ${w[0]!.vms[3]!.pid}`]);
+});
+
+test('memory-low with a hugetlb pool: the pool is named, and its free pages are the first remedy', () => {
+  // 64 GiB host, 12.5% available; a 2 MiB-page pool of 40 GiB, 8 GiB of it free
+  const pooled = (freeGiB: number) => idleWindow().map((s) => ({ ...s, host: { ...s.host, memAvailableBytes: 8 * GiB, hugetlbBytes: 40 * GiB, hugetlbFreeBytes: freeGiB * GiB, hugepageSizeBytes: 2 * MiB } }));
+  const c = diagnose(pooled(8), T).causes[0]!;
+  assert.equal(c.cause, 'memory-low');
+  assert.equal(c.evidence[2], 'hugetlb pools hold 40 GiB (62.5% of RAM, used whether mapped or not), 8 GiB of it free');
+  assert.match(c.remedy, /^shrink the hugetlb pool: 8 GiB of it is free \(4096 pages of 2 MiB\): `echo \$\(\( \$\(cat \/proc\/sys\/vm\/nr_hugepages\) - 4096 \)\) > \/proc\/sys\/vm\/nr_hugepages`; then /);
+  // a free part below 5% of RAM: the usual remedy, the pool still named
+  const small = diagnose(pooled(3), T).causes[0]!;
+  assert.match(small.remedy, /^free memory on the host: shrink the largest/);
+  assert.match(small.evidence[2]!, /3 GiB of it free$/);
 });
 
 test('overcommit past 100% of RAM, with what KSM and swap give back', () => {
@@ -139,6 +155,9 @@ test('overcommit past 100% of RAM, with what KSM and swap give back', () => {
   assert.match(k.evidence[1]!, /given back: KSM off, merged 8 MiB/);
   assert.equal(k.evidence[2], 'THP madvise, defrag madvise');
   assert.match(k.remedy, /KSM is off: `echo 1 > \/sys\/kernel\/mm\/ksm\/run` merges identical guest pages/);
+  // KSM on: what it saved host-wide, as a share of the excess (2 x 33 GiB - 64 GiB = 2 GiB)
+  const on = over(33).map((s) => ({ ...s, host: { ...s.host, ksmState: 'on', ksmPagesSharing: 131072, ksmPagesShared: 100, ksmdCpuMs: 100 } }));
+  assert.match(diagnose(on, T).causes[0]!.evidence[1]!, /^given back: KSM on, merged 8 MiB \(pages_sharing 131072, 512 MiB saved host-wide\), 25% of the excess, ksmd using 10% of a CPU, swap used /);
 });
 
 test('kswapd busy more than 50% of the window (the nodes\' kswapd summed)', () => {

@@ -117,8 +117,8 @@ function guestDetail(guest: Guest): ProcessDetail {
   return {
     pid: guest.pid, startTimeTicks: 0, argv: ['qemu-system-x86_64', '-machine', 'pc'],
     status: { rssBytes: 0, anonBytes: 0, fileBytes: 0, shmemBytes: 0, swapBytes: 0 },
-    mappings, guestRam: findGuestRam(mappings, guest.memoryBytes), guestRamResidentBytes: 0, anonHugeBytes: 0, ksmMergedPages: 0, numa: [],
-    cgroup: { path: '', limitBytes: 0, usageBytes: 0, oomKills: 0, limitHits: 0 },
+    mappings, guestRam: findGuestRam(mappings, guest.memoryBytes), guestRamResidentBytes: 0, guestRamHugeBytes: 0, anonHugeBytes: 0, ksmMergedPages: 0, numa: [],
+    cgroup: { path: '', limitBytes: 0, usageBytes: 0, oomKills: 0, limitHits: 0, swapBytes: 0 },
   };
 }
 
@@ -127,7 +127,7 @@ function processTable(totals: ProbeTotals[], guest: Guest | undefined): ProcessS
   const comms = new Map<number, string>();
   for (const t of totals) {
     for (const pid of t.byPid.keys()) if (pid > 0 && !comms.has(pid)) comms.set(pid, '');
-    for (const e of t.events) if (!comms.get(e.pid)) comms.set(e.pid, e.comm);
+    for (const e of t.events) if (!comms.get(e.pid)) comms.set(e.pid, 'comm' in e ? e.comm : '');
   }
   if (guest) comms.set(guest.pid, 'qemu-system-x86');
   return [...comms].sort((a, b) => a[0] - b[0]).map(([pid, comm]) => ({
@@ -172,7 +172,7 @@ export function runCapture(root: string, run: CaptureRun): Record<string, unknow
       vmstat: NO_VMSTAT,
       probes: {
         attached: [run.group],
-        groups: [{ group: run.group, attached: true, error: '', lostEvents: 0, badLines: 0, points: [] }],
+        groups: [{ group: run.group, attached: true, error: '', lostEvents: 0, badLines: 0, points: [], sharesProcessWith: [], ownProcessReason: '' }],
         bpftraceVersion: run.bpftraceVersion,
         badLines: 0,
       },

@@ -30,8 +30,8 @@ export interface LiveRun {
 
 /** `faultline live --json ARGS` (with the tests' bpftrace: FAULTLINE_BPFTRACE, see
  * test/harness/kernel-gate.ts). */
-export function startLive(args: string[]): LiveRun {
-  return startCli(['live', '--json', ...bpftraceArgs(args), ...args]);
+export function startLive(args: string[], prefix: string[] = []): LiveRun {
+  return startCli(['live', '--json', ...bpftraceArgs(args), ...args], prefix);
 }
 
 /** --bpftrace for the versions lane, unless the test chose its own. */
@@ -40,10 +40,14 @@ export function bpftraceArgs(args: string[]): string[] {
   return chosen && !args.includes('--bpftrace') ? ['--bpftrace', chosen] : [];
 }
 
-/** Any subcommand that prints snapshots as JSON lines (live --json, record --json). */
-export function startCli(args: string[]): LiveRun {
+/** Any subcommand that prints snapshots as JSON lines (live --json, record --json).
+ * `prefix` runs it through another command that execs it (same pid: signals reach
+ * faultline), e.g. nsenter into a mount namespace (test/harness/libvirt-daemon.ts). */
+export function startCli(args: string[], prefix: string[] = []): LiveRun {
   const [command, argv] = cliCommand(args);
-  const child = spawn(command, argv, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = prefix.length
+    ? spawn(prefix[0]!, [...prefix.slice(1), command, ...argv], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawn(command, argv, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
   const snapshots: Snapshot[] = [];
   const stderr: string[] = [];

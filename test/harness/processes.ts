@@ -1,4 +1,6 @@
-// Looking at real processes from tests: is a pid alive, who are a process's children.
+// Looking at real processes from tests: is a pid alive, who are a process's children,
+// ending one gently.
+import type { ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { parseProcStat } from '../../src/host/proc-stat.js';
 
@@ -24,4 +26,15 @@ export function childrenOf(ppid: number): Array<{ pid: number; comm: string }> {
     }
   }
   return out;
+}
+
+/** Ends a child with SIGINT (SIGKILL after `graceMs`) and resolves once it has exited:
+ * a tracer detaches its probes on its way out, which takes it a moment. */
+export async function endWithSigint(child: ChildProcess, graceMs: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGINT');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
 }

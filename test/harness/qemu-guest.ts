@@ -100,6 +100,9 @@ export interface StartGuestOptions {
   /** Back guest RAM by a file in this directory (a hugetlbfs mount for huge pages)
    *  instead of anonymous memory: memory-backend-file, not shared. */
   memPath?: string;
+  /** Bind guest RAM to this host NUMA node (memory-backend host-nodes, policy bind: what
+   * libvirt's <numatune> mode strict gives). */
+  hostNode?: number;
 }
 
 export interface Guest {
@@ -691,7 +694,7 @@ export async function startGuest(opts: StartGuestOptions = {}): Promise<Guest> {
     '-S',
     '-machine', 'pc,usb=off,dump-guest-core=off,memory-backend=pc.ram',
     ...(opts.accel === 'kvm' ? ['-accel', 'kvm', '-cpu', 'host'] : ['-accel', 'tcg,tb-size=32']), // default TCG code cache is a 1 GiB rwxp mapping
-    '-object', opts.memPath ? `memory-backend-file,id=pc.ram,size=${mem}M,mem-path=${opts.memPath},share=off` : `memory-backend-ram,id=pc.ram,size=${mem}M`,
+    '-object', opts.memPath ? `memory-backend-file,id=pc.ram,size=${mem}M,mem-path=${opts.memPath},share=off` : `memory-backend-ram,id=pc.ram,size=${mem}M${opts.hostNode !== undefined ? `,host-nodes=${intArg(opts.hostNode, 'hostNode')},policy=bind` : ''}`,
     '-m', String(mem),
     '-smp', '1',
     '-uuid', uuid,

@@ -41,6 +41,7 @@ test('libvirt VM: guest RAM, its resident bytes, THP, KSM, NUMA, cgroup v2', asy
   assert.equal(detail.mappings.length, 17);
   assert.deepEqual(detail.guestRam, { start: 0x7f3c40000000, end: 0x7f3c60000000, perms: 'rw-p', offset: 0, inode: 0, path: '' });
   assert.equal(detail.guestRamResidentBytes, 128 * MiB);
+  assert.equal(detail.guestRamHugeBytes, 64 * MiB);
   assert.equal(detail.anonHugeBytes, 64 * MiB);
   assert.equal(detail.ksmMergedPages, 2048);
   assert.deepEqual(detail.numa.map((n) => n.node), [0, 1]);
@@ -51,6 +52,7 @@ test('libvirt VM: guest RAM, its resident bytes, THP, KSM, NUMA, cgroup v2', asy
     usageBytes: 190000000,
     oomKills: 1,
     limitHits: 12,
+    swapBytes: 0,
   });
 });
 
@@ -73,6 +75,7 @@ test('Proxmox VM: 2 GiB guest RAM, KSM count from the ksm_merging_pages file (pr
   });
   assert.equal(detail?.guestRam?.start, 0x7f1e00000000);
   assert.equal(detail?.guestRamResidentBytes, 1536 * MiB);
+  assert.equal(detail?.guestRamHugeBytes, 1024 * MiB);
   assert.equal(detail?.anonHugeBytes, 1024 * MiB);
   assert.equal(detail?.ksmMergedPages, 512);
   assert.deepEqual(detail?.numa, []); // no numa_maps in this tree
@@ -89,6 +92,7 @@ test('a kernel without smaps_rollup, ksm_stat, smaps or numa_maps: zeros, guest 
   assert.ok(detail);
   assert.equal(detail.guestRam?.start, 0x7f5a00000000);
   assert.equal(detail.guestRamResidentBytes, -1); // no smaps to read: unknown (the collector carries a reading forward, or shows 0)
+  assert.equal(detail.guestRamHugeBytes, -1);
   assert.equal(detail.anonHugeBytes, 0);
   assert.equal(detail.ksmMergedPages, 0);
   assert.equal(detail.status.swapBytes, 2048 * 1024);

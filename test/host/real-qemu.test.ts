@@ -48,5 +48,5 @@ test('real QEMU detail: status, THP from smaps_rollup, hybrid cgroup paths', asy
   assert.equal(detail.guestRam?.start, 0x7eff75e00000);
   assert.equal(detail.guestRamResidentBytes, -1); // smaps was not captured: unknown, not 0
   // no cgroup tree captured: zeros, under the v1 memory path that accounts this process
-  assert.deepEqual(detail.cgroup, { path: '/process_api/94e08d457ab65ff883829e90cf2b049c', limitBytes: 0, usageBytes: 0, oomKills: 0, limitHits: 0 });
+  assert.deepEqual(detail.cgroup, { path: '/process_api/94e08d457ab65ff883829e90cf2b049c', limitBytes: 0, usageBytes: 0, oomKills: 0, limitHits: 0, swapBytes: 0 });
 });

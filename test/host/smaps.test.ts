@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { anonHugeBytesOfSmaps, parseSmapsRollup, residentBytesOfMapping } from '../../src/host/smaps.js';
+import { anonHugeBytesOfSmaps, pagesOfMapping, parseSmapsRollup, residentBytesOfMapping } from '../../src/host/smaps.js';
 import { FIXTURES_DIR } from '../fixtures/proc/synthetic-cmdlines.js';
 
 const read = (path: string): string => readFileSync(join(FIXTURES_DIR, path), 'utf8');
@@ -39,6 +39,22 @@ test('guest RAM resident bytes, not its neighbours', () => {
   assert.equal(residentBytesOfMapping(smaps, 0x7f3c60000000), 0);
   assert.equal(residentBytesOfMapping(smaps, 0x7f3c50000000), 0); // inside a mapping, not a start
   assert.equal(residentBytesOfMapping('', 0x1000), 0);
+});
+
+test('guest RAM in huge pages: THP of the mapping, not the process\'s', () => {
+  const smaps = read('synthetic-libvirt/1234/smaps');
+  assert.deepEqual(pagesOfMapping(smaps, 0x7f3c40000000), { residentBytes: 131072 * 1024, hugeBytes: 65536 * 1024 });
+  assert.deepEqual(pagesOfMapping(smaps, 0x7f3c3fe00000), { residentBytes: 2048 * 1024, hugeBytes: 0 });
+  assert.deepEqual(pagesOfMapping('', 0x1000), { residentBytes: 0, hugeBytes: 0 });
+});
+
+test('guest RAM on hugetlbfs or in a memfd: its Hugetlb and PmdMapped lines are huge pages (hand-made blocks)', () => {
+  const hugetlb = '7f0000000000-7f0040000000 rw-p 00000000 00:2f 1234 /dev/hugepages/qemu_back_mem.pc.ram.XXXX (deleted)\n'
+    + 'Size: 1048576 kB\nRss: 0 kB\nAnonHugePages: 0 kB\nShmemPmdMapped: 0 kB\nFilePmdMapped: 0 kB\nShared_Hugetlb: 0 kB\nPrivate_Hugetlb: 524288 kB\n';
+  assert.deepEqual(pagesOfMapping(hugetlb, 0x7f0000000000), { residentBytes: 524288 * 1024, hugeBytes: 524288 * 1024 });
+  const memfd = '7f0000000000-7f0040000000 rw-s 00000000 00:01 77 /memfd:pc.ram (deleted)\n'
+    + 'Size: 1048576 kB\nRss: 262144 kB\nAnonHugePages: 0 kB\nShmemPmdMapped: 196608 kB\nFilePmdMapped: 0 kB\nShared_Hugetlb: 0 kB\nPrivate_Hugetlb: 0 kB\n';
+  assert.deepEqual(pagesOfMapping(memfd, 0x7f0000000000), { residentBytes: 262144 * 1024, hugeBytes: 196608 * 1024 });
 });
 
 test('low addresses are zero-padded to 8 digits in smaps headers', () => {

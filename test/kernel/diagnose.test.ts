@@ -4,7 +4,10 @@
 //   exit 4 (warning), the first cause is that cgroup near its limit, naming the
 //   process, with the usage the kernel's own memory.usage_in_bytes shows; the same
 //   from a recording of it, at a time inside the recording, and the report of that
-//   recording opens with the diagnosis its snapshots carry.
+//   recording opens with the diagnosis its snapshots carry;
+// - a hugetlb pool holding all but 10% of RAM, nothing mapping it: a critical
+//   memory-low first, the pool and its free part as /proc/meminfo has them, and the
+//   remedy that shrinks it by its free pages (applied, it gives MemAvailable back).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -20,6 +23,8 @@ import { readLimitedCgroups } from '../../src/host/limited-cgroups.js';
 
 const skip = kernelGate();
 const CGROUP = `/sys/fs/cgroup/memory/faultline-diagnose-${process.pid}`;
+const NR_HUGEPAGES = '/proc/sys/vm/nr_hugepages';
+let hugepagesBefore: string | null = null;
 const dir = mkdtempSync(join(tmpdir(), 'faultline-diagnose-'));
 let hog: ChildProcess | null = null;
 
@@ -30,6 +35,7 @@ after(async () => {
     await gone;
   }
   await removeCgroup(CGROUP);
+  if (hugepagesBefore !== null) writeFileSync(NR_HUGEPAGES, hugepagesBefore);
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -119,4 +125,39 @@ test('a memory cgroup at 92% of its limit: warning, the process named, usage as 
   const bad = cli(['diagnose', recording, '--at', 'soon']);
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, /E_BAD_VALUE: --at "soon" is not a time/);
+});
+
+test('a hugetlb pool holding most of RAM, mostly free: memory-low, the pool named, its free pages the first remedy', { skip, timeout: 180_000 }, async (t) => {
+  const meminfo = (): Record<string, number> => Object.fromEntries(readFileSync('/proc/meminfo', 'utf8').split('\n').filter(Boolean).map((l) => {
+    const [key, value, unit] = l.split(/:?\s+/);
+    return [key!, Number(value) * (unit === 'kB' ? 1024 : 1)];
+  }));
+  hugepagesBefore = readFileSync(NR_HUGEPAGES, 'utf8').trim();
+  const before = meminfo();
+  // leave 10% of RAM available: used above 85%, a critical memory-low; nothing maps the
+  // pool, so all of it is free
+  const pages = Math.floor((before.MemAvailable! - 0.1 * before.MemTotal!) / before.Hugepagesize!);
+  writeFileSync(NR_HUGEPAGES, String(Number(hugepagesBefore) + pages));
+  const held = meminfo();
+  t.diagnostic(`asked ${pages} pages of ${before.Hugepagesize! / 1024} KiB, got ${held.HugePages_Total}: Hugetlb ${(held.Hugetlb! / 2 ** 30).toFixed(2)} GiB, MemAvailable ${(held.MemAvailable! / 2 ** 30).toFixed(2)} GiB`);
+  assert.ok(held.HugePages_Total! > 0.8 * pages, `the kernel gave ${held.HugePages_Total} of ${pages} pages`);
+  const r = cli(['diagnose', '--json', '--duration', '3s', '--groups', 'reclaim']);
+  const d = JSON.parse(r.stdout) as Diagnosis;
+  const after1 = meminfo();
+  t.diagnostic(d.headline);
+  const low = d.causes.find((c) => c.cause === 'memory-low');
+  assert.ok(low, `no memory-low: ${d.headline}`);
+  assert.equal(d.causes[0], low, 'memory-low first');
+  // the pool as /proc/meminfo has it (it does not move: nothing maps it)
+  const pool = /^hugetlb pools hold ([\d.]+) GiB \([\d.]+% of RAM, used whether mapped or not\), ([\d.]+) GiB of it free$/.exec(low.evidence.find((e) => e.startsWith('hugetlb')) ?? '');
+  assert.ok(pool, low.evidence.join(' | '));
+  const gib = (bytes: number): number => bytes / 2 ** 30;
+  assert.ok(Math.abs(Number(pool[1]) - gib(after1.Hugetlb!)) <= 0.01 * gib(after1.Hugetlb!) + 0.01, `pool ${pool[1]} GiB vs Hugetlb ${gib(after1.Hugetlb!)}`);
+  assert.ok(Math.abs(Number(pool[2]) - gib(after1.HugePages_Free! * after1.Hugepagesize!)) <= 0.01 * gib(after1.Hugetlb!) + 0.01, `free ${pool[2]} GiB vs HugePages_Free`);
+  assert.match(low.remedy, new RegExp(`^shrink the hugetlb pool: .* free \\(${after1.HugePages_Free} pages of 2 MiB\\): \`echo \\$\\(\\( \\$\\(cat /proc/sys/vm/nr_hugepages\\) - ${after1.HugePages_Free} \\)\\) > /proc/sys/vm/nr_hugepages\``));
+  // the remedy, applied, gives the memory back
+  writeFileSync(NR_HUGEPAGES, String(Number(readFileSync(NR_HUGEPAGES, 'utf8')) - after1.HugePages_Free!));
+  assert.ok(meminfo().MemAvailable! > 0.8 * before.MemAvailable!, 'MemAvailable is back');
+  writeFileSync(NR_HUGEPAGES, hugepagesBefore);
+  hugepagesBefore = null;
 });

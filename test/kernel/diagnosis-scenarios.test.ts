@@ -13,6 +13,8 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { kernelGate } from '../harness/kernel-gate.js';
 import { compiledProgram } from '../harness/c-program.js';
 import { bpftraceArgs, cliCommand } from '../harness/faultline-live.js';
@@ -96,7 +98,10 @@ test('overcommit: four paused 8 GiB QEMUs on this host, the share of RAM as 4 x 
   }
   const { status, diagnosis } = diagnoseJson(['--duration', '3s', '--groups', 'faults']);
   t.diagnostic(diagnosis.headline);
-  assert.equal(status, 4, diagnosis.headline);
+  // a warning; critical only by PSI a test before left in its 10 s average (the page-
+  // cache scenario runs just before this file), never by anything of these QEMUs
+  const critical = diagnosis.causes.filter((c) => c.severity === 'critical').map((c) => c.cause);
+  assert.ok(status === 4 || (status === 5 && critical.every((c) => c === 'pressure')), `exit ${status}: ${diagnosis.headline}`);
   const over = diagnosis.causes.find((c) => c.cause === 'overcommit')!;
   assert.ok(over, `no overcommit cause: ${diagnosis.causes.map((c) => c.cause).join(', ')}`);
   // ours and any other QEMU on the host (the lab lane's L1, when it runs): the -m of
@@ -148,7 +153,14 @@ test('paging: a process cycling over 128 MiB in a 64 MiB cgroup with a swap file
   });
 
   const check = async (label: string, keys: string[]): Promise<void> => {
+    // VmSwap moves while the process cycles: sampled every 100 ms through the run by a
+    // shell of its own (the CLI runs synchronously here)
+    const samplesPath = join(tmpdir(), `faultline-vmswap-${process.pid}`);
+    const sampler = spawn('/bin/sh', ['-c', `while :; do grep VmSwap /proc/${hog.pid}/status; sleep 0.1; done > ${samplesPath}`], { stdio: 'ignore' });
     const { result: { status, diagnosis }, pagesPerSec } = await pagingOver(keys, () => diagnoseJson(['--duration', '4s', '--groups', 'faults,reclaim', '--pid', String(hog.pid)]));
+    await new Promise((resolve) => { sampler.once('exit', resolve); sampler.kill('SIGKILL'); });
+    const vmSwapMiB = readFileSync(samplesPath, 'utf8').split('\n').map((l) => Number(/^VmSwap:\s+(\d+)/.exec(l)?.[1] ?? NaN) / 1024).filter(Number.isFinite);
+    rmSync(samplesPath, { force: true });
     const paging = diagnosis.causes.find((c) => c.cause === 'paging');
     t.diagnostic(`${label}: ${diagnosis.headline}; /proc/vmstat ${keys.join('+')} ${pagesPerSec.toFixed(0)} pages/s over the run`);
     assert.ok(status === 4 || status === 5, `exit ${status}`);
@@ -156,13 +168,24 @@ test('paging: a process cycling over 128 MiB in a 64 MiB cgroup with a swap file
     const shown = Number(/paging: (\d+) pages\/s/.exec(paging.title)?.[1]);
     // its window is the last seconds of the run; the independent rate is over the whole run
     assert.ok(shown > 0.5 * pagesPerSec && shown < 2 * pagesPerSec, `${label}: faultline ${shown} pages/s, /proc/vmstat ${pagesPerSec.toFixed(0)} pages/s`);
-    if (keys.includes('zswpout')) assert.match(paging.evidence[0]!, /\(zswap: \d+ in, [1-9]\d* out, \d+ written back per second\)/, `${label}: zswap traffic shown`);
+    if (keys.includes('zswpout')) {
+      assert.match(paging.evidence[0]!, /\(zswap: \d+ in, [1-9]\d* out, \d+ written back per second\)/, `${label}: zswap traffic shown`);
+      // the pool's compression ratio against /proc/meminfo's Zswapped / Zswap, read now
+      // (the pool moves as the process cycles: within 25%)
+      const pool = /zswap pool \S+ \S+ holding \S+ \S+ \(compressed ([\d.]+):1\)/.exec(paging.evidence[1]!);
+      assert.ok(pool, `${label}: ${paging.evidence[1]}`);
+      const ratio = meminfoBytes('Zswapped') / meminfoBytes('Zswap');
+      t.diagnostic(`${label}: zswap compressed ${pool[1]}:1 shown, /proc/meminfo Zswapped/Zswap ${ratio.toFixed(2)}:1 now`);
+      assert.ok(Math.abs(Number(pool[1]) - ratio) <= 0.25 * ratio, `${label}: compressed ${pool[1]}:1 vs ${ratio.toFixed(2)}:1`);
+    }
     const swapLine = paging.evidence.find((e) => e.startsWith('swapped out: '));
     assert.match(swapLine ?? '', new RegExp(`page-cycle.* \\(pid ${hog.pid}\\) [\\d.]+ MiB`), `${label}: the process is named`);
-    const swapKib = Number(/^VmSwap:\s+(\d+)/m.exec(readFileSync(`/proc/${hog.pid}/status`, 'utf8'))![1]);
     const shownMiB = Number(/\(pid \d+\) ([\d.]+) MiB/.exec(swapLine!)![1]);
-    t.diagnostic(`${label}: swapped out ${shownMiB} MiB shown, VmSwap ${(swapKib / 1024).toFixed(1)} MiB now`);
-    assert.ok(Math.abs(shownMiB - swapKib / 1024) < 0.25 * (swapKib / 1024), `${label}: ${shownMiB} MiB vs VmSwap ${swapKib} kB`);
+    // faultline read VmSwap at some moment of the run: within what it was over the run
+    const [low, high] = [Math.min(...vmSwapMiB), Math.max(...vmSwapMiB)];
+    t.diagnostic(`${label}: swapped out ${shownMiB} MiB shown; VmSwap ${low.toFixed(1)}-${high.toFixed(1)} MiB over the run (${vmSwapMiB.length} samples)`);
+    assert.ok(vmSwapMiB.length >= 10, `${label}: VmSwap samples: ${vmSwapMiB.length}`);
+    assert.ok(shownMiB >= 0.97 * low && shownMiB <= 1.03 * high, `${label}: ${shownMiB} MiB vs VmSwap ${low.toFixed(1)}-${high.toFixed(1)} MiB over the run`);
   };
   await check('swap file', ['pswpin', 'pswpout']);
   if (zswapBefore === null) return t.diagnostic('no zswap in this kernel: the zswap half is not run');

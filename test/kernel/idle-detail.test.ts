@@ -2,7 +2,8 @@
 // (src/collect/detail-reuse.ts). That must not change a number: real paused QEMU
 // processes (guest RAM preallocated, so idle) keep showing exactly what /proc says, and
 // what changes with no move in their own stat, the memory cgroup they sit in filling
-// up from another process, reaches their row within a refresh period (10 intervals).
+// up from another process, reaches their row within a refresh period (10 intervals);
+// and NUMA placement read before a process grew is read again once it is idle.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -147,5 +148,34 @@ test('a process that runs without faulting keeps its detail but its cgroup is re
     await new Promise((r) => (reader.exitCode === null && reader.signalCode === null ? reader.once('exit', r) : r(null)));
     await removeCgroup(cgroup);
     rmSync(file, { force: true });
+  }
+});
+
+test('NUMA placement read while a process was small is not carried once it grew: the next numa_maps reading after it went idle is fresh', { skip, timeout: 120_000 }, async () => {
+  // a pinned process touches 48 MiB between two numa_maps readings (every 10
+  // intervals), then sits idle: its stat stands still from then on, but its numa
+  // placement must be read again, not carried from before it grew
+  const toucher = spawn(compiledProgram('touch-pages'), ['12288'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  children.push(toucher);
+  const lines = createInterface({ input: toucher.stdout! });
+  const nextLine = (): Promise<string> => new Promise((resolve) => lines.once('line', resolve));
+  assert.match(await nextLine(), /^ready /);
+  const run = startLive(['--interval', '500ms', '--groups', 'faults', '--pid', String(toucher.pid)]);
+  try {
+    const numaOf = (s: { vms: VmSnapshot[] }): number => (s.vms.find((v) => v.pid === toucher.pid)?.numa ?? []).reduce((sum, n) => sum + n.bytes, 0);
+    const small = await run.waitFor((s) => numaOf(s) > 0, 30_000, 'a first numa_maps reading of the small process');
+    toucher.stdin!.write('go\n');
+    assert.match(await nextLine(), /^done /);
+    // idle from here: two more numa readings (20 intervals)
+    const idleFrom = run.snapshots.length;
+    await run.waitFor((_s, all) => all.slice(idleFrom).filter((s) => numaOf(s) > 0).length >= 2, 30_000, 'two numa readings after it went idle');
+    const last = run.snapshots.filter((s) => numaOf(s) > 0).at(-1)!;
+    const numaMaps = readFileSync(`/proc/${toucher.pid}/numa_maps`, 'utf8').split('\n')
+      .reduce((sum, line) => sum + [...line.matchAll(/ N\d+=(\d+)/g)].reduce((s, m) => s + Number(m[1]) * 4096 * (Number(/kernelpagesize_kB=(\d+)/.exec(line)?.[1] ?? 4) / 4), 0), 0);
+    console.log(`  numa before the touch ${(numaOf(small) / MiB).toFixed(1)} MiB; last reading ${(numaOf(last) / MiB).toFixed(1)} MiB; numa_maps now ${(numaMaps / MiB).toFixed(1)} MiB`);
+    assert.ok(numaOf(last) >= numaOf(small) + 40 * MiB, 'the reading after the touch has the 48 MiB');
+    assert.ok(Math.abs(numaOf(last) - numaMaps) <= 0.02 * numaMaps, `last reading ${numaOf(last)} vs numa_maps ${numaMaps}`);
+  } finally {
+    await run.stop();
   }
 });

@@ -9,6 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { kernelGate, testBpftrace } from '../harness/kernel-gate.js';
+import { endWithSigint } from '../harness/processes.js';
 import { assembleGroup } from '../../src/probe/assemble-group.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -54,14 +55,6 @@ async function startProbe(group: string, ticks: Tick[], stderr: string[]): Promi
   });
 }
 
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGINT');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-  await exited;
-  clearTimeout(timer);
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -86,7 +79,7 @@ test('groups started at different moments tick on the same boundaries', { skip, 
       }
     }
   } finally {
-    for (const child of started) await stop(child);
+    for (const child of started) await endWithSigint(child, 5_000);
   }
   const intervalNs = INTERVAL_MS * 1e6;
   const lateMs = ticks.map((k) => (k.tickNs - k.intervalIndex * intervalNs) / 1e6);

@@ -14,7 +14,7 @@ import { probeEnv, readBpftraceVersion } from '../../src/probe/bpftrace-version.
 import { probeArgs, probeFile } from '../../src/probe/probe-groups.js';
 import { startLive, type LiveRun } from '../harness/faultline-live.js';
 import {
-  BPF_STATS_SYSCTL, BpfStats, ProbeCostReader, parsePerfShow, parseProgShow, probeCosts, type CostSample,
+  BPF_STATS_SYSCTL, BpfStats, ProbeCostReader, groupOfProgram, ownProcess, parsePerfShow, parseProgShow, probeCosts, type CostSample,
 } from '../../src/probe/probe-cost.js';
 
 // Captured on the dev machine (bpftool v7.1.0, kernel 6.18.44, bpftrace 0.17.0), one
@@ -56,13 +56,43 @@ test('costs between two samples: per group through the owner pid, deltas, lifeti
   });
   const before = sample(1000, [[10, 1000, 10], [11, 500, 5], [12, 9, 1], [20, 0, 0], [30, 1, 1]]);
   const now = sample(3000, [[10, 71000, 1010], [11, 500, 5], [12, 9, 1], [20, 0, 0], [30, 1, 1]]);
-  assert.deepEqual(probeCosts(before, now, new Map([[1, 'faults'], [2, 'kvm']])), [
+  assert.deepEqual(probeCosts(before, now, new Map([[1, ownProcess('faults')], [2, ownProcess('kvm')]])), [
     { group: 'faults', program: 'tracepoint:page_fault_kernel', nsPerEvent: 100, eventsPerSec: 0 },
     { group: 'faults', program: 'tracepoint:page_fault_user', nsPerEvent: 70, eventsPerSec: 500 },
     { group: 'kvm', program: 'tracepoint:kvm_exit', nsPerEvent: 0, eventsPerSec: 0 },
   ]);
   // first read: lifetime averages, no rate yet
-  assert.deepEqual(probeCosts(null, now, new Map([[1, 'faults']]))[1], { group: 'faults', program: 'tracepoint:page_fault_user', nsPerEvent: 70.3, eventsPerSec: 0 });
+  assert.deepEqual(probeCosts(null, now, new Map([[1, ownProcess('faults')]]))[1], { group: 'faults', program: 'tracepoint:page_fault_user', nsPerEvent: 70.3, eventsPerSec: 0 });
+});
+
+test('one bpftrace for several groups: each program to its group by target, and by load order where two groups share one', () => {
+  const programs = {
+    groups: ['faults', 'growth'],
+    groupsByTarget: new Map([['page_fault_user', ['faults']], ['sched_process_exit', ['faults', 'growth']], ['sys_enter_mmap', ['growth']]]),
+  };
+  const sample: CostSample = {
+    timeMs: 1000,
+    // ns per run = the program id, so which program a row is shows in it
+    programs: new Map([10, 15, 12, 20].map((id) => [id, { id, name: 'x', runTimeNs: id * id, runCount: id }])),
+    attachments: [
+      { pid: 7, progId: 10, kind: 'tracepoint', target: 'page_fault_user' },
+      // listed out of load order: the lower program id was loaded first (faults' block)
+      { pid: 7, progId: 15, kind: 'tracepoint', target: 'sched_process_exit' },
+      { pid: 7, progId: 12, kind: 'tracepoint', target: 'sched_process_exit' },
+      { pid: 7, progId: 20, kind: 'tracepoint', target: 'sys_enter_mmap' },
+    ],
+  };
+  const costs = probeCosts(null, sample, new Map([[7, programs]]));
+  assert.deepEqual(costs.map((c) => [c.group, c.program, c.nsPerEvent]), [
+    ['faults', 'tracepoint:page_fault_user', 10],
+    ['faults', 'tracepoint:sched_process_exit', 12],
+    ['growth', 'tracepoint:sched_process_exit', 15],
+    ['growth', 'tracepoint:sys_enter_mmap', 20],
+  ]);
+  // a program more than the blocks say: not known whose, and it says so
+  assert.equal(groupOfProgram(programs, 'sched_process_exit', 2, 3), 'faults+growth');
+  assert.equal(groupOfProgram(programs, 'page_fault_user', 0, 1), 'faults');
+  assert.equal(groupOfProgram(ownProcess('kvm'), 'anything', 3, 9), 'kvm');
 });
 
 const skip = kernelGate();
@@ -80,12 +110,12 @@ after(async () => {
 
 test('the faults probe costs a plausible ns per event while a process faults; bpf_stats goes back after', { skip, timeout: 120_000 }, async () => {
   const version = await readBpftraceVersion('bpftrace');
-  runner = new BpftraceRunner({ group: 'faults', programPath: probeFile('faults'), args: probeArgs(1000, 10_000_000), env: probeEnv(version), onBatch: () => {} });
+  runner = new BpftraceRunner({ groups: ['faults'], programPath: probeFile('faults'), args: probeArgs(1000, 10_000_000), env: probeEnv(version), onBatch: () => {} });
   await runner.start();
   await stats.enable();
   assert.equal(readFileSync(BPF_STATS_SYSCTL, 'utf8').trim(), '1');
   const reader = new ProbeCostReader();
-  const owners = new Map([[runner.pid!, 'faults']]);
+  const owners = new Map([[runner.pid!, ownProcess('faults')]]);
   await reader.costs(owners);
 
   const pages = 32768; // 128 MiB of fresh 4 KiB pages

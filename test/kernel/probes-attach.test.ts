@@ -1,6 +1,7 @@
 // Real bpftrace, real kernel: every probe group's program, assembled for this kernel
 // from probes/GROUP.bt, compiles and attaches, says faultline_ready, ticks, prints
-// nothing but JSON lines on stdout, and exits cleanly on one SIGINT. For faults.bt, a
+// nothing but JSON lines on stdout, and exits cleanly on one SIGINT; so do the four as
+// one program, as faultline runs them. For faults.bt, a
 // child that touches fresh pages is counted under its own pid. Then the programs
 // assembled without a tracepoint (each kind of drift the assembler handles) attach
 // too. Invocation as the supervisor does it:
@@ -20,6 +21,11 @@ import { assembleGroup } from '../../src/probe/assemble-group.js';
 import { assembleProgram, parseProbeProgram, tracepointsOf } from '../../src/probe/probe-program.js';
 import { readTracepointCatalog } from '../../src/probe/tracepoint-catalog.js';
 import { probeFile } from '../../src/probe/probe-groups.js';
+import { combinePrograms } from '../../src/probe/combine-programs.js';
+import { parsePerfShow, probeCosts, type ProcessPrograms } from '../../src/probe/probe-cost.js';
+import { GroupBatcher } from '../../src/parse/group-batcher.js';
+import { parseBpftraceLine } from '../../src/parse/bpftrace-json.js';
+import type { ProbeBatch } from '../../src/parse/probe-batch.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const skip = kernelGate();
@@ -214,6 +220,75 @@ for (const group of GROUPS) {
       assert.ok(sampled >= PAGES / 16, `@fault_region_sampled for ${touchedPid} = ${sampled}, expected at least ${PAGES / 16}`);
     }
   });
+}
+
+// The four groups as faultline runs them: one program (src/probe/combine-programs.ts) in
+// one bpftrace. Every group says ready and ticks on its own clock, its output goes back
+// to it alone, and its BPF programs are found by attach target and load order
+// (src/probe/probe-cost.ts): checked here against the maps each program uses, as the
+// kernel lists them (growth's sched_process_exit program uses @brk_last, faults' none).
+test('the four groups as one program: attach, each ticks, output and BPF programs go back to their groups', { skip, timeout: 60_000 }, async (t) => {
+  const combined = combinePrograms(await Promise.all(GROUPS.map((g) => assembleGroup(g, TRACEFS))));
+  const run = startProbe('all', combined.text);
+  const ticks = (lines: string[], group: string) => lines.filter((l) => l.includes(`faultline_tick ${group} `)).length;
+  let code: number | null = null;
+  let owners: { group: string; target: string; maps: string[] }[] = [];
+  try {
+    await run.waitFor((lines) => GROUPS.every((g) => lines.some((l) => l.includes(`faultline_ready ${g}`))), 45_000, 'every group\'s faultline_ready');
+    await run.waitFor((lines) => GROUPS.every((g) => ticks(lines, g) >= 2), 20_000, 'two ticks of every group');
+    owners = programsWithMaps(run.child.pid!, combined.programs);
+  } finally {
+    code = await stop(run.child);
+  }
+  assert.equal(code, 0, `exit code; stderr:\n${run.stderr.join('\n')}`);
+  const records = parseLines('all', run.lines);
+  const attached = (records.find((r) => r.type === 'attached_probes')?.data as { probes: number } | undefined)?.probes ?? 0;
+  assert.ok(attached >= probeStatements(combined.text), `${attached} probes attached, expected at least ${probeStatements(combined.text)}`);
+
+  const batches: ProbeBatch[] = [];
+  const ready: string[] = [];
+  const batcher = new GroupBatcher(combined.routes, { onReady: (g) => ready.push(g), onBatch: (b) => batches.push(b) });
+  for (const line of run.lines) {
+    const parsed = parseBpftraceLine(line);
+    assert.ok(parsed.ok, line);
+    for (const record of parsed.records) batcher.push(record);
+  }
+  batcher.flush();
+  assert.deepEqual(ready.sort(), [...GROUPS].sort());
+  for (const group of GROUPS) {
+    const own = batches.filter((b) => b.group === group && b.complete && b.intervalIndex !== undefined);
+    assert.ok(own.length >= 2, `${group}: ${own.length} whole intervals`);
+    assert.ok(own.at(-1)!.final, `${group}: its END's final batch comes last`);
+  }
+
+  t.diagnostic(`programs: ${owners.map((o) => `${o.group}:${o.target}[${o.maps.join(' ')}]`).join(', ')}`);
+  const exits = owners.filter((o) => o.target === 'sched_process_exit');
+  assert.deepEqual(exits.map((o) => o.group), ['faults', 'growth'], 'one exit program each');
+  assert.ok(exits[1]!.maps.some((m) => m.includes('brk_last')), `growth's exit program uses @brk_last: ${exits[1]!.maps}`);
+  assert.ok(!exits[0]!.maps.some((m) => m.includes('brk_last')), `faults' exit program does not: ${exits[0]!.maps}`);
+  // every program on a tracepoint of one group only uses no other group's maps
+  const prefixes: Record<string, RegExp> = { faults: /^(AT_)?fault/, kvm: /^(AT_)?kvm/, reclaim: /^(AT_)?(reclaim|kswapd|lru|compaction)/, growth: /^(AT_)?(mmap|munmap|brk|madvise|growth)/ };
+  for (const o of owners) {
+    const foreign = o.maps.filter((m) => Object.entries(prefixes).some(([g, re]) => g !== o.group && re.test(m)));
+    assert.deepEqual(foreign, [], `${o.group}:${o.target} uses another group's map`);
+  }
+});
+
+/** The BPF programs of bpftrace `pid`, each with the group probeCosts (probe-cost.ts)
+ * gives it and the names of the maps the kernel says it uses. */
+function programsWithMaps(pid: number, programs: ProcessPrograms): { group: string; target: string; maps: string[] }[] {
+  const bpftool = (args: string[]) => JSON.parse(execFileSync('bpftool', [...args, '--json'], { encoding: 'utf8' })) as Record<string, unknown>[];
+  const mapNames = new Map(bpftool(['map', 'show']).map((m) => [m.id as number, String(m.name ?? '')]));
+  const mapIds = new Map(bpftool(['prog', 'show']).map((p) => [p.id as number, (p.map_ids as number[] | undefined) ?? []]));
+  // one run of (program id) ns each: a cost row's ns per event is its program's id
+  const sample = {
+    timeMs: 0,
+    programs: new Map([...mapIds.keys()].map((id) => [id, { id, name: '', runTimeNs: id, runCount: 1 }])),
+    attachments: parsePerfShow(JSON.stringify(bpftool(['perf', 'show']))),
+  };
+  return probeCosts(null, sample, new Map([[pid, programs]]))
+    .filter((c) => c.program.startsWith('tracepoint:'))
+    .map((c) => ({ group: c.group, target: c.program.slice('tracepoint:'.length), maps: (mapIds.get(c.nsPerEvent) ?? []).map((id) => mapNames.get(id) ?? '') }));
 }
 
 // Each kind of kernel drift the assembler handles (src/probe/probe-program.ts), made on

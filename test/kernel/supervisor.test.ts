@@ -1,6 +1,7 @@
 // bpftrace never outlives faultline: SIGKILL the CLI (no chance to clean up) and its
-// bpftrace children must be gone within a few seconds, so no probe stays attached.
-// And `faultline doctor` attaches every group for real.
+// bpftrace child (one for every group: src/probe/combine-programs.ts) must be gone
+// within a few seconds, so no probe stays attached. And `faultline doctor` attaches
+// every group for real, each alone and all as one program.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -21,9 +22,10 @@ after(async () => {
 
 test('SIGKILL faultline: its bpftrace processes die with it', { skip, timeout: 90_000 }, async () => {
   live = startLive(['--interval', '500ms', '--groups', 'faults,reclaim']);
-  await live.waitFor(() => true, 60_000, 'the first snapshot');
+  const first = await live.waitFor(() => true, 60_000, 'the first snapshot');
   const probes = childrenOf(live.pid).filter((c) => c.comm === 'bpftrace');
-  assert.equal(probes.length, 2, `expected 2 bpftrace children, got ${JSON.stringify(childrenOf(live.pid))}`);
+  assert.equal(probes.length, 1, `expected 1 bpftrace child for both groups, got ${JSON.stringify(childrenOf(live.pid))}`);
+  assert.deepEqual(first.probes.groups.map((g) => [g.group, g.sharesProcessWith]), [['faults', ['reclaim']], ['reclaim', ['faults']]]);
   process.kill(live.pid, 'SIGKILL');
   const deadline = Date.now() + 5000;
   while (Date.now() < deadline && probes.some((p) => isAlive(p.pid))) await new Promise((r) => setTimeout(r, 50));
@@ -38,6 +40,7 @@ test('doctor: every probe group attaches on this host', { skip, timeout: 120_000
   console.log(r.stdout.replace(/^/gm, '  '));
   assert.equal(r.status, 0, r.stderr);
   for (const group of ['faults', 'kvm', 'reclaim', 'growth']) assert.match(r.stdout, new RegExp(`ok\\s+group ${group}\\s+attaches \\(\\d+ of \\d+ tracepoints\\)`));
+  assert.match(r.stdout, /ok\s+one bpftrace\s+faults, kvm, reclaim, growth attach as one program/);
 });
 
 test('doctor --json: per group and per tracepoint, every point the probe files name', { skip, timeout: 120_000 }, () => {
@@ -47,6 +50,7 @@ test('doctor --json: per group and per tracepoint, every point the probe files n
   const report = JSON.parse(r.stdout) as DoctorReport;
   assert.equal(report.kernel, release());
   assert.deepEqual(report.groups.map((g) => [g.group, g.attached]), [['faults', true], ['kvm', true], ['reclaim', true], ['growth', true]]);
+  assert.deepEqual(report.oneProcess, { groups: ['faults', 'kvm', 'reclaim', 'growth'], attached: true, verdict: 'faults, kvm, reclaim, growth attach as one program' });
   for (const g of report.groups) {
     const named = tracepointsOf(parseProbeProgram(g.group, readFileSync(probeFile(g.group as never), 'utf8')));
     const listed = g.points.map((p) => p.point);
@@ -61,7 +65,7 @@ test('SIGTERM: faultline detaches and exits 0 within a few seconds, with a final
   live = startLive(['--interval', '500ms', '--groups', 'faults,growth']);
   await live.waitFor(() => true, 60_000, 'the first snapshot');
   const probes = childrenOf(live.pid).filter((c) => c.comm === 'bpftrace');
-  assert.equal(probes.length, 2);
+  assert.equal(probes.length, 1, 'one bpftrace for both groups');
   const t0 = Date.now();
   process.kill(live.pid, 'SIGTERM');
   const deadline = Date.now() + 8000;

@@ -39,10 +39,14 @@ class Faultline {
   async start(): Promise<void> {
     const out = join(OUT, 'faultline.ndjson');
     writeFileSync(out, '');
-    // L1 is emulated with one vCPU: four bpftrace processes compiling and attaching at
-    // once took 75 s here and longer on a busier CI machine; 60 s (the default) left a
-    // group out now and then
-    const args = ['bin/faultline.js', 'live', '--json', '--interval', '1s', '--attach-timeout', '280s', ...(BPFTRACE !== 'bpftrace' ? ['--bpftrace', BPFTRACE] : [])];
+    // the lab's guests are small: NUMA is judged from 64 MiB resident (the default,
+    // 256 MiB, is for real VMs)
+    const thresholds = join(OUT, 'lab-thresholds.json');
+    writeFileSync(thresholds, JSON.stringify({ numaMinResidentMiB: 64 }));
+    // L1 is emulated with one vCPU: the one bpftrace for all four groups compiled and
+    // attached in 40 s here (four bpftrace processes at once took 75 s, longer on a
+    // busier CI machine; 60 s, the default, left a group out now and then)
+    const args = ['bin/faultline.js', 'live', '--json', '--interval', '1s', '--attach-timeout', '280s', '--thresholds', thresholds, ...(BPFTRACE !== 'bpftrace' ? ['--bpftrace', BPFTRACE] : [])];
     this.child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     createInterface({ input: this.child.stdout! }).on('line', (line) => {
       appendFileSync(out, `${line}\n`);
@@ -139,8 +143,8 @@ async function startReference(program: string, params: (number | bigint)[]): Pro
     async stop() {
       child.kill('SIGINT');
       // printing the maps at exit can take long on L1's one emulated vCPU while
-      // faultline's four bpftraces run (once over 20 s on trixie: the reference came
-      // back empty); past 60 s it is killed, and the log says so
+      // faultline's bpftrace runs (once over 20 s on trixie, with four of them: the
+      // reference came back empty); past 60 s it is killed, and the log says so
       let killed = false;
       const timer = setTimeout(() => {
         killed = true;
@@ -213,6 +217,8 @@ interface ScenarioResult {
   mapsText: string;
   vmstatDelta: Record<string, number>;
   notes: string[];
+  /** Two-node L1: numaReference() right after the workload. */
+  numaReference?: Record<string, unknown>;
   error?: string;
 }
 
@@ -229,6 +235,34 @@ interface GuestScenario {
   cgroup?: { path: string; memoryMax: number; swapMax?: number };
   /** Keep kvm.bt's raw output of this scenario (a fixture). */
   captureRaw?: boolean;
+  /** Read the NUMA reference (numa_maps, the vCPU's CPU, the nodes) before stopping. */
+  numa?: boolean;
+}
+
+/** L1 booted with two NUMA nodes (test/lab/boot-l1.sh L1_NUMA_NODES=2). */
+const TWO_NODES = existsSync('/sys/devices/system/node/node1');
+
+/** The reference for faultline's NUMA figures: QEMU's resident pages per node from
+ * numa_maps (all mappings, as faultline sums them), the CPU each vCPU thread last ran
+ * on (task stat field 39), and each node's MemTotal and CPUs from sysfs. */
+function numaReference(pid: number): Record<string, unknown> {
+  const bytesByNode: Record<string, number> = {};
+  for (const line of readFileSync(`/proc/${pid}/numa_maps`, 'utf8').split('\n')) {
+    const pageKb = Number(/kernelpagesize_kB=(\d+)/.exec(line)?.[1] ?? 4);
+    for (const m of line.matchAll(/ N(\d+)=(\d+)/g)) bytesByNode[m[1]!] = (bytesByNode[m[1]!] ?? 0) + Number(m[2]) * pageKb * 1024;
+  }
+  const vcpuCpus: number[] = [];
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    if (!/^CPU \d+\/KVM$/.test(readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim())) continue;
+    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    vcpuCpus.push(Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[36]));
+  }
+  const nodes = readdirSync('/sys/devices/system/node').filter((n) => /^node\d+$/.test(n)).map((n) => ({
+    node: Number(n.slice(4)),
+    totalBytes: Number(/MemTotal:\s+(\d+) kB/.exec(readFileSync(`/sys/devices/system/node/${n}/meminfo`, 'utf8'))?.[1]) * 1024,
+    cpulist: readFileSync(`/sys/devices/system/node/${n}/cpulist`, 'utf8').trim(),
+  }));
+  return { bytesByNode, vcpuCpus, nodes, atMs: Date.now() };
 }
 
 const THP = '/sys/kernel/mm/transparent_hugepage/enabled';
@@ -257,11 +291,22 @@ const SCENARIOS: GuestScenario[] = [
   },
   {
     name: '4k',
-    what: 'THP never: guest RAM in 4 KiB pages only',
+    what: 'THP never: guest RAM in 4 KiB pages only; on a two-node L1, guest RAM bound to node 1 (memory only) while its vCPU runs on node 0',
     setup: () => setThp('never'),
     teardown: () => setThp('always'),
-    options: { memoryMiB: 256, hogMiB: 16, hogLimitMiB: 96, hogIntervalS: 1 },
-    run: async (guest, notes) => growGuest(guest, notes),
+    // QEMU binds guest RAM itself (a memory backend with host-nodes, as libvirt's
+    // <numatune> does): the VM's memory is remote to its vCPU from its first page
+    options: {
+      memoryMiB: 256, hogMiB: 16, hogLimitMiB: 96, hogIntervalS: 1,
+      ...(TWO_NODES ? { hostNode: 1 } : {}),
+    },
+    run: async (guest, notes) => {
+      await growGuest(guest, notes);
+      // faultline reads numa_maps (and where the vCPUs ran) every 10 intervals: one
+      // reading of the grown guest, and its diagnosis
+      if (TWO_NODES) await sleep(12_000);
+    },
+    numa: TWO_NODES,
   },
   {
     name: '1g',
@@ -343,6 +388,7 @@ async function runGuestScenario(s: GuestScenario, faultline: Faultline): Promise
     await guest.cont();
     log(`${s.name}: running`);
     await s.run(guest, notes);
+    if (s.numa) result.numaReference = numaReference(guest.pid);
     result.debugfsWhileRunning = kvmDebugfs(guest.pid);
     await guest.qmp('stop');
     // everything the guest did is in the batches of the next two intervals

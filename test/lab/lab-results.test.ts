@@ -34,6 +34,7 @@ interface Scenario {
   smapsMs: number;
   vmstatDelta: Record<string, number>;
   notes: string[];
+  numaReference?: { bytesByNode: Record<string, number>; vcpuCpus: number[]; nodes: { node: number; totalBytes: number; cpulist: string }[]; atMs: number };
   error?: string;
 }
 
@@ -173,6 +174,38 @@ for (const name of ['thp', '4k', '1g', 'swap']) {
     }
   });
 }
+
+test('NUMA on a two-node L1: guest RAM bound to the memory-only node 1, its vCPU on node 0; numa-remote names it', { skip }, () => {
+  const s = results.scenarios.find((x) => x.name === '4k');
+  const ref = s?.numaReference;
+  assert.ok(s && ref, 'the 4k scenario ran on a two-node L1 and read its NUMA reference');
+  // the nodes, as sysfs has them
+  const host = snapshots.find((snap) => snap.timeMs >= ref.atMs)?.host ?? snapshots.at(-1)!.host;
+  assert.deepEqual(host.numaNodes.map((n) => [n.node, n.totalBytes]), ref.nodes.map((n) => [n.node, n.totalBytes]));
+  assert.deepEqual(host.numaNodes.map((n) => n.cpus > 0), ref.nodes.map((n) => n.cpulist !== ''));
+  // the row's last NUMA reading before the reference (numa_maps is read every 10
+  // intervals; later ones may catch QEMU tearing its memory down): memory by node,
+  // vCPU placement
+  const row = snapshots
+    .filter((snap) => snap.timeMs >= s.startMs && snap.timeMs <= ref.atMs)
+    .flatMap((snap) => snap.vms.filter((v) => v.pid === s.pid && v.numa.length > 0 && v.vcpuNodes.length > 0))
+    .at(-1);
+  assert.ok(row, `a row of ${s.guestName} with its memory and vCPUs by node`);
+  const total = row.numa.reduce((sum, n) => sum + n.bytes, 0);
+  const refTotal = Object.values(ref.bytesByNode).reduce((a, b) => a + b, 0);
+  const node1 = row.numa.find((n) => n.node === 1)?.bytes ?? 0;
+  compare('bytes on node 1 (guest RAM bound there)', '4k', node1, ref.bytesByNode['1'] ?? 0, '/proc/PID/numa_maps');
+  assert.ok(Math.abs(node1 - (ref.bytesByNode['1'] ?? 0)) <= 0.05 * refTotal, `node 1: ${node1} vs numa_maps ${ref.bytesByNode['1']} (of ${refTotal})`);
+  assert.ok(node1 > 0.5 * total, `most of the VM on node 1: ${node1} of ${total}`);
+  compare('vCPU threads on node 0', '4k', row.vcpuNodes.find((n) => n.node === 0)?.threads ?? 0, ref.vcpuCpus.length, 'task stat field 39, node0/cpulist');
+  assert.deepEqual(row.vcpuNodes, [{ node: 0, threads: ref.vcpuCpus.length }], `vCPUs last ran on CPUs ${ref.vcpuCpus.join(',')}`);
+  // the diagnosis: numa-remote about this VM, with the libvirt remedy (its argv is libvirt's)
+  const causes = snapshots.filter((snap) => snap.timeMs >= s.startMs && snap.timeMs <= s.endMs + 15_000).flatMap((snap) => snap.diagnosis?.causes ?? []);
+  const remote = causes.find((c) => c.cause === 'numa-remote' && c.pid === s.pid);
+  assert.ok(remote, `numa-remote for ${s.guestName}; causes seen: ${[...new Set(causes.map((c) => c.cause))].join(', ')}`);
+  assert.match(remote.remedy, new RegExp(`virsh numatune ${s.guestName} --mode strict --nodeset 0 --live`));
+  table.push(['4k', 'diagnosis', remote.title, '', 'numa-remote', 'ok']);
+});
 
 test('reclaim and OOM inside L1: a process in a 64 MiB cgroup is stalled and OOM-killed', { skip }, () => {
   const oom = results.oom;

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { BpftraceRunner } from '../../src/probe/bpftrace-runner.js';
-import { isKnownHarmless } from '../../src/probe/bpftrace-stderr.js';
+import { errorLine, isKnownHarmless } from '../../src/probe/bpftrace-stderr.js';
 import { FaultlineError } from '../../src/model/errors.js';
 import type { ProbeBatch } from '../../src/parse/probe-batch.js';
 import { isAlive } from '../harness/processes.js';
@@ -14,7 +14,7 @@ const fake = (name: string): string => fileURLToPath(new URL(`../fixtures/fake-b
 
 test('batches per tick, lost events and bad lines counted, exit dump flushed on stop', async () => {
   const batches: ProbeBatch[] = [];
-  const runner = new BpftraceRunner({ group: 'faults', programPath: 'x.bt', args: ['1000'], bpftracePath: fake('ok.sh'), onBatch: (b) => batches.push(b) });
+  const runner = new BpftraceRunner({ groups: ['faults'], programPath: 'x.bt', args: ['1000'], bpftracePath: fake('ok.sh'), onBatch: (b) => batches.push(b) });
   await runner.start();
   const pid = runner.pid!;
   for (let i = 0; i < 100 && batches.length < 2; i++) await new Promise((r) => setTimeout(r, 20));
@@ -31,7 +31,7 @@ test('batches per tick, lost events and bad lines counted, exit dump flushed on 
 });
 
 test('attach failure: E_PROBE_ATTACH with bpftrace\'s own error as evidence', async () => {
-  const runner = new BpftraceRunner({ group: 'kvm', programPath: 'kvm.bt', args: [], bpftracePath: fake('attach-fails.sh'), onBatch: () => {} });
+  const runner = new BpftraceRunner({ groups: ['kvm'], programPath: 'kvm.bt', args: [], bpftracePath: fake('attach-fails.sh'), onBatch: () => {} });
   await assert.rejects(runner.start(), (e: unknown) => {
     assert.ok(e instanceof FaultlineError);
     assert.equal(e.code, 'E_PROBE_ATTACH');
@@ -42,7 +42,7 @@ test('attach failure: E_PROBE_ATTACH with bpftrace\'s own error as evidence', as
 });
 
 test('a child that ignores SIGINT is killed after the bounded wait', async () => {
-  const runner = new BpftraceRunner({ group: 'faults', programPath: 'x.bt', args: [], bpftracePath: fake('ignores-sigint.sh'), onBatch: () => {} });
+  const runner = new BpftraceRunner({ groups: ['faults'], programPath: 'x.bt', args: [], bpftracePath: fake('ignores-sigint.sh'), onBatch: () => {} });
   await runner.start();
   const pid = runner.pid!;
   const t0 = Date.now();
@@ -53,7 +53,7 @@ test('a child that ignores SIGINT is killed after the bounded wait', async () =>
 
 test('an unexpected exit is reported once, with the group', async () => {
   const errors: FaultlineError[] = [];
-  const runner = new BpftraceRunner({ group: 'faults', programPath: 'x.bt', args: [], bpftracePath: fake('ok.sh'), onBatch: () => {}, onUnexpectedExit: (e) => errors.push(e) });
+  const runner = new BpftraceRunner({ groups: ['faults'], programPath: 'x.bt', args: [], bpftracePath: fake('ok.sh'), onBatch: () => {}, onUnexpectedExit: (e) => errors.push(e) });
   await runner.start();
   process.kill(runner.pid!, 'SIGKILL');
   for (let i = 0; i < 100 && errors.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
@@ -61,6 +61,18 @@ test('an unexpected exit is reported once, with the group', async () => {
   assert.equal(errors[0]!.code, 'E_PROBE_EXIT');
   assert.match(errors[0]!.message, /"faults" exited \(signal SIGKILL\)/);
   await runner.stop();
+});
+
+test('the error line of a compile error, not the marker under its source line', () => {
+  // what bpftrace 0.17 printed for the SYNTHETIC kvm.bt of test/faults/one-process.test.ts
+  const stderr = [
+    'stdin:2:57-74: ERROR: Unknown function: no_such_function',
+    'tracepoint:sched:sched_process_fork { @kvm_forks[pid] = no_such_function(); }',
+    '                                                        ~~~~~~~~~~~~~~~~',
+  ];
+  assert.equal(errorLine(stderr), stderr[0]);
+  assert.equal(errorLine(['something odd', 'the last word']), 'the last word');
+  assert.equal(errorLine([]), undefined);
 });
 
 test('harmless stderr', () => {

@@ -19,7 +19,7 @@ function sampleSnapshot(): Snapshot {
     }],
     host: { meminfoBytes: { MemTotal: 24 * 2 ** 30, MemAvailable: 20 * 2 ** 30 }, vmstat: {}, psiMemSomeAvg10: 0.25, psiMemFullAvg10: 0 },
     vmstat: { pgfault: 5, pgmajfault: 0, pswpin: 0, pswpout: 0, pgscanDirect: 0, pgscanKswapd: 0, pgstealDirect: 0, pgstealKswapd: 0, compactStall: 0, oomKill: 1, thpFaultAlloc: 0, zswpin: 0, zswpout: 0, zswpwb: 0 },
-    probes: { attached: ['faults'], groups: [{ group: 'faults', attached: true, error: '', lostEvents: 0, badLines: 0, points: [] }], bpftraceVersion: '0.17.0', badLines: 0 },
+    probes: { attached: ['faults'], groups: [{ group: 'faults', attached: true, error: '', lostEvents: 0, badLines: 0, points: [], sharesProcessWith: [], ownProcessReason: '' }], bpftraceVersion: '0.17.0', badLines: 0 },
     lifecycleEvents: [makeEvent('vm-start', 1764140000123, { pid: 42, vmId: '42@7', message: 'VM web01 appeared' })],
     pidIndex: new Map(), hotspotLimit: 8,
   });

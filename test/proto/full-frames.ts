@@ -23,7 +23,7 @@ function fullVm(i: number): VmSnapshot {
     id: `${4242 + i}@77`, kind: i === 0 ? 'vm' : 'process', name: `web0${i}`, uuid: '6f1c1a9e-3b2d-4c55-9e0a-0123456789ab',
     pid: 4242 + i, startTimeTicks: 2 ** 33 + 77, source: 'libvirt', vmid: '101', comm: 'qemu-system-x86',
     memoryBytes: 4 * GiB,
-    rss: { totalBytes: 2.5 * GiB, anonBytes: 2.25 * GiB, fileBytes: 50 * 2 ** 20, shmemBytes: 8192, swapBytes: 1 * GiB, guestRamBytes: 2 * GiB, ownAnonBytes: 0.25 * GiB, anonHugeBytes: 1 * GiB },
+    rss: { totalBytes: 2.5 * GiB, anonBytes: 2.25 * GiB, fileBytes: 50 * 2 ** 20, shmemBytes: 8192, swapBytes: 1 * GiB, guestRamBytes: 2 * GiB, ownAnonBytes: 0.25 * GiB, anonHugeBytes: 1 * GiB, guestRamHugeBytes: 0.75 * GiB },
     faults: { minor: 5000, major: 3, user: 4800, kernel: 160, file: 32, guestRam: 4000, guestRamSource: 'kvm', fileSource: 'probe' },
     kvm: {
       eptFaults: 4000, asyncPf: 5, asyncPfNotPresent: 5, asyncPfReady: 4, mmuNotifier: 30, mmuNotifierBytes: 30 * 4096,
@@ -40,14 +40,21 @@ function fullVm(i: number): VmSnapshot {
     ],
     ksmMergedPages: 1234,
     numa: [{ node: 0, bytes: 1 * GiB }, { node: 1, bytes: 1.5 * GiB }],
-    cgroup: { path: '/machine.slice/machine-qemu\\x2d1\\x2dweb01.scope', limitBytes: 5 * GiB, usageBytes: 2.6 * GiB, oomKills: 1, limitHits: 2 },
+    vcpuNodes: [{ node: 0, threads: 3 }, { node: 1, threads: 1 }],
+    cgroup: { path: '/machine.slice/machine-qemu\\x2d1\\x2dweb01.scope', limitBytes: 5 * GiB, usageBytes: 2.6 * GiB, oomKills: 1, limitHits: 2, swapBytes: 0.5 * GiB },
     guestRamStart: 0x7f12_0000_0000, guestRamEnd: 0x7f13_0000_0000,
     leak: { verdict: 'suspect', growthBytesPerSec: 1234.5, windowMs: 600_000, fit: 0.87 },
     findings: [{
       detector: 'qemu-own', verdict: 'suspect', message: 'QEMU heap grows 1.2 KiB/s', growthBytesPerSec: 1234.5, windowMs: 600_000,
       fit: 0.87, sinceMs: 1764139000000, timeToLimitMs: 3.6e6, limitBytes: 5 * GiB, limitName: 'memory.max',
+      quantities: [{ name: 'balloonedBytes', value: 2 ** 28 }],
     }],
     exit: { atMs: 1764140000000.5, cause: 'oom-kill', code: 3, signal: 9, faultsAtExit: true },
+    guestMemory: {
+      balloonCurrentBytes: 3 * GiB, balloonMaximumBytes: 4 * GiB, memTotalBytes: 3.8 * GiB, memFreeBytes: 0.5 * GiB, memAvailableBytes: 1.25 * GiB,
+      diskCachesBytes: 0.5 * GiB + 4096, swapInBytes: 2 ** 35, swapOutBytes: 3 * 2 ** 33, majorFaults: 2 ** 33 + 5, minorFaults: 123_456_789,
+      swapInPagesPerSec: 12.5, swapOutPagesPerSec: 0.25, guestUpdatedMs: 1764140000000, readAtMs: 1764140000100.5,
+    },
   };
 }
 
@@ -55,17 +62,26 @@ export const FULL_SNAPSHOT: Snapshot = {
   seq: 2 ** 40 + 1, timeMs: 1764140000123.5, intervalMs: 1000,
   host: {
     memTotalBytes: 256 * GiB, memAvailableBytes: 64 * GiB, memFreeBytes: 8 * GiB, cachedBytes: 30 * GiB, swapTotalBytes: 8 * GiB,
-    swapUsedBytes: 1 * GiB, zswapBytes: 2 ** 28, slabReclaimableBytes: 2 ** 29, slabUnreclaimableBytes: 2 ** 27, anonHugePagesBytes: 40 * GiB,
+    swapUsedBytes: 1 * GiB, zswapBytes: 2 ** 28, zswappedBytes: 2 ** 30, hugetlbBytes: 4 * GiB, hugetlbFreeBytes: GiB, hugepageSizeBytes: 2 ** 21, slabReclaimableBytes: 2 ** 29, slabUnreclaimableBytes: 2 ** 27, anonHugePagesBytes: 40 * GiB,
     psiMemSomeAvg10: 0.25, psiMemFullAvg10: 0.01,
     vmstat: { pgfault: 1e6, pgmajfault: 10, pswpin: 3, pswpout: 4, pgscanDirect: 5, pgscanKswapd: 6, pgstealDirect: 7, pgstealKswapd: 8, compactStall: 9, oomKill: 1, thpFaultAlloc: 11, zswpin: 12, zswpout: 13, zswpwb: 14 },
     kswapdWakes: 4, kswapdRunNs: 12_000_000, lruPagesReclaimed: 90_000, compactionStalls: 2, compactionNs: 80_000,
     mmuNotifierUnattributed: 5, mmuNotifierAmbiguous: 1,
-    ksmState: 'on', ksmPagesSharing: 4096, ksmPagesShared: 512, thpEnabled: 'madvise', thpDefrag: 'defer+madvise',
-    limitedCgroups: [{ path: '/system.slice/build.service', limitBytes: 2 ** 30, usageBytes: 1e9, oomKills: 1, limitHits: 7 }],
+    ksmState: 'on', ksmPagesSharing: 4096, ksmPagesShared: 512, ksmdCpuMs: 12.5, thpEnabled: 'madvise', thpDefrag: 'defer+madvise',
+    limitedCgroups: [{ path: '/system.slice/build.service', limitBytes: 2 ** 30, usageBytes: 1e9, oomKills: 1, limitHits: 7, swapBytes: 2 ** 26 }],
+    findings: [{
+      detector: 'kernel-memory', verdict: 'leak', message: 'unreclaimable kernel slab (SUnreclaim) grew 2 MiB/s', growthBytesPerSec: 2 * 2 ** 20, windowMs: 600_000,
+      fit: 0.97, sinceMs: 1764139500000, timeToLimitMs: 7.2e6, limitBytes: 64 * GiB, limitName: 'host MemAvailable',
+      quantities: [{ name: 'cache:vm_area_struct', value: 2 ** 25 }, { name: 'cachesOverMs', value: 10_000.5 }],
+    }],
+    numaNodes: [
+      { node: 0, totalBytes: 16 * GiB, freeBytes: 2 * GiB, availableBytes: 5 * GiB, cpus: 8 },
+      { node: 1, totalBytes: 16 * GiB, freeBytes: 12 * GiB, availableBytes: 13 * GiB, cpus: 0 },
+    ],
   },
   probes: {
     attached: ['faults', 'kvm'],
-    groups: [{ group: 'faults', attached: true, error: 'stderr: warning', lostEvents: 3, badLines: 1, points: [{ point: 'filemap:mm_filemap_fault', state: 'missing', reason: 'not on this kernel', needs: 'Linux >= 6.11', fallback: 'major faults' }] }],
+    groups: [{ group: 'faults', attached: true, error: 'stderr: warning', lostEvents: 3, badLines: 1, points: [{ point: 'filemap:mm_filemap_fault', state: 'missing', reason: 'not on this kernel', needs: 'Linux >= 6.11', fallback: 'major faults' }], sharesProcessWith: ['kvm'], ownProcessReason: 'one bpftrace for faults, kvm did not start' }],
     lostEvents: 3, badLines: 1, guestFaultSource: 'kvm', bpftraceVersion: '0.17.0',
     costs: [{ group: 'faults', program: 'tracepoint:exceptions:page_fault_user', nsPerEvent: 210.5, eventsPerSec: 48_000 }],
   },

@@ -138,12 +138,13 @@ function detailOf(p: SimProcess, seq: number): ProcessDetail {
     mappings: p.mappings,
     guestRam: p.guestRam,
     guestRamResidentBytes: p.guestResidentBytes,
+    guestRamHugeBytes: 0,
     anonHugeBytes: 0,
     ksmMergedPages: 0,
     numa: seq % 10 === 0 ? [{ node: 0, bytes: anonBytes }] : [],
     cgroup: p.isVm
-      ? { path: `/machine.slice/machine-qemu\\x2d${p.pid}\\x2d${p.name}.scope`, limitBytes: 0, usageBytes: anonBytes + p.fileBytes, oomKills: 0, limitHits: 0 }
-      : { path: '/system.slice/synthetic.service', limitBytes: 0, usageBytes: 0, oomKills: 0, limitHits: 0 },
+      ? { path: `/machine.slice/machine-qemu\\x2d${p.pid}\\x2d${p.name}.scope`, limitBytes: 0, usageBytes: anonBytes + p.fileBytes, oomKills: 0, limitHits: 0, swapBytes: 0 }
+      : { path: '/system.slice/synthetic.service', limitBytes: 0, usageBytes: 0, oomKills: 0, limitHits: 0, swapBytes: 0 },
   };
 }
 
@@ -214,7 +215,7 @@ export function* syntheticSnapshots(options: SyntheticOptions): Generator<Snapsh
       },
       probes: {
         attached: ['faults', 'kvm', 'reclaim', 'growth'],
-        groups: ['faults', 'kvm', 'reclaim', 'growth'].map((group) => ({ group, attached: true, error: '', lostEvents: 0, badLines: 0, points: [] })),
+        groups: ['faults', 'kvm', 'reclaim', 'growth'].map((group) => ({ group, attached: true, error: '', lostEvents: 0, badLines: 0, points: [], sharesProcessWith: [], ownProcessReason: '' })),
         bpftraceVersion: 'v0.17.0',
         badLines: 0,
       },

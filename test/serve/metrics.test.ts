@@ -14,14 +14,14 @@ const MiB = 2 ** 20;
 function vmRow(name: string, fields: Partial<VmSnapshot> = {}): VmSnapshot {
   return baseRow({
     id: `100@1`, kind: 'vm', name, pid: 100, source: 'libvirt', comm: 'qemu-system-x86', memoryBytes: 512 * MiB,
-    rss: { totalBytes: 300 * MiB, anonBytes: 280 * MiB, fileBytes: 20 * MiB, shmemBytes: 0, swapBytes: 0, guestRamBytes: 256 * MiB, ownAnonBytes: 24 * MiB, anonHugeBytes: 0 },
+    rss: { totalBytes: 300 * MiB, anonBytes: 280 * MiB, fileBytes: 20 * MiB, shmemBytes: 0, swapBytes: 0, guestRamBytes: 256 * MiB, ownAnonBytes: 24 * MiB, anonHugeBytes: 0, guestRamHugeBytes: 0 },
     faults: { minor: 0, major: 0, user: 0, kernel: 0, file: 0, guestRam: 0, guestRamSource: 'kvm', fileSource: 'probe' },
     ...fields,
   });
 }
 
 function group(name: string, fields: Partial<ProbeGroupStatus> = {}): ProbeGroupStatus {
-  return { group: name, attached: true, error: '', lostEvents: 0, badLines: 0, points: [], ...fields };
+  return { group: name, attached: true, error: '', lostEvents: 0, badLines: 0, points: [], sharesProcessWith: [], ownProcessReason: '', ...fields };
 }
 
 function snapshot(seq: number, vms: VmSnapshot[], fields: Partial<Snapshot> = {}): Snapshot {
@@ -29,13 +29,14 @@ function snapshot(seq: number, vms: VmSnapshot[], fields: Partial<Snapshot> = {}
     seq, timeMs: 1_700_000_000_000 + seq * 1000, intervalMs: 1000,
     host: {
       memTotalBytes: 8192 * MiB, memAvailableBytes: 4096 * MiB, memFreeBytes: 1024 * MiB, cachedBytes: 0,
-      swapTotalBytes: 0, swapUsedBytes: 0, zswapBytes: 0, slabReclaimableBytes: 0, slabUnreclaimableBytes: 0, anonHugePagesBytes: 0,
+      swapTotalBytes: 0, swapUsedBytes: 0, zswapBytes: 0, zswappedBytes: 0, hugetlbBytes: 0, hugetlbFreeBytes: 0, hugepageSizeBytes: 2097152, slabReclaimableBytes: 0, slabUnreclaimableBytes: 0, anonHugePagesBytes: 0,
       psiMemSomeAvg10: 0.5, psiMemFullAvg10: -1,
       vmstat: { pgfault: 1000, pgmajfault: 2, pswpin: 0, pswpout: 0, pgscanDirect: 0, pgscanKswapd: 0, pgstealDirect: 0, pgstealKswapd: 0, compactStall: 0, oomKill: 0, thpFaultAlloc: 0, zswpin: 0, zswpout: 0, zswpwb: 0 },
       kswapdWakes: 0, kswapdRunNs: 0, lruPagesReclaimed: 0, compactionStalls: 0, compactionNs: 0, mmuNotifierUnattributed: 0, mmuNotifierAmbiguous: 0,
+      ksmState: '', ksmPagesSharing: 0, ksmPagesShared: 0, ksmdCpuMs: 0, thpEnabled: '', thpDefrag: '', limitedCgroups: [], numaNodes: [], findings: [],
     },
     probes: { attached: ['faults'], groups: [group('faults')], lostEvents: 0, badLines: 0, guestFaultSource: 'kvm', bpftraceVersion: '0.17.0', costs: [] },
-    vms, events: [],
+    vms, events: [], diagnosis: null,
     ...fields,
   };
 }
@@ -276,4 +277,52 @@ test('nothing yet: only the self metrics', () => {
     'faultline_snapshots_total 0',
     '',
   ].join('\n'));
+});
+
+test('the guest\'s own view (libvirt VMs): balloon, guest meminfo and swap counters; figures the guest does not report are left out', () => {
+  const guest = {
+    balloonCurrentBytes: 191 * MiB, balloonMaximumBytes: 256 * MiB, memTotalBytes: 218 * MiB, memFreeBytes: 13 * MiB, memAvailableBytes: 16 * MiB,
+    diskCachesBytes: 116 * MiB, swapInBytes: 4096, swapOutBytes: 8192, majorFaults: 0, minorFaults: 18391, swapInPagesPerSec: 0, swapOutPagesPerSec: 0,
+    guestUpdatedMs: 1_700_000_000_000, readAtMs: 1_700_000_000_500,
+  };
+  const state = new MetricsState();
+  state.update(snapshot(0, [
+    vmRow('web-1', { uuid: 'u1', guestMemory: guest }),
+    // a guest that reports nothing (no stats period): its balloon only
+    vmRow('web-2', { id: '101@1', pid: 101, uuid: 'u2', guestMemory: { ...guest, memAvailableBytes: -1, memFreeBytes: -1, memTotalBytes: -1, swapInBytes: -1, swapOutBytes: -1, guestUpdatedMs: 0 } }),
+    // a guest without MemAvailable (before Linux 4.16)
+    vmRow('web-3', { id: '102@1', pid: 102, uuid: 'u3', guestMemory: { ...guest, memAvailableBytes: -1 } }),
+    vmRow('plain', { id: '103@1', pid: 103, uuid: 'u4' }),
+  ]));
+  const text = state.render();
+  assert.deepEqual(familyLines(text, 'faultline_vm_balloon_bytes'), [
+    '# HELP faultline_vm_balloon_bytes A libvirt VM\'s balloon (virsh domstats --balloon): current (what the guest has now) and maximum (<memory>).',
+    '# TYPE faultline_vm_balloon_bytes gauge',
+    `faultline_vm_balloon_bytes{vm="web-1",uuid="u1",kind="current"} ${191 * MiB}`,
+    `faultline_vm_balloon_bytes{vm="web-1",uuid="u1",kind="maximum"} ${256 * MiB}`,
+    `faultline_vm_balloon_bytes{vm="web-2",uuid="u2",kind="current"} ${191 * MiB}`,
+    `faultline_vm_balloon_bytes{vm="web-2",uuid="u2",kind="maximum"} ${256 * MiB}`,
+    `faultline_vm_balloon_bytes{vm="web-3",uuid="u3",kind="current"} ${191 * MiB}`,
+    `faultline_vm_balloon_bytes{vm="web-3",uuid="u3",kind="maximum"} ${256 * MiB}`,
+  ]);
+  assert.deepEqual(familyLines(text, 'faultline_vm_guest_memory_bytes').slice(1), [
+    '# TYPE faultline_vm_guest_memory_bytes gauge',
+    `faultline_vm_guest_memory_bytes{vm="web-1",uuid="u1",kind="mem_total"} ${218 * MiB}`,
+    `faultline_vm_guest_memory_bytes{vm="web-1",uuid="u1",kind="mem_free"} ${13 * MiB}`,
+    `faultline_vm_guest_memory_bytes{vm="web-1",uuid="u1",kind="mem_available"} ${16 * MiB}`,
+    `faultline_vm_guest_memory_bytes{vm="web-3",uuid="u3",kind="mem_total"} ${218 * MiB}`,
+    `faultline_vm_guest_memory_bytes{vm="web-3",uuid="u3",kind="mem_free"} ${13 * MiB}`,
+  ]);
+  assert.deepEqual(familyLines(text, 'faultline_vm_guest_swap_in_bytes_total').slice(1), [
+    '# TYPE faultline_vm_guest_swap_in_bytes_total counter',
+    'faultline_vm_guest_swap_in_bytes_total{vm="web-1",uuid="u1"} 4096',
+    'faultline_vm_guest_swap_in_bytes_total{vm="web-3",uuid="u3"} 4096',
+  ]);
+  assert.deepEqual(familyLines(text, 'faultline_vm_guest_swap_out_bytes_total').slice(2), [
+    'faultline_vm_guest_swap_out_bytes_total{vm="web-1",uuid="u1"} 8192',
+    'faultline_vm_guest_swap_out_bytes_total{vm="web-3",uuid="u3"} 8192',
+  ]);
+  // the next snapshot without a reading: the guest's series go with it
+  state.update(snapshot(1, [vmRow('web-1', { uuid: 'u1' })]));
+  assert.deepEqual(familyLines(state.render(), 'faultline_vm_balloon_bytes'), []);
 });

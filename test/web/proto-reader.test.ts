@@ -22,8 +22,13 @@ const host = { vmCount: 3, processCount: 2, seed: 7 };
  * is its default object in the browser's reader (by design: see proto-reader.ts). The
  * one the schema leaves absent in practice is a living process's `exit`. */
 function reference(bytes: Uint8Array): unknown {
-  const decoded = frameType.toObject(frameType.decode(bytes), { longs: Number, defaults: true, arrays: true }) as { snapshot?: { vms?: { exit: unknown }[]; diagnosis?: unknown } };
+  const decoded = frameType.toObject(frameType.decode(bytes), { longs: Number, defaults: true, arrays: true }) as { snapshot?: { vms?: { exit: unknown; guestMemory: unknown }[]; diagnosis?: unknown } };
   for (const row of decoded.snapshot?.vms ?? []) row.exit ??= { atMs: 0, cause: '', code: 0, signal: 0, faultsAtExit: false };
+  // a row without the guest's own view (not a libvirt VM): every figure 0, read at 0
+  for (const row of decoded.snapshot?.vms ?? []) {
+    row.guestMemory ??= Object.fromEntries(['balloonCurrentBytes', 'balloonMaximumBytes', 'diskCachesBytes', 'guestUpdatedMs', 'majorFaults', 'memAvailableBytes', 'memFreeBytes',
+      'memTotalBytes', 'minorFaults', 'readAtMs', 'swapInBytes', 'swapInPagesPerSec', 'swapOutBytes', 'swapOutPagesPerSec'].map((k) => [k, 0]));
+  }
   // a snapshot without a diagnosis (recorded before faultline diagnosed)
   if (decoded.snapshot) (decoded.snapshot as { diagnosis?: unknown }).diagnosis ??= { status: '', headline: '', causes: [], window: { fromMs: 0, toMs: 0, snapshots: 0 } };
   return decoded;
@@ -44,6 +49,11 @@ test('meta, history, snapshot and event frames decode as protobufjs decodes them
   snapshot.vms[0]!.hotspots[0]!.startAddress = 0x7fff_ffff_f000; // 47-bit address, > 2^32
   snapshot.vms[0]!.growth.brkBytes = -8192; // sint64, negative
   snapshot.vms[0]!.hotspots.push({ ...snapshot.vms[0]!.hotspots[0]!, region: 'heap', guestPhysAddress: -1 });
+  // the guest's own view with a figure the guest does not report (-1, sint64)
+  snapshot.vms[0]!.guestMemory = {
+    balloonCurrentBytes: 2 ** 31, balloonMaximumBytes: 2 ** 32, memTotalBytes: 2 ** 31 - 2 ** 25, memFreeBytes: 2 ** 28, memAvailableBytes: -1, diskCachesBytes: 2 ** 27,
+    swapInBytes: 2 ** 34, swapOutBytes: 4096, majorFaults: 7, minorFaults: 2 ** 33, swapInPagesPerSec: -1, swapOutPagesPerSec: 0.5, guestUpdatedMs: 1_764_140_000_000, readAtMs: 1_764_140_000_250.5,
+  };
   sameAsProtobufjs({ meta: syntheticMeta('replay', 1_764_140_000_000, 1_764_140_060_000) });
   sameAsProtobufjs({ history });
   sameAsProtobufjs({ snapshot });
@@ -54,6 +64,8 @@ test('meta, history, snapshot and event frames decode as protobufjs decodes them
   assert.equal(decoded.snapshot.vms[0]!.growth.brkBytes, -8192);
   assert.deepEqual(decoded.snapshot.vms[0]!.exit, { atMs: 0, cause: '', code: 0, signal: 0, faultsAtExit: false }, 'a living row: exit with no cause (the UI reads the cause)');
   assert.equal(decoded.snapshot.vms[0]!.hotspots.at(-1)!.guestPhysAddress, -1);
+  assert.deepEqual(decoded.snapshot.vms[0]!.guestMemory, snapshot.vms[0]!.guestMemory);
+  assert.equal(decoded.snapshot.vms[1]!.guestMemory!.readAtMs, 0, 'no reading: the default message, read at 0');
   assert.ok(Number.isNaN((decodeMessage(schema, 'Frame', encodeFrame({ history })) as { history: typeof history }).history.vms[0]!.rssBytes[1]));
 });
 

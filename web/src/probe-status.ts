@@ -33,9 +33,10 @@ export class ProbeStatusPanel {
     if (key === this.drawnKey) return; // nothing changed: keep the DOM
     this.drawnKey = key;
     const version = probes.bpftraceVersion || meta?.bpftraceVersion || '';
+    const processes = processesText(probes);
     setText(
       this.summary,
-      `${guestFaultSourceText(probes.guestFaultSource)} · ${formatCount(probes.lostEvents)} lost events, ${formatCount(probes.badLines)} bad lines this interval${version ? ` · bpftrace ${version}` : ''}`,
+      `${guestFaultSourceText(probes.guestFaultSource)} · ${formatCount(probes.lostEvents)} lost events, ${formatCount(probes.badLines)} bad lines this interval${version ? ` · bpftrace ${version}` : ''}${processes ? ` · ${processes}` : ''}`,
     );
     clear(this.groups);
     const groups = probes.groups.length
@@ -74,6 +75,16 @@ export class ProbeStatusPanel {
     );
     this.costsBox.hidden = probes.costs.length === 0;
   }
+}
+
+/** How the groups run: one bpftrace for all of them, or one each and why ('' when
+ * the snapshot does not say: one group, or a recording made before). */
+function processesText(probes: ProbeStatus): string {
+  // recordings made before these fields decode them as [] and ''
+  const shared = probes.groups.find((g) => g.attached && g.sharesProcessWith?.length);
+  if (shared) return `one bpftrace runs ${[shared.group, ...shared.sharesProcessWith].join(', ')}`;
+  const reason = probes.groups.find((g) => g.ownProcessReason)?.ownProcessReason;
+  return reason ? `one bpftrace per group (${reason})` : '';
 }
 
 function headRow(labels: string[]): HTMLTableSectionElement {

@@ -1,7 +1,7 @@
 // The selected VM (or host process): who it is, its charts over time, where it faults
 // (hotspot table, heat strip of guest-physical memory, KVM mapping levels) and its
 // events. A VM that left the latest snapshot keeps its charts, marked as gone.
-import type { FaultlineEvent, Snapshot, VmHeat, VmSnapshot } from '../../src/model/snapshot.js';
+import type { FaultlineEvent, GuestMemory, Snapshot, VmHeat, VmSnapshot } from '../../src/model/snapshot.js';
 import { VmCharts } from './charts.js';
 import type { Columns } from './columns.js';
 import { DeepLeaks } from './deep-leaks.js';
@@ -95,9 +95,25 @@ function facts(vm: VmSnapshot, kind: RowKind, snapshot: Snapshot): string {
   if (vm.guestRamEnd > vm.guestRamStart) parts.push(`guest RAM at ${formatHex(vm.guestRamStart)}–${formatHex(vm.guestRamEnd - 1)}`);
   if (vm.cgroup.path) parts.push(`cgroup ${vm.cgroup.path}${vm.cgroup.limitBytes ? ` (limit ${formatBytes(vm.cgroup.limitBytes)})` : ''}`);
   if (vm.ksmMergedPages) parts.push(`KSM ${formatBytes(vm.ksmMergedPages * 4096)} merged`);
+  const guest = guestFact(vm.guestMemory);
+  if (guest) parts.push(guest);
   if (vm.faults.fileSource === 'proc-majflt') {
     const missing = missingPointNote(snapshot.probes, 'filemap:mm_filemap_fault');
     parts.push(`file faults = major faults from /proc/PID/stat${missing ? ` (${missing})` : ''}`);
   }
   return parts.join(' · ');
+}
+
+/** "guest: 180 MiB available of its 256 MiB balloon (70%) ..." from libvirt's reading
+ * (virsh domstats --balloon); '' without one. A snapshot without it decodes to the
+ * message's default here (every figure 0), not null. */
+export function guestFact(g: GuestMemory | null | undefined): string {
+  if (!g || !(g.readAtMs > 0) || !(g.balloonCurrentBytes > 0)) return '';
+  const available = g.memAvailableBytes >= 0 ? g.memAvailableBytes : g.memFreeBytes;
+  const parts = g.guestUpdatedMs > 0 && available >= 0
+    ? [`${formatBytes(available)} ${g.memAvailableBytes >= 0 ? 'available' : 'free'} of its ${formatBytes(g.balloonCurrentBytes)} balloon (${Math.round((100 * available) / g.balloonCurrentBytes)}%)`]
+    : [`balloon ${formatBytes(g.balloonCurrentBytes)} (the guest reports no figures: no stats period, or no balloon driver)`];
+  if (g.balloonMaximumBytes > g.balloonCurrentBytes) parts.push(`maximum ${formatBytes(g.balloonMaximumBytes)}`);
+  if (g.swapInPagesPerSec >= 0 && g.guestUpdatedMs > 0) parts.push(`swap ${Math.round(g.swapInPagesPerSec)} in, ${Math.round(g.swapOutPagesPerSec)} out pages/s`);
+  return `guest: ${parts.join(', ')}`;
 }

@@ -126,7 +126,7 @@ const NOTABLE_EVENTS = new Set(['oom-kill', 'leak-finding', 'probe-error', 'gap'
 const MAX_EVENTS = 500;
 const MAX_HOTSPOTS_KEPT = 512;
 const TOP_HOTSPOTS = 5;
-const RSS_KINDS: Array<keyof RssBreakdown> = ['totalBytes', 'anonBytes', 'fileBytes', 'shmemBytes', 'swapBytes', 'guestRamBytes', 'ownAnonBytes', 'anonHugeBytes'];
+const RSS_KINDS: Array<keyof RssBreakdown> = ['totalBytes', 'anonBytes', 'fileBytes', 'shmemBytes', 'swapBytes', 'guestRamBytes', 'ownAnonBytes', 'anonHugeBytes', 'guestRamHugeBytes'];
 
 interface VmState {
   report: VmReport;
@@ -136,7 +136,7 @@ interface VmState {
 }
 
 function zeroRss(): RssBreakdown {
-  return { totalBytes: 0, anonBytes: 0, fileBytes: 0, shmemBytes: 0, swapBytes: 0, guestRamBytes: 0, ownAnonBytes: 0, anonHugeBytes: 0 };
+  return { totalBytes: 0, anonBytes: 0, fileBytes: 0, shmemBytes: 0, swapBytes: 0, guestRamBytes: 0, ownAnonBytes: 0, anonHugeBytes: 0, guestRamHugeBytes: 0 };
 }
 
 function newVm(v: VmSnapshot, timeMs: number): VmState {

@@ -12,6 +12,8 @@
 #    out is faulted back in)
 #   (faultline addition: "CTL: ready" on the console once ttyS1 is open and in raw mode;
 #    the host must not write before that line, the tty drops input while closed)
+#   (faultline addition: each ACK ends with the guest's MemFree, MemTotal and MemAvailable
+#    from /proc/meminfo, read after the command: "memfree=NkB memtotal=NkB memavailable=NkB")
 /bin/busybox --install -s /bin
 export PATH=/bin
 mount -t proc proc /proc
@@ -32,6 +34,7 @@ ls /sys/bus/virtio/drivers/virtio_balloon 2>/dev/null | grep -q virtio && echo "
 mount -t tmpfs -o size=85% tmpfs /mnt/hog
 hogged() { du -sm /mnt/hog | cut -f1; }
 memfree() { awk '/MemFree/{print $2}' /proc/meminfo; }
+meminfo() { awk '/^MemTotal:/{t=$2} /^MemAvailable:/{a=$2} END{printf "memtotal=%skB memavailable=%skB", t, a}' /proc/meminfo; }
 up() { cut -d' ' -f1 /proc/uptime; }
 # allocate N MiB as one tmpfs file (each page gets written -> host page faults in guest-RAM mapping)
 alloc() { dd if=/dev/zero of=/mnt/hog/c$(date +%s)_$$_$RANDOM bs=1M count=$1 2>/dev/null; }
@@ -45,7 +48,7 @@ if [ -c /dev/ttyS1 ]; then
         poweroff) echo "ACK poweroff" >&3; sync; poweroff -f;;
         stat|"") ;; *) echo "NAK $cmd" >&3; continue;;
       esac
-      msg="ACK $cmd $arg hogged=$(hogged)MiB memfree=$(memfree)kB t=$(up)"
+      msg="ACK $cmd $arg hogged=$(hogged)MiB memfree=$(memfree)kB $(meminfo) t=$(up)"
       echo "$msg" >&3; echo "CTL: $msg"
     done ) &
   echo "INIT: control channel on ttyS1"
