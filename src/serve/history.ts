@@ -25,64 +25,93 @@ export function vmPoint(v: VmSnapshot, intervalMs: number): Record<keyof VmValue
   };
 }
 
-function emptyVmSeries(v: VmSnapshot, length: number): VmSeries {
+function emptyVmSeries(v: VmSnapshot): VmSeries {
   const series = { id: v.id, name: v.name, kind: v.kind } as VmSeries;
-  for (const f of VM_FIELDS) series[f] = new Array<number>(length).fill(Number.NaN);
+  for (const f of VM_FIELDS) series[f] = [];
   return series;
 }
 
-/** Drops the first `count` points. One point (every push once full) is a shift, which V8
- * does by moving the array's start instead of copying the rest: 3x cheaper than splice
- * for 100 VMs x 9 series x 900 points. */
+/** A VM's columns from absolute point `start` to its last point, NaN where it was absent
+ * in between: a process seen once is not padded with NaN every interval after (with
+ * short-lived processes taking turns as the busiest, thousands of ids did, and the
+ * pushes cost more than the rest of the UI: docs/benchmarks.md, "Over time"). */
+interface StoredSeries {
+  series: VmSeries;
+  start: number;
+}
+
+/** Drops the first `count` points (one, every push once full: a shift, which V8 does by
+ * moving the array's start instead of copying the rest). */
 function dropFront(column: number[], count: number): void {
   if (count === 1) column.shift();
   else column.splice(0, count);
 }
 
+const nanColumn = (n: number): number[] => new Array<number>(Math.max(0, n)).fill(Number.NaN);
+
 export class HistoryBuffer {
   private timeMs: number[] = [];
   private host = { memAvailableBytes: [] as number[], swapUsedBytes: [] as number[], psiMemSomeAvg10: [] as number[], lostEvents: [] as number[], oomKills: [] as number[] };
-  private vms = new Map<string, VmSeries>();
+  /** The absolute index (snapshots pushed before it) of timeMs[0]. */
+  private first = 0;
+  private vms = new Map<string, StoredSeries>();
+  /** Points dropped from the window that a VM's columns may still hold: they are cut
+   * in one splice when this many have gathered, not one shift per series per push. */
+  private readonly trimSlack: number;
 
   /** maxPoints: how many snapshots to keep (10 minutes at 1 s = 600). */
-  constructor(private readonly maxPoints: number) {}
+  constructor(private readonly maxPoints: number) {
+    this.trimSlack = Math.max(1, Math.min(64, Math.floor(maxPoints / 4)));
+  }
 
   get length(): number {
     return this.timeMs.length;
   }
 
   push(s: Snapshot): void {
-    const index = this.timeMs.length;
+    const index = this.first + this.timeMs.length;
     this.timeMs.push(s.timeMs);
     this.host.memAvailableBytes.push(s.host.memAvailableBytes);
     this.host.swapUsedBytes.push(s.host.swapUsedBytes);
     this.host.psiMemSomeAvg10.push(s.host.psiMemSomeAvg10);
     this.host.lostEvents.push(s.probes.lostEvents);
     this.host.oomKills.push(s.events.filter((e) => e.type === 'oom-kill').length);
-    const seen = new Set<string>();
     for (const v of s.vms) {
-      seen.add(v.id);
-      let series = this.vms.get(v.id);
-      if (!series) this.vms.set(v.id, (series = emptyVmSeries(v, index)));
+      let stored = this.vms.get(v.id);
+      if (!stored) this.vms.set(v.id, (stored = { series: emptyVmSeries(v), start: index }));
+      const { series } = stored;
       series.name = v.name;
       const point = vmPoint(v, s.intervalMs);
-      for (const f of VM_FIELDS) series[f].push(point[f]);
+      const absent = index - (stored.start + series.rssBytes.length);
+      for (const f of VM_FIELDS) {
+        const column = series[f];
+        for (let k = 0; k < absent; k++) column.push(Number.NaN);
+        column.push(point[f]);
+      }
     }
-    for (const [id, series] of this.vms) if (!seen.has(id)) for (const f of VM_FIELDS) series[f].push(Number.NaN);
     if (this.timeMs.length > this.maxPoints) this.dropOldest(this.timeMs.length - this.maxPoints);
   }
 
   private dropOldest(count: number): void {
     dropFront(this.timeMs, count);
     for (const column of Object.values(this.host)) dropFront(column, count);
-    for (const [id, series] of this.vms) {
-      for (const f of VM_FIELDS) dropFront(series[f], count);
+    this.first += count;
+    for (const [id, stored] of this.vms) {
       // a VM with no point left in the window is forgotten
-      if (series.rssBytes.every((x) => Number.isNaN(x))) this.vms.delete(id);
+      if (stored.start + stored.series.rssBytes.length <= this.first) {
+        this.vms.delete(id);
+        continue;
+      }
+      const stale = this.first - stored.start;
+      if (stale >= this.trimSlack) {
+        for (const f of VM_FIELDS) stored.series[f].splice(0, stale);
+        stored.start = this.first;
+      }
     }
   }
 
   toHistory(): History {
+    const length = this.timeMs.length;
     return {
       timeMs: [...this.timeMs],
       host: {
@@ -92,9 +121,15 @@ export class HistoryBuffer {
         lostEvents: [...this.host.lostEvents],
         oomKills: [...this.host.oomKills],
       },
-      vms: [...this.vms.values()].map((v) => {
-        const copy = { ...v };
-        for (const f of VM_FIELDS) copy[f] = [...v[f]];
+      vms: [...this.vms.values()].map(({ series, start }) => {
+        const copy = { ...series };
+        // aligned with timeMs: NaN before its first point in the window and after its last
+        const skip = Math.max(0, this.first - start);
+        const before = Math.max(0, start - this.first);
+        for (const f of VM_FIELDS) {
+          const kept = series[f].slice(skip);
+          copy[f] = [...nanColumn(before), ...kept, ...nanColumn(length - before - kept.length)];
+        }
         return copy;
       }),
     };

@@ -37,3 +37,21 @@ test('columns stay aligned: NaN where a VM was absent, rates per second, oldest 
   assert.equal(out.vms.find((v) => v.id === 'a'), undefined, 'a VM gone from the whole window is forgotten');
   assert.deepEqual(out.vms[0]!.rssBytes, [20, 30, 40]);
 });
+
+test('short-lived processes taking turns: each is kept while it has a point in the window, with its gaps, and no longer', () => {
+  const h = new HistoryBuffer(20);
+  // every snapshot: the VM, and a new process seen once (the next busiest); p0 comes back at 3
+  for (let i = 0; i < 200; i++) h.push(snap(1000 * i, [vm('vm', 100 + i, 0), vm(`p${i}`, i, 0), ...(i === 3 ? [vm('p0', 7, 0)] : [])]));
+  const out = h.toHistory();
+  assert.equal(out.timeMs.length, 20);
+  assert.deepEqual(out.vms.map((v) => v.id), ['vm', ...Array.from({ length: 20 }, (_, k) => `p${180 + k}`)]);
+  for (const v of out.vms) assert.equal(v.rssBytes.length, 20, v.id);
+  assert.deepEqual(out.vms[0]!.rssBytes, Array.from({ length: 20 }, (_, k) => 280 + k));
+  const p185 = out.vms.find((v) => v.id === 'p185')!.rssBytes;
+  assert.deepEqual(p185.map((x, k) => (Number.isNaN(x) ? null : [k, x])).filter(Boolean), [[5, 185]]);
+
+  // a process back after a gap: NaN in the gap, in a window that still holds its first point
+  const g = new HistoryBuffer(10);
+  for (let i = 0; i < 6; i++) g.push(snap(1000 * i, i === 1 || i === 4 ? [vm('p', 10 * i, 0)] : []));
+  assert.deepEqual(g.toHistory().vms[0]!.rssBytes, [Number.NaN, 10, Number.NaN, Number.NaN, 40, Number.NaN]);
+});
