@@ -5,9 +5,10 @@
 //   live-latency (print -> websocket in a real live session; root; [--baseline REF]),
 //   scale (real QEMU fleets, CPU and PSS of node and bpftrace; root; bench/scale.ts:
 //   [--vms 10,100,300] [--seconds 60] [--warmup 20] [--guest-mib 64] [--clients 20]
-//   [--baseline REF] [--breakdown]), leaks-cost (`faultline leaks` on a malloc loop:
+//   [--baseline REF] [--node-flags 'FLAG ...'] [--over-time MINUTES] [--breakdown]), leaks-cost (`faultline leaks` on a malloc loop:
 //   traced and bystander ns per pair per bpftrace; root; bench/leaks-cost.ts:
-//   [--bpftrace PATH,PATH] [--pairs N]).
+//   [--bpftrace PATH,PATH] [--pairs N]), history-cost (the UI's chart history per snapshot
+//   with new process rows each interval; bench/history-cost.ts: [--baseline REF]).
 // --compare-probes DIR also runs the probes in DIR (e.g. an older probes/, from git
 // show) side by side. Prints tables on stdout, progress on stderr; --json also writes
 // the raw results.
@@ -19,6 +20,7 @@ import { benchLiveLatency } from './live-latency.js';
 import { benchScale } from './scale.js';
 import { benchLeaksCost } from './leaks-cost.js';
 import { benchDetectorCost } from './detector-cost.js';
+import { benchHistoryCost } from './history-cost.js';
 
 const { values, positionals } = parseArgs({
   options: {
@@ -36,6 +38,8 @@ const { values, positionals } = parseArgs({
     'guest-mib': { type: 'string', default: '64' },
     clients: { type: 'string', default: '20' },
     breakdown: { type: 'boolean', default: false },
+    'node-flags': { type: 'string' },
+    'over-time': { type: 'string' },
     bpftrace: { type: 'string', default: 'bpftrace' },
     pairs: { type: 'string', default: '300000' },
   },
@@ -60,6 +64,10 @@ if (which === 'detector-cost') {
   const text = benchDetectorCost({ runs, log });
   console.log(`${text}\n`);
 }
+if (which === 'history-cost') {
+  const text = await benchHistoryCost({ runs, baseline: values.baseline, log });
+  console.log(`${text}\n`);
+}
 if (which === 'variants') {
   const text = await benchVariants({ runs, probesDir: values['probes-dir'], size, log });
   console.log(`${text}\n`);
@@ -78,18 +86,20 @@ if (which === 'live-latency') {
 }
 if (which === 'scale') {
   const vmCounts = values.vms.split(',').map(Number);
-  const numbers = [...vmCounts, Number(values.seconds), Number(values['guest-mib']), Number(values.clients), runs];
+  const numbers = [...vmCounts, Number(values.seconds), Number(values['guest-mib']), Number(values.clients), runs, Number(values['over-time'] ?? 0)];
   if (!isRoot) {
     console.error('scale: needs root (bpftrace, QEMU)');
     process.exit(2);
   }
   if (numbers.some((n) => !Number.isInteger(n) || n < 0) || vmCounts.some((n) => n < 1)) {
-    console.error('scale: --vms takes positive whole numbers separated by commas; --seconds, --guest-mib, --clients, --runs whole numbers');
+    console.error('scale: --vms takes positive whole numbers separated by commas; --seconds, --guest-mib, --clients, --runs, --over-time whole numbers');
     process.exit(2);
   }
   const report = await benchScale({
     vmCounts, seconds: Number(values.seconds), warmupSeconds: Number(values.warmup ?? 20), runs, guestMiB: Number(values['guest-mib']),
     clients: Number(values.clients), baseline: values.baseline, breakdown: values.breakdown, log,
+    nodeFlags: values['node-flags']?.split(/\s+/).filter(Boolean),
+    overTimeMinutes: values['over-time'] ? Number(values['over-time']) : undefined,
   });
   console.log(`${report.text}\n`);
   const wrong = report.rows.filter((r) => r.runs.some((x) => x.vmsRight < r.vms));

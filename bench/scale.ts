@@ -16,7 +16,9 @@
 // its openat calls) times what one read of each kind costs (read here, from the same
 // fleet).
 //   sudo npm run bench -- scale [--vms 10,100,300] [--seconds 60] [--warmup 20] [--runs 3]
-//     [--guest-mib 64] [--clients 20] [--baseline REF] [--breakdown]
+//     [--guest-mib 64] [--clients 20] [--baseline REF] [--node-flags 'FLAG ...'] [--breakdown]
+// --node-flags adds this tree run with those node flags (e.g. V8's GC settings) as one
+// more tree in the alternation.
 // Takes /tmp/faultline-heavy.lock. Root only.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
@@ -28,7 +30,7 @@ import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { startFleet, type Fleet } from './lib/qemu-fleet.js';
 import { takeHeavyLock } from './lib/heavy-lock.js';
-import { cpuMs } from './lib/tools.js';
+import { cpuMs, cpuMsOfStatFile } from './lib/tools.js';
 import { fixed, formatTable, median } from './lib/stats.js';
 import { cpuBySource, hottestFunctions, type FunctionShare, type SourceShare } from './lib/profile-sources.js';
 import { readBpfMaps } from '../test/harness/bpf-maps.js';
@@ -46,6 +48,12 @@ export interface ScaleOptions {
   /** websocket clients of the loaded variant (0: no loaded variant) */
   clients: number;
   baseline?: string;
+  /** One more variant: this tree with these node flags (e.g. --single-threaded-gc). */
+  nodeFlags?: string[];
+  /** Instead of the windows: one session per tree this many minutes long at the largest
+   * size, its CPU minute by minute (what a host pays once the detectors' 10-minute
+   * window has filled, and the JIT has settled). */
+  overTimeMinutes?: number;
   breakdown: boolean;
   log: (line: string) => void;
 }
@@ -53,10 +61,15 @@ export interface ScaleOptions {
 interface Tree {
   label: string;
   root: string;
+  /** node flags faultline runs with (none: node's defaults) */
+  nodeFlags?: string[];
 }
 
 interface RunResult {
   nodeCorePct: number;
+  /** node's main thread (our JavaScript); the rest of nodeCorePct is V8's helper threads
+   * (parallel and concurrent GC) and libuv's pool (file reads) */
+  nodeMainCorePct: number;
   bpftraceCorePct: Map<string, number>;
   nodePssMiB: number;
   bpftracePssMiB: number;
@@ -101,6 +114,9 @@ function bpftraceChildren(pid: number): Map<string, number> {
   }
   return out;
 }
+
+/** CPU ms of a process's main thread (node's: our JavaScript), from its task stat. */
+const mainThreadCpuMs = (pid: number): number => cpuMsOfStatFile(`/proc/${pid}/task/${pid}/stat`);
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -157,7 +173,7 @@ function warmupSecondsFor(vms: number, options: ScaleOptions): number {
 async function runOnce(tree: Tree, variant: Variant, options: ScaleOptions, port: number): Promise<RunResult> {
   const recordDir = variant.loaded ? mkdtempSync(join(tmpdir(), 'faultline-scale-')) : null;
   const extra = recordDir ? ['--record', join(recordDir, 'scale.flt')] : [];
-  const { child, url } = await startLive(tree, port, extra, []);
+  const { child, url } = await startLive(tree, port, extra, tree.nodeFlags ?? []);
   const clients: WebSocket[] = [];
   try {
     if (variant.loaded) {
@@ -172,6 +188,7 @@ async function runOnce(tree: Tree, variant: Variant, options: ScaleOptions, port
     const pid = child.pid!;
     const probes = bpftraceChildren(pid);
     const before = new Map([[pid, cpuMs(pid)], ...[...probes.values()].map((p): [number, number] => [p, cpuMs(p)])]);
+    const mainBefore = mainThreadCpuMs(pid);
     const startedMs = Date.now();
     await sleep(options.seconds * 1000);
     const windowMs = Date.now() - startedMs;
@@ -179,6 +196,7 @@ async function runOnce(tree: Tree, variant: Variant, options: ScaleOptions, port
     const node = pssRssMiB(pid);
     const result: RunResult = {
       nodeCorePct: pct(pid),
+      nodeMainCorePct: ((mainThreadCpuMs(pid) - mainBefore) / windowMs) * 100,
       bpftraceCorePct: new Map([...probes].map(([group, p]) => [group, pct(p)])),
       nodePssMiB: node.pss,
       nodeRssMiB: node.rss,
@@ -226,6 +244,7 @@ function perVmFit(points: Array<{ vms: number; pct: number }>): { perVmPct: numb
 
 export interface ScaleReport {
   text: string;
+  overTime?: OverTimeRow[];
   rows: Array<{ tree: string; vms: number; loaded: boolean; runs: RunResult[] }>;
   breakdown?: { sources: SourceShare[]; functions: FunctionShare[]; files: FileKindCost[] };
 }
@@ -235,6 +254,7 @@ export async function benchScale(options: ScaleOptions): Promise<ScaleReport> {
   ensureBuilt(log);
   const trees: Array<Tree & { remove?(): void }> = [{ label: 'this tree', root: ROOT }];
   if (options.baseline) trees.push(baselineTree(options.baseline, log));
+  if (options.nodeFlags?.length) trees.push({ label: `this tree ${options.nodeFlags.join(' ')}`, root: ROOT, nodeFlags: options.nodeFlags });
   const variants: Variant[] = options.vmCounts.map((vms) => ({ vms, loaded: false }));
   if (options.clients > 0) {
     const nearest = [...options.vmCounts].sort((a, b) => Math.abs(a - 100) - Math.abs(b - 100))[0]!;
@@ -244,6 +264,21 @@ export async function benchScale(options: ScaleOptions): Promise<ScaleReport> {
   let breakdown: ScaleReport['breakdown'];
   const lock = await takeHeavyLock();
   let fleet: Fleet | null = null;
+  if (options.overTimeMinutes) {
+    const vms = Math.max(...options.vmCounts);
+    const overTime: OverTimeRow[] = [];
+    try {
+      log(`scale: starting ${vms} QEMU processes (-m ${options.guestMiB} -mem-prealloc, paused)`);
+      fleet = await startFleet(vms, options.guestMiB, log);
+      let port = 7300;
+      for (const tree of trees) overTime.push(...(await runOverTime(tree, vms, options.overTimeMinutes, port++, log)));
+    } finally {
+      await fleet?.stop();
+      for (const tree of trees) tree.remove?.();
+      await lock.release();
+    }
+    return { text: renderOverTime(overTime, vms, options), rows: [], overTime };
+  }
   try {
     let port = 7300;
     for (const vms of [...new Set(options.vmCounts)].sort((a, b) => a - b)) {
@@ -271,6 +306,67 @@ export async function benchScale(options: ScaleOptions): Promise<ScaleReport> {
     await lock.release();
   }
   return { text: renderScale(rows, options, breakdown), rows, breakdown };
+}
+
+// --- over time -------------------------------------------------------------------
+
+export interface OverTimeRow {
+  tree: string;
+  minute: number;
+  nodeCorePct: number;
+  nodeMainCorePct: number;
+  bpftraceCorePct: number;
+  nodeRssMiB: number;
+}
+
+/** One session of `minutes`, its CPU measured over each minute. */
+async function runOverTime(tree: Tree, vms: number, minutes: number, port: number, log: (line: string) => void): Promise<OverTimeRow[]> {
+  log(`scale: ${vms} VMs, ${tree.label}, ${minutes} min`);
+  const { child } = await startLive(tree, port, [], tree.nodeFlags ?? []);
+  const rows: OverTimeRow[] = [];
+  // a short-lived process every second, as a host's cron jobs and health checks start
+  // them: each faults at exec, and some become the interval's busiest rows
+  const churn = setInterval(() => spawn('/bin/sh', ['-c', 'exec cat /proc/loadavg'], { stdio: 'ignore' }), 1000);
+  try {
+    const pid = child.pid!;
+    const bpftraceMs = (): number => [...bpftraceChildren(pid).values()].reduce((sum, p) => sum + cpuMs(p), 0);
+    for (let minute = 1; minute <= minutes; minute++) {
+      const [node0, main0, bpf0, t0] = [cpuMs(pid), mainThreadCpuMs(pid), bpftraceMs(), Date.now()];
+      await sleep(60_000);
+      if (child.exitCode !== null) throw new Error(`faultline exited (${child.exitCode}) in minute ${minute}`);
+      const windowMs = Date.now() - t0;
+      const row = {
+        tree: tree.label, minute,
+        nodeCorePct: ((cpuMs(pid) - node0) / windowMs) * 100,
+        nodeMainCorePct: ((mainThreadCpuMs(pid) - main0) / windowMs) * 100,
+        bpftraceCorePct: ((bpftraceMs() - bpf0) / windowMs) * 100,
+        nodeRssMiB: pssRssMiB(pid).rss,
+      };
+      log(`scale:   minute ${minute}: node ${fixed(row.nodeCorePct, 2)}% (main thread ${fixed(row.nodeMainCorePct, 2)}%) + bpftrace ${fixed(row.bpftraceCorePct, 2)}%`);
+      rows.push(row);
+    }
+  } finally {
+    clearInterval(churn);
+    await stopLive(child);
+  }
+  return rows;
+}
+
+function renderOverTime(rows: OverTimeRow[], vms: number, options: ScaleOptions): string {
+  const trees = [...new Set(rows.map((r) => r.tree))];
+  const header = ['minute', ...trees.flatMap((t) => [`${t} node %core`, 'main thread', 'bpftrace', 'node RSS MiB'])];
+  const table = formatTable(header, [...new Set(rows.map((r) => r.minute))].map((minute) => [
+    String(minute),
+    ...trees.flatMap((t) => {
+      const r = rows.find((x) => x.tree === t && x.minute === minute);
+      return r ? [fixed(r.nodeCorePct, 2), fixed(r.nodeMainCorePct, 2), fixed(r.bpftraceCorePct, 2), fixed(r.nodeRssMiB, 1)] : ['-', '-', '-', '-'];
+    }),
+  ]));
+  return [
+    `Scale over time: ${vms} real QEMU processes (-m ${options.guestMiB} -mem-prealloc, paused), faultline live --interval 1s with its UI served, one session per tree, a short-lived process started every second, ` +
+      `% of one core over each minute (the leak detectors' window fills in minute 10)`,
+    table,
+  ].join('\n');
 }
 
 // --- breakdown -------------------------------------------------------------------
@@ -352,12 +448,13 @@ function renderScale(rows: ScaleReport['rows'], options: ScaleOptions, breakdown
   // the bpftrace processes as a whole (one for all groups, or one per group: the JSON
   // output has each process's share)
   const table = formatTable(
-    ['tree', 'VMs', 'load', 'node %core', 'bpftrace %core', 'bpftrace procs', 'total %core', 'per VM %', 'PSS node MiB', 'PSS bpftrace MiB', 'PSS total MiB', 'RSS node MiB', 'BPF maps MiB', 'VMs right'],
+    ['tree', 'VMs', 'load', 'node %core', 'node main thread %core', 'bpftrace %core', 'bpftrace procs', 'total %core', 'per VM %', 'PSS node MiB', 'PSS bpftrace MiB', 'PSS total MiB', 'RSS node MiB', 'BPF maps MiB', 'VMs right'],
     rows.map((r) => {
       const total = med(r.runs, (x) => x.nodeCorePct + sumOf(x.bpftraceCorePct));
       return [
         r.tree, r.vms, r.loaded ? `${options.clients} clients + rec` : '-',
         fixed(med(r.runs, (x) => x.nodeCorePct), 2),
+        fixed(med(r.runs, (x) => x.nodeMainCorePct), 2),
         fixed(med(r.runs, (x) => sumOf(x.bpftraceCorePct)), 2),
         String(Math.max(...r.runs.map((x) => x.bpftraceCorePct.size))),
         fixed(total, 2),
