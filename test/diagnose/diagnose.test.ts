@@ -8,33 +8,15 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Snapshot } from '../../src/model/snapshot.js';
-import { frameToJson } from '../../src/proto/codec.js';
 import { diagnose } from '../../src/diagnose/diagnose.js';
 import { DEFAULT_THRESHOLDS, readThresholds, thresholdsFrom } from '../../src/diagnose/thresholds.js';
 import { renderDiagnosis } from '../../src/diagnose/render-diagnosis.js';
 import { parseAt } from '../../src/cli/diagnose-command.js';
-import { syntheticSnapshots } from '../record/synthetic-snapshots.js';
+import { idleWindow } from './idle-window.js';
 
 const GiB = 2 ** 30;
 const MiB = 2 ** 20;
 const T = DEFAULT_THRESHOLDS;
-
-/** Ten idle 1 s snapshots of 2 VMs and 2 processes, on a 64 GiB host with 40 GiB available. */
-function idleWindow(): Snapshot[] {
-  return [...syntheticSnapshots({ vms: 2, processes: 2, snapshots: 10, activity: 'idle', seed: 5 })].map((s) => {
-    const snapshot = (frameToJson({ snapshot: s }) as { snapshot: Snapshot }).snapshot;
-    snapshot.host = { ...snapshot.host, memTotalBytes: 64 * GiB, memAvailableBytes: 40 * GiB, psiMemSomeAvg10: 0, psiMemFullAvg10: 0 };
-    snapshot.host.vmstat = { ...snapshot.host.vmstat, pswpin: 0, pswpout: 0 };
-    snapshot.events = [];
-    for (const v of snapshot.vms) {
-      v.reclaim = { ...v.reclaim, stalls: 0, stallNs: 0, directStalls: 0, memcgStalls: 0 };
-      v.memoryBytes = v.kind === 'vm' ? 8 * GiB : 0;
-      v.cgroup = { ...v.cgroup, limitBytes: 0 };
-      v.leak = { ...v.leak, verdict: 'ok' };
-    }
-    return snapshot;
-  });
-}
 
 const causesOf = (w: Snapshot[]) => diagnose(w, T).causes.map((c) => `${c.severity} ${c.cause} ${c.subject}`);
 

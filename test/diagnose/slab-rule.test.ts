@@ -19,29 +19,18 @@ import { cachesNamed, cachesWords, detectKernelMemory } from '../../src/detect/k
 import { LeakTracker } from '../../src/detect/run-detectors.js';
 import { parseSlabinfo } from '../../src/detect/slabinfo.js';
 import { rowsBySubject } from '../../src/diagnose/rule-context.js';
-import { syntheticSnapshots } from '../record/synthetic-snapshots.js';
+import { idleWindow as idleSnapshots } from './idle-window.js';
 import { snapshotAt } from '../detect/snapshots.js';
 
 const GiB = 2 ** 30;
 const MiB = 2 ** 20;
 const T = DEFAULT_THRESHOLDS;
 
-/** Ten idle 1 s snapshots (synthetic), 64 GiB host, 40 GiB available, SUnreclaim 300 MiB. */
+/** The idle window (idle-window.ts) with SUnreclaim at 300 MiB, no zswap traffic, no findings. */
 function idleWindow(): Snapshot[] {
-  return [...syntheticSnapshots({ vms: 2, processes: 2, snapshots: 10, activity: 'idle', seed: 5 })].map((s) => {
-    const snapshot = (frameToJson({ snapshot: s }) as { snapshot: Snapshot }).snapshot;
-    snapshot.host = {
-      ...snapshot.host, memTotalBytes: 64 * GiB, memAvailableBytes: 40 * GiB, psiMemSomeAvg10: 0, psiMemFullAvg10: 0,
-      slabUnreclaimableBytes: 300 * MiB, limitedCgroups: [], findings: [],
-    };
-    snapshot.host.vmstat = { ...snapshot.host.vmstat, pswpin: 0, pswpout: 0, zswpin: 0, zswpout: 0 };
-    snapshot.events = [];
-    for (const v of snapshot.vms) {
-      v.reclaim = { ...v.reclaim, stalls: 0, stallNs: 0, directStalls: 0, memcgStalls: 0 };
-      v.memoryBytes = v.kind === 'vm' ? 8 * GiB : 0;
-      v.cgroup = { ...v.cgroup, limitBytes: 0 };
-      v.leak = { ...v.leak, verdict: 'ok' };
-    }
+  return idleSnapshots().map((snapshot) => {
+    snapshot.host = { ...snapshot.host, slabUnreclaimableBytes: 300 * MiB, limitedCgroups: [], findings: [] };
+    snapshot.host.vmstat = { ...snapshot.host.vmstat, zswpin: 0, zswpout: 0 };
     return snapshot;
   });
 }
