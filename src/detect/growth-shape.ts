@@ -146,8 +146,8 @@ export function classifyGrowth(series: readonly Point[], options: ShapeOptions):
   if (pts.length < o.minPoints || coveredMs < o.windowMs * o.minCoverage) {
     // not judged yet; a steady climb over what there is may still warn early. One that
     // moved less than minRiseBytes cannot (the trend's too-small test): the robust
-    // statistics are skipped, as for a full window below (they made the first 10
-    // minutes of a session cost 3x the minutes after: docs/benchmarks.md, "Over time")
+    // statistics are skipped, as for a full window below (in a 100-VM session's first
+    // 10 minutes they were the hottest code: docs/benchmarks.md, "Over time")
     const early = coveredMs >= o.earlyMs && pts.length >= o.minPoints && !gaps.some((g) => g > o.windowMs / 4) && rangeOf(pts) >= o.minRiseBytes
       ? classifyTrend(pts, o, result) : null;
     return early?.verdict === 'leak' ? { ...early, verdict: 'suspect', shape: 'early' } : result('insufficient-data', 'short');

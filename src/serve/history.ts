@@ -33,8 +33,8 @@ function emptyVmSeries(v: VmSnapshot): VmSeries {
 
 /** A VM's columns from absolute point `start` to its last point, NaN where it was absent
  * in between: a process seen once is not padded with NaN every interval after (with
- * short-lived processes taking turns as the busiest, thousands of ids did, and the
- * pushes cost more than the rest of the UI: docs/benchmarks.md, "Over time"). */
+ * short-lived processes taking turns as the busiest, thousands of ids were: one new row
+ * an interval cost 11.9 ms a snapshot, `npm run bench -- history-cost`). */
 interface StoredSeries {
   series: VmSeries;
   start: number;
