@@ -741,3 +741,14 @@ export async function startGuest(opts: StartGuestOptions = {}): Promise<Guest> {
   }
   return guest;
 }
+
+/** The balloon's `actual` bytes (QMP query-balloon: what the guest gave) once it is at
+ * or below targetBytes, or as it stands after timeoutMs. */
+export async function waitForBalloon(guest: Guest, targetBytes: number, timeoutMs: number): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { actual } = (await guest.qmp('query-balloon')) as { actual: number };
+    if (actual <= targetBytes || Date.now() > deadline) return actual;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

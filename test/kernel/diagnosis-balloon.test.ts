@@ -21,7 +21,7 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { kernelGate } from '../harness/kernel-gate.js';
-import { startGuest, type Guest } from '../harness/qemu-guest.js';
+import { startGuest, waitForBalloon, type Guest } from '../harness/qemu-guest.js';
 import { startLive, type LiveRun } from '../harness/faultline-live.js';
 import { compiledProgram } from '../harness/c-program.js';
 import { removeCgroup } from '../harness/memcg.js';
@@ -49,7 +49,6 @@ after(async () => {
   await removeCgroup(CGROUP);
 });
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const statusKiB = (pid: number, key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN);
 const fileNumber = (path: string): number => Number(readFileSync(path, 'utf8').trim());
 const mib = (bytes: number): string => (bytes / MiB).toFixed(1);
@@ -72,15 +71,6 @@ async function startSwapper(pages: number): Promise<ChildProcess> {
     child.once('exit', (code) => reject(new Error(`touch-pages ended (${code}) before touching its pages: ${out}`)));
   });
   return child;
-}
-
-async function balloonActual(guest: Guest, target: number, timeoutMs: number): Promise<number> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const { actual } = (await guest.qmp('query-balloon')) as { actual: number };
-    if (actual <= target || Date.now() > deadline) return actual;
-    await sleep(100);
-  }
 }
 
 test('balloon: an inflate that works (no cause) and one on memory the host never backed (balloon-no-return); cgroup swap per row', { skip, timeout: 120_000 }, async (t) => {
@@ -121,7 +111,7 @@ test('balloon: an inflate that works (no cause) and one on memory the host never
   const targets = { a: (384 - 192) * MiB, b: (512 - 256) * MiB };
   const inflateAt = live.snapshots.length;
   await Promise.all([a!.qmp('balloon', { value: targets.a }), b!.qmp('balloon', { value: targets.b })]);
-  const actual = { a: await balloonActual(a!, targets.a, 15_000), b: await balloonActual(b!, targets.b, 15_000) };
+  const actual = { a: await waitForBalloon(a!, targets.a, 15_000), b: await waitForBalloon(b!, targets.b, 15_000) };
   assert.equal(actual.a, targets.a, `guest A's balloon stuck at ${mib(actual.a)} MiB`);
   assert.equal(actual.b, targets.b, `guest B's balloon stuck at ${mib(actual.b)} MiB`);
 

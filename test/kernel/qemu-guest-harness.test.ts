@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { test } from 'node:test';
 import { kernelGate } from '../harness/kernel-gate.js';
-import { startGuest, type Guest } from '../harness/qemu-guest.js';
+import { startGuest, waitForBalloon } from '../harness/qemu-guest.js';
 
 const MiB = 1024 * 1024;
 const skip = kernelGate({ qemu: true });
@@ -33,15 +33,6 @@ function anonRwMappingSizes(pid: number): number[] {
     if (lo !== undefined && hi !== undefined) sizes.push(Number(hi - lo));
   }
   return sizes;
-}
-
-async function waitForBalloon(guest: Guest, targetBytes: number, timeoutMs: number): Promise<number> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const { actual } = (await guest.qmp('query-balloon')) as { actual: number };
-    if (actual <= targetBytes || Date.now() > deadline) return actual;
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 test('a libvirt-style QEMU guest whose memory grows on a schedule', { skip, timeout: 60_000 }, async (t) => {
