@@ -57,9 +57,14 @@ export interface IntervalInput {
 /** State of a probe point: attached, missing, unused; 'attached' when the group does not
  * list its points (probes dirs of tests, recordings made before points were optional). */
 function pointState(probes: IntervalInput['probes'], group: string, point: string): string {
-  const g = probes.groups.find((s) => s.group === group);
-  if (!g || !g.attached) return 'missing';
-  return g.points?.find((p) => p.point === point)?.state ?? 'attached';
+  // loops, not find(): see the callbacks below
+  for (const g of probes.groups) {
+    if (g.group !== group) continue;
+    if (!g.attached) return 'missing';
+    for (const p of g.points ?? []) if (p.point === point) return p.state;
+    return 'attached';
+  }
+  return 'missing';
 }
 
 const MADV_FREEING = new Set([4, 8, 9, 20, 21]);
@@ -79,12 +84,11 @@ function topExits(exits: Map<number, number>, limit: number, isa: VirtIsa): KvmE
 }
 
 function kvmStats(c: PidCounters, notifier: { calls: number; bytes: number } | undefined, isa: VirtIsa): KvmStats {
-  const asyncPf = (kind: number): number => c.asyncPf.get(kind) ?? 0;
   return {
     eptFaults: c.kvmFaults,
-    asyncPf: asyncPf(1),
-    asyncPfNotPresent: asyncPf(1),
-    asyncPfReady: asyncPf(2),
+    asyncPf: c.asyncPf.get(1) ?? 0,
+    asyncPfNotPresent: c.asyncPf.get(1) ?? 0,
+    asyncPfReady: c.asyncPf.get(2) ?? 0,
     mmuNotifier: notifier?.calls ?? 0,
     mmuNotifierBytes: notifier?.bytes ?? 0,
     exits: topExits(c.kvmExits, 8, isa),
@@ -243,21 +247,33 @@ function hostStats(input: IntervalInput, unattributed: number, ambiguous: number
 }
 
 function hostGuestFaultSource(rows: VmSnapshot[]): GuestFaultSource {
-  const vms = rows.filter((r) => r.kind === 'vm');
-  if (vms.some((v) => v.faults.guestRamSource === 'kvm')) return 'kvm';
-  if (vms.some((v) => v.faults.guestRamSource === 'user-faults')) return 'user-faults';
-  return 'none';
+  let userFaults = false;
+  for (const r of rows) {
+    if (r.kind !== 'vm') continue;
+    if (r.faults.guestRamSource === 'kvm') return 'kvm';
+    userFaults ||= r.faults.guestRamSource === 'user-faults';
+  }
+  return userFaults ? 'user-faults' : 'none';
 }
 
+// Built once per interval: callbacks are module functions and the rest loops, not
+// arrows made per call (V8 compiles such an arrow again after every full GC; see
+// src/collect/collector.ts).
+/** VMs first, then processes; each by name. */
+const vmsFirstByName = (a: VmSnapshot, b: VmSnapshot): number =>
+  Number(a.kind === 'process') - Number(b.kind === 'process') || a.name.localeCompare(b.name) || a.pid - b.pid;
+const hasExit = (r: VmSnapshot): boolean => Boolean(r.exit);
+
 export function buildSnapshot(input: IntervalInput): Snapshot {
-  const ranges = input.processes
-    .filter((p) => p.identity && p.detail?.guestRam)
-    .map((p) => ({ vmId: p.id, start: p.detail!.guestRam!.start, end: p.detail!.guestRam!.end }));
+  const ranges: { vmId: string; start: number; end: number }[] = [];
+  for (const p of input.processes) {
+    const guestRam = p.identity ? p.detail?.guestRam : undefined;
+    if (guestRam) ranges.push({ vmId: p.id, start: guestRam.start, end: guestRam.end });
+  }
   const notifier = attributeMmuNotifier(input.totals.mmuNotifier, ranges);
-  const rows = input.processes
-    .map((p) => vmRow(p, input.totals.byPid.get(p.pid) ?? emptyPidCounters(), input, notifier.byVm.get(p.id)))
-    // VMs first, then processes; each by name
-    .sort((a, b) => Number(a.kind === 'process') - Number(b.kind === 'process') || a.name.localeCompare(b.name) || a.pid - b.pid);
+  const rows: VmSnapshot[] = [];
+  for (const p of input.processes) rows.push(vmRow(p, input.totals.byPid.get(p.pid) ?? emptyPidCounters(), input, notifier.byVm.get(p.id)));
+  rows.sort(vmsFirstByName);
   let lostEvents = 0;
   for (const n of input.totals.lostByGroup.values()) lostEvents += n;
   return {
@@ -276,7 +292,7 @@ export function buildSnapshot(input: IntervalInput): Snapshot {
     events: [
       ...input.lifecycleEvents,
       ...probeEvents(input.totals, input.timeMs, input.pidIndex),
-      ...rows.filter((r) => r.exit).map(processExitEvent),
+      ...rows.filter(hasExit).map(processExitEvent),
     ],
     diagnosis: null,
   };

@@ -26,26 +26,36 @@ export function isKernelThread(stat: ProcessStat): boolean {
   return stat.pid === 2 || stat.ppid === 2;
 }
 
+/** Busiest first, then by pid. A module function, and loops below rather than arrows
+ * made per call: this runs every interval, and V8 compiles such an arrow again after
+ * every full GC (see src/collect/collector.ts). */
+const busiestFirst = (a: { pid: number; faults: number }, b: { pid: number; faults: number }): number => b.faults - a.faults || a.pid - b.pid;
+
 export function selectProcesses(input: SelectionInput): number[] {
   const chosen = new Set<number>();
-  const alive = new Set(input.stats.map((s) => s.pid));
-  for (const pid of [...input.vmPids, ...input.pinnedPids]) if (alive.has(pid)) chosen.add(pid);
-  const kernelThreads = new Set(input.stats.filter(isKernelThread).map((s) => s.pid));
+  const alive = new Set<number>();
+  const kernelThreads = new Set<number>();
+  for (const s of input.stats) {
+    alive.add(s.pid);
+    if (isKernelThread(s)) kernelThreads.add(s.pid);
+  }
+  for (const pid of input.vmPids) if (alive.has(pid)) chosen.add(pid);
+  for (const pid of input.pinnedPids) if (alive.has(pid)) chosen.add(pid);
   for (const [pid, c] of input.totals.byPid) {
     // stalled, even if gone by now: an OOM victim's stalls are the story of its death;
     // direct compaction stalls the faulting task too (kcompactd's is background work)
     if (pid > 0 && c.reclaimDirectCount + c.reclaimMemcgCount > 0) chosen.add(pid);
     else if (pid > 0 && c.compactionCount > 0 && !kernelThreads.has(pid)) chosen.add(pid);
   }
-  const faultsOf = (pid: number): number => {
-    const c = input.totals.byPid.get(pid);
+  const candidates: { pid: number; faults: number }[] = [];
+  for (const s of input.stats) {
+    if (isKernelThread(s) || isOwnProcess(s, input.selfPid ?? 0) || chosen.has(s.pid)) continue;
+    const c = input.totals.byPid.get(s.pid);
     const probed = c ? c.faultUser + c.faultKernel : 0;
-    return Math.max(probed, input.faultDeltaByPid.get(pid) ?? 0);
-  };
-  const busiest = input.stats
-    .filter((s) => !isKernelThread(s) && !isOwnProcess(s, input.selfPid ?? 0) && !chosen.has(s.pid) && faultsOf(s.pid) > 0)
-    .sort((a, b) => faultsOf(b.pid) - faultsOf(a.pid) || a.pid - b.pid)
-    .slice(0, input.busiestLimit);
-  for (const s of busiest) chosen.add(s.pid);
+    const faults = Math.max(probed, input.faultDeltaByPid.get(s.pid) ?? 0);
+    if (faults > 0) candidates.push({ pid: s.pid, faults });
+  }
+  candidates.sort(busiestFirst);
+  for (let i = 0; i < candidates.length && i < input.busiestLimit; i++) chosen.add(candidates[i]!.pid);
   return [...chosen];
 }

@@ -23,7 +23,7 @@ import { LeakTracker } from '../detect/run-detectors.js';
 import { DiagnosisWindow } from '../diagnose/diagnosis-window.js';
 import type { Thresholds } from '../diagnose/thresholds.js';
 import { SlabinfoReader } from '../detect/slabinfo.js';
-import { carriedGuestRam, choosePageWalks, PAGE_WALKS_PER_INTERVAL, type WalkedValues } from './page-walks.js';
+import { carriedGuestRam, choosePageWalks, PAGE_WALKS_PER_INTERVAL, type WalkCandidate, type WalkedValues } from './page-walks.js';
 import { mayReuseDetail, ranSince, stampOf, statUnchanged, type DetailStamp } from './detail-reuse.js';
 import type { CgroupMemory, NumaNodeBytes } from '../model/snapshot.js';
 import { GuestMemoryReader } from './guest-memory-reader.js';
@@ -84,6 +84,14 @@ export interface CollectorOptions {
   log?: (line: string) => void;
   now?: () => number;
 }
+
+// The per-interval code passes module functions as callbacks, or loops, rather than
+// arrows written in place: V8 keeps a function's optimized code only while one of its
+// closures lives, so an arrow made anew each interval is compiled again after every
+// full GC (docs/benchmarks.md, "The optimizing compiler").
+const statById = (s: ProcessStat): [string, ProcessStat] => [processId(s), s];
+const isTracked = (p: TrackedProcess | null): p is TrackedProcess => p !== null;
+const isKsmd = (s: ProcessStat): boolean => s.comm === 'ksmd' && s.ppid === 2;
 
 /** The table entry of a VM that exited (its id is `pid@starttime`). */
 function goneVm(vm: { id: string; pid: number; comm: string } | undefined): ProcessStat | null {
@@ -205,7 +213,7 @@ export class Collector {
     this.guestMemory?.poll();
     const stats = await this.statReader.readAll();
     await this.trackVms(stats, this.now(), true);
-    this.prevStats = new Map(stats.map((s) => [processId(s), s]));
+    this.prevStats = new Map(stats.map(statById));
     this.prevHost = await readHostMemory(this.procRoot);
   }
 
@@ -320,15 +328,22 @@ export class Collector {
     const lifecycle = [...this.pendingEvents.splice(0), ...(await this.trackVms(stats, timeMs, false))];
 
     const deltas = new Map<number, { minor: number; major: number }>();
+    const faultDeltaByPid = new Map<number, number>();
+    const alive = new Set<number>();
     for (const s of stats) {
       const prev = this.prevStats.get(processId(s));
       const minor = prev ? Math.max(0, s.minflt - prev.minflt) : s.minflt;
       const major = prev ? Math.max(0, s.majflt - prev.majflt) : s.majflt;
       deltas.set(s.pid, { minor, major });
+      faultDeltaByPid.set(s.pid, minor + major);
+      alive.add(s.pid);
     }
     for (const [id, { seq }] of this.recentlyExitedVms) if (this.seq - seq > 5) this.recentlyExitedVms.delete(id);
-    const recentlyExited = [...this.recentlyExitedVms].map(([id, { vm }]): [string, TrackedVm] => [id, vm]);
-    const vmByPid = new Map([...recentlyExited, ...this.vms].map(([id, vm]) => [vm.pid, { id, ...vm }]));
+    const vmByPid = new Map<number, TrackedVm & { id: string }>();
+    for (const [id, { vm }] of this.recentlyExitedVms) vmByPid.set(vm.pid, { id, ...vm });
+    for (const [id, vm] of this.vms) vmByPid.set(vm.pid, { id, ...vm });
+    const vmPids = new Set<number>();
+    for (const vm of this.vms.values()) vmPids.add(vm.pid);
     for (const e of totals.events) if (e.type === 'oom_victim') this.oomVictims.set(e.pid, this.seq);
     for (const [pid, seq] of this.oomVictims) if (this.seq - seq > 5) this.oomVictims.delete(pid);
     for (const e of totals.events) if (e.type === 'process_exit' && !this.exitLines.has(e.pid)) this.exitLines.set(e.pid, { line: e, seq: this.seq });
@@ -338,8 +353,8 @@ export class Collector {
     const ended = [...this.prevProcessRows].filter((id) => !listed.has(id)).map((id) => this.prevStats.get(id)!).filter(Boolean);
     const chosen = selectProcesses({
       stats,
-      faultDeltaByPid: new Map([...deltas].map(([pid, d]) => [pid, d.minor + d.major])),
-      vmPids: new Set([...this.vms.values()].map((vm) => vm.pid)),
+      faultDeltaByPid,
+      vmPids,
       pinnedPids: new Set(this.options.pinnedPids ?? []),
       totals,
       busiestLimit: this.options.busiestLimit ?? 5,
@@ -347,11 +362,13 @@ export class Collector {
     });
     // a pid that stalled and died during the interval is still reported, from the
     // previous table (or the OOM event's comm), with no /proc detail
-    const statByPid = new Map([...this.prevStats.values(), ...stats].map((s) => [s.pid, s]));
-    const alive = new Set(stats.map((s) => s.pid));
+    const statByPid = new Map<number, ProcessStat>();
+    for (const s of this.prevStats.values()) statByPid.set(s.pid, s);
+    for (const s of stats) statByPid.set(s.pid, s);
     const readNuma = this.seq % (this.options.numaEveryIntervals ?? 10) === 0;
     for (const s of ended) if (!chosen.includes(s.pid) && !alive.has(s.pid)) chosen.push(s.pid);
-    const chosenStats = chosen.map((pid) => statByPid.get(pid) ?? goneVm(vmByPid.get(pid)) ?? goneProcess(pid, totals.events));
+    const chosenStats: ProcessStat[] = [];
+    for (const pid of chosen) chosenStats.push(statByPid.get(pid) ?? goneVm(vmByPid.get(pid)) ?? goneProcess(pid, totals.events));
     const reused = new Map<string, ProcessDetail>();
     const cgroupReads = new Map<string, Promise<CgroupMemory>>();
     for (const s of chosenStats) {
@@ -365,13 +382,15 @@ export class Collector {
     }
     // only live processes read in full have page tables to walk: the dead and the
     // unchanged take no budget
+    const walkCandidates: WalkCandidate[] = [];
+    for (const s of chosenStats) {
+      const id = processId(s);
+      if (!alive.has(s.pid) || reused.has(id)) continue;
+      const stamp = this.details.get(id)?.stamp;
+      walkCandidates.push({ id, residentBytes: s.rssPages * PAGE_BYTES, statUnchanged: stamp !== undefined && statUnchanged(stamp, s) });
+    }
     const walks = choosePageWalks(
-      chosenStats
-        .filter((s) => alive.has(s.pid) && !reused.has(processId(s)))
-        .map((s) => {
-          const stamp = this.details.get(processId(s))?.stamp;
-          return { id: processId(s), residentBytes: s.rssPages * PAGE_BYTES, statUnchanged: stamp !== undefined && statUnchanged(stamp, s) };
-        }),
+      walkCandidates,
       this.lastWalk,
       { maxWalks: this.options.pageWalksPerInterval ?? PAGE_WALKS_PER_INTERVAL, maxCostMs: this.options.pageWalkMsPerInterval ?? 50, unchangedEveryIntervals: WALK_UNCHANGED_PERIODS * this.refreshEvery },
       this.seq,
@@ -415,12 +434,12 @@ export class Collector {
           };
         }),
       )
-    ).filter((p): p is TrackedProcess => p !== null);
+    ).filter(isTracked);
 
     const host = await readHostMemory(this.procRoot);
     if (this.sysRoot !== null) this.numaNodes = await readNumaNodes(this.sysRoot, this.cpuLists);
     // what KSM's scanner costs: ksmd is a kernel thread, in the process table read above
-    const ksmd = stats.find((s) => s.comm === 'ksmd' && s.ppid === 2);
+    const ksmd = stats.find(isKsmd);
     const ksmdBefore = ksmd ? this.prevStats.get(processId(ksmd)) : undefined;
     host.ksmdCpuMs = ksmd && ksmdBefore ? ((ksmd.cpuTicks - ksmdBefore.cpuTicks) * 1000) / USER_HZ : 0;
     host.numaNodes = this.numaNodes;
@@ -428,6 +447,8 @@ export class Collector {
     const scanEvery = this.options.cgroupScanEveryIntervals ?? 5;
     if (scanEvery > 0 && this.seq % scanEvery === 0) this.limitedCgroups = await readLimitedCgroups({ cgroupRoot: this.cgroupRoot });
     host.limitedCgroups = this.limitedCgroups;
+    const pidIndex = new Map<number, { id: string; comm: string }>();
+    for (const [pid, s] of statByPid) pidIndex.set(pid, { id: processId(s), comm: s.comm });
     const snapshot = buildSnapshot({
       seq: this.seq,
       timeMs,
@@ -445,7 +466,7 @@ export class Collector {
       },
       lifecycleEvents: lifecycle,
       // the previous table too: an OOM victim is usually gone by now
-      pidIndex: new Map([...statByPid].map(([pid, s]) => [pid, { id: processId(s), comm: s.comm }])),
+      pidIndex,
       hotspotLimit: this.options.hotspotLimit ?? 8,
       virtIsa: this.virtIsa,
     });
@@ -455,8 +476,9 @@ export class Collector {
     // why the host is short of memory, over the last window of snapshots
     judged.diagnosis = this.diagnosis.add(judged);
     this.seq += 1;
-    this.prevStats = new Map(stats.map((s) => [processId(s), s]));
-    this.prevProcessRows = new Set(judged.vms.filter((v) => v.kind === 'process' && !v.exit).map((v) => v.id));
+    this.prevStats = new Map(stats.map(statById));
+    this.prevProcessRows = new Set();
+    for (const v of judged.vms) if (v.kind === 'process' && !v.exit) this.prevProcessRows.add(v.id);
     this.prevHost = host;
     for (const id of this.lastWalk.keys()) if (!this.prevStats.has(id)) this.lastWalk.delete(id);
     for (const id of this.details.keys()) if (!this.prevStats.has(id)) this.details.delete(id);

@@ -51,7 +51,8 @@ export function walkCostMs(residentBytes: number): number {
 /** Which candidates get a page walk this interval: never-walked first, then the ones
  * walked longest ago, while the count and the estimated cost stay within budget. */
 export function choosePageWalks(all: WalkCandidate[], lastWalk: Map<string, WalkedValues>, budget: WalkBudget, seq: number): Set<string> {
-  const candidates = all.filter((c) => !c.statUnchanged || seq - (lastWalk.get(c.id)?.seq ?? -Infinity) >= budget.unchangedEveryIntervals);
+  const candidates: WalkCandidate[] = [];
+  for (const c of all) if (!c.statUnchanged || seq - (lastWalk.get(c.id)?.seq ?? -Infinity) >= budget.unchangedEveryIntervals) candidates.push(c);
   const never = candidates.filter((c) => !lastWalk.has(c.id));
   const stale = candidates.filter((c) => lastWalk.has(c.id)).sort((a, b) => lastWalk.get(a.id)!.seq - lastWalk.get(b.id)!.seq);
   const chosen = new Set<string>();

@@ -35,7 +35,7 @@
 // or no growth probe: insufficient-data.
 import type { Finding } from '../model/snapshot.js';
 import { asQuantities, bareFinding, quantitiesOf } from './finding.js';
-import type { DetectContext, VmHistoryPoint } from './history.js';
+import { growthProbeMissingSince, type DetectContext, type VmHistoryPoint } from './history.js';
 import { formatBytes, formatDuration } from '../format/quantities.js';
 
 export interface BalloonOptions {
@@ -61,10 +61,10 @@ export function detectBalloon(
   const last = history.at(-1);
   if (!last) return bareFinding('balloon', 'insufficient-data', 'balloon: no history yet');
   const fromMs = last.timeMs - o.windowMs;
-  const start = history.findIndex((p) => p.timeMs >= fromMs);
-  const window = history.slice(start);
-  const fields = { windowMs: last.timeMs - window[0]!.timeMs };
-  if (window.some((p) => !p.growthProbe)) {
+  let start = 0;
+  while (history[start]!.timeMs < fromMs) start++;
+  const fields = { windowMs: last.timeMs - history[start]!.timeMs };
+  if (growthProbeMissingSince(history, fromMs)) {
     return bareFinding('balloon', 'insufficient-data', 'balloon: not judged, the growth probe group was not attached', fields);
   }
   if (context.lostEventsInWindow > 0) {

@@ -125,8 +125,12 @@ export interface ShapeResult {
 
 /** The points of the last `windowMs` (ending at the last point). */
 export function lastWindow(points: readonly Point[], windowMs: number): Point[] {
-  const end = points.at(-1)?.tMs ?? 0;
-  return points.filter((p) => p.tMs >= end - windowMs);
+  // A loop, not an arrow made per call: the detectors run every few intervals, and
+  // V8 compiles such an arrow again after every full GC (see src/collect/collector.ts).
+  const from = (points.at(-1)?.tMs ?? 0) - windowMs;
+  const out: Point[] = [];
+  for (const p of points) if (p.tMs >= from) out.push(p);
+  return out;
 }
 
 export function classifyGrowth(series: readonly Point[], options: ShapeOptions): ShapeResult {
@@ -140,7 +144,13 @@ export function classifyGrowth(series: readonly Point[], options: ShapeOptions):
     ...base, verdict, shape, slopeBytesPerSec: slope * 1000, riseBytes: slope * spanMs, fit,
   });
 
-  const gaps = pts.slice(1).map((p, i) => p.tMs - pts[i]!.tMs);
+  const gaps: number[] = [];
+  let longestGapMs = 0;
+  for (let i = 1; i < pts.length; i++) {
+    const gap = pts[i]!.tMs - pts[i - 1]!.tMs;
+    gaps.push(gap);
+    if (gap > longestGapMs) longestGapMs = gap;
+  }
   // each point stands for the interval that ends at it, so the first one covers one gap more
   const coveredMs = spanMs + (gaps.length ? median(gaps) : 0);
   if (pts.length < o.minPoints || coveredMs < o.windowMs * o.minCoverage) {
@@ -148,11 +158,11 @@ export function classifyGrowth(series: readonly Point[], options: ShapeOptions):
     // moved less than minRiseBytes cannot (the trend's too-small test): the robust
     // statistics are skipped, as for a full window below (in a 100-VM session's first
     // 10 minutes they were the hottest code: docs/benchmarks.md, "Over time")
-    const early = coveredMs >= o.earlyMs && pts.length >= o.minPoints && !gaps.some((g) => g > o.windowMs / 4) && rangeOf(pts) >= o.minRiseBytes
+    const early = coveredMs >= o.earlyMs && pts.length >= o.minPoints && !(longestGapMs > o.windowMs / 4) && rangeOf(pts) >= o.minRiseBytes
       ? classifyTrend(pts, o, result) : null;
     return early?.verdict === 'leak' ? { ...early, verdict: 'suspect', shape: 'early' } : result('insufficient-data', 'short');
   }
-  if (gaps.some((g) => g > o.windowMs / 4)) return result('insufficient-data', 'gap');
+  if (longestGapMs > o.windowMs / 4) return result('insufficient-data', 'gap');
 
   // moved less than minRiseBytes in the window and never dropped that much: nothing
   // to judge (most rows, most of the time; the robust statistics below cost ~0.1-0.3

@@ -55,6 +55,9 @@ export function pressureReason(context: DetectContext, remainingGuestBytes: numb
   return '';
 }
 
+/** A module function, not an arrow made per call (see src/detect/history.ts, seriesOf). */
+const guestRamOf = (p: VmHistoryPoint): number => p.guestRamBytes;
+
 export function detectGuestGrowth(
   history: readonly VmHistoryPoint[],
   context: DetectContext,
@@ -65,7 +68,7 @@ export function detectGuestGrowth(
   if (!last || last.memoryBytes <= 0 || !last.guestRamKnown) {
     return bareFinding('guest-growth', 'insufficient-data', 'guest growth: not judged, the guest-RAM mapping or the configured size is unknown');
   }
-  const series = seriesOf(history, (p) => p.guestRamBytes);
+  const series = seriesOf(history, guestRamOf);
   const shape = classifyGrowth(series, o);
   const size = `${formatBytes(last.guestRamBytes)} of ${formatBytes(last.memoryBytes)}`;
   if (shape.verdict === 'insufficient-data') {

@@ -95,17 +95,30 @@ export function contextOf(row: VmSnapshot, snapshot: Snapshot, lostEventsInWindo
   };
 }
 
-/** One series as detector points. */
+/** One series as detector points. `value` should be a module function: the detectors run every few intervals, and
+ * V8 compiles such an arrow again after every full GC (see src/collect/collector.ts). */
 export function seriesOf<T extends { timeMs: number }>(history: readonly T[], value: (p: T) => number): Point[] {
-  return history.map((p) => ({ tMs: p.timeMs, value: value(p) }));
+  const out: Point[] = new Array(history.length);
+  for (let i = 0; i < history.length; i++) out[i] = { tMs: history[i]!.timeMs, value: value(history[i]!) };
+  return out;
 }
 
 /** Running sum of a per-interval quantity: the net bytes mapped since the first point. */
 export function cumulativeOf<T extends { timeMs: number }>(history: readonly T[], delta: (p: T) => number): Point[] {
   let sum = 0;
-  return history.map((p) => ({ tMs: p.timeMs, value: (sum += delta(p)) }));
+  const out: Point[] = new Array(history.length);
+  for (let i = 0; i < history.length; i++) out[i] = { tMs: history[i]!.timeMs, value: (sum += delta(history[i]!)) };
+  return out;
 }
 
 export function lostEventsSince(history: readonly VmHistoryPoint[], fromMs: number): number {
-  return history.filter((p) => p.timeMs >= fromMs).reduce((s, p) => s + p.lostEvents, 0);
+  let lost = 0;
+  for (const p of history) if (p.timeMs >= fromMs) lost += p.lostEvents;
+  return lost;
+}
+
+/** Whether a point of the history at or after fromMs had no growth probe attached. */
+export function growthProbeMissingSince(history: readonly VmHistoryPoint[], fromMs: number): boolean {
+  for (const p of history) if (p.timeMs >= fromMs && !p.growthProbe) return true;
+  return false;
 }

@@ -59,13 +59,16 @@ export function cachesNamed(finding: Finding): { overMs: number; caches: { name:
   return caches.length ? { overMs: q.cachesOverMs ?? 0, caches } : null;
 }
 
+/** A module function, not an arrow made per call (see src/detect/history.ts, seriesOf). */
+const slabUnreclaimableOf = (p: HostHistoryPoint): number => p.slabUnreclaimableBytes;
+
 export function detectKernelMemory(
   history: readonly HostHistoryPoint[],
   context: KernelMemoryContext,
   options: Partial<ShapeOptions> = {},
 ): Finding {
   const o = { ...KERNEL_MEMORY_DEFAULTS, ...options };
-  const series = seriesOf(history, (p) => p.slabUnreclaimableBytes);
+  const series = seriesOf(history, slabUnreclaimableOf);
   const last = history.at(-1);
   const limits = last ? [{ name: 'host MemAvailable', limitBytes: last.memAvailableBytes, headroomBytes: last.memAvailableBytes }] : [];
   const caches = context.topCaches.length

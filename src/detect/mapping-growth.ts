@@ -25,10 +25,13 @@
 import type { Finding } from '../model/snapshot.js';
 import { classifyGrowth, SHAPE_DEFAULTS, type ShapeOptions } from './growth-shape.js';
 import { bareFinding, growthFinding } from './finding.js';
-import { cumulativeOf, type DetectContext, type VmHistoryPoint } from './history.js';
+import { cumulativeOf, growthProbeMissingSince, type DetectContext, type VmHistoryPoint } from './history.js';
 import { hostAndCgroupLimits } from './limits.js';
 
 export const MAPPING_GROWTH_DEFAULTS: ShapeOptions = { ...SHAPE_DEFAULTS, minRiseBytes: 64 * 2 ** 20 };
+
+/** A module function, not an arrow made per call (see src/detect/history.ts, seriesOf). */
+const netMappedOf = (p: VmHistoryPoint): number => p.mmapBytes + p.brkBytes - p.munmapBytes;
 
 export function detectMappingGrowth(
   history: readonly VmHistoryPoint[],
@@ -37,15 +40,14 @@ export function detectMappingGrowth(
 ): Finding {
   const o = { ...MAPPING_GROWTH_DEFAULTS, ...options };
   const last = history.at(-1);
-  const window = history.filter((p) => p.timeMs >= (last?.timeMs ?? 0) - o.windowMs);
-  if (window.some((p) => !p.growthProbe)) {
+  if (growthProbeMissingSince(history, (last?.timeMs ?? 0) - o.windowMs)) {
     return bareFinding('mapping-growth', 'insufficient-data', 'mapped bytes: not judged, the growth probe group was not attached for the whole window');
   }
   if (context.lostEventsInWindow > 0) {
     return bareFinding('mapping-growth', 'insufficient-data',
       `mapped bytes: not judged, the probes lost ${context.lostEventsInWindow} events in the window (a lost munmap would look like a leak)`);
   }
-  const series = cumulativeOf(history, (p) => p.mmapBytes + p.brkBytes - p.munmapBytes);
+  const series = cumulativeOf(history, netMappedOf);
   return growthFinding('mapping-growth', series, classifyGrowth(series, o), o, hostAndCgroupLimits(context), {
     subject: 'net mapped bytes (mmap + brk - munmap)',
     advice: 'Address space that is mapped and never unmapped. `faultline leaks --pid PID` shows which call sites map it.',

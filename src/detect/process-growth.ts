@@ -30,13 +30,16 @@ import { hostAndCgroupLimits } from './limits.js';
 
 export const PROCESS_GROWTH_DEFAULTS: ShapeOptions = { ...SHAPE_DEFAULTS };
 
+/** A module function, not an arrow made per call (see src/detect/history.ts, seriesOf). */
+const anonAndSwapOf = (p: VmHistoryPoint): number => p.anonBytes + p.swapBytes;
+
 export function detectProcessGrowth(
   history: readonly VmHistoryPoint[],
   context: DetectContext,
   options: Partial<ShapeOptions> = {},
 ): Finding {
   const o = { ...PROCESS_GROWTH_DEFAULTS, ...options };
-  const series = seriesOf(history, (p) => p.anonBytes + p.swapBytes);
+  const series = seriesOf(history, anonAndSwapOf);
   return growthFinding('process-growth', series, classifyGrowth(series, o), o, hostAndCgroupLimits(context), {
     subject: 'anon memory (RSS anon + swap)',
     advice: 'Page cache is not counted. `faultline leaks --pid PID` shows which call sites hold it.',

@@ -28,6 +28,9 @@ import { hostAndCgroupLimits } from './limits.js';
 
 export const QEMU_OWN_DEFAULTS: ShapeOptions = { ...SHAPE_DEFAULTS };
 
+/** Module functions, not arrows made per call (see src/detect/history.ts, seriesOf). */
+const ownAnonOf = (p: VmHistoryPoint): number => p.ownAnonBytes;
+
 export function detectQemuOwn(
   history: readonly VmHistoryPoint[],
   context: DetectContext,
@@ -39,7 +42,7 @@ export function detectQemuOwn(
     return bareFinding('qemu-own', 'insufficient-data',
       "QEMU's own memory: not judged, the guest-RAM mapping was not found, so QEMU's own memory cannot be told from guest RAM");
   }
-  const series = seriesOf(history, (p) => p.ownAnonBytes);
+  const series = seriesOf(history, ownAnonOf);
   return growthFinding('qemu-own', series, classifyGrowth(series, o), o, hostAndCgroupLimits(context), {
     subject: "QEMU's own memory (anon, not guest RAM)",
     advice: 'A host-side leak in QEMU (device emulation, vhost, block layer), not guest growth. ' +

@@ -47,7 +47,9 @@ export function theilSen(points: readonly Point[], z = 1.96): TheilSen {
   const slopes = all.subarray(0, count).sort();
   const mid = count >> 1;
   const slope = count % 2 ? slopes[mid]! : (slopes[mid - 1]! + slopes[mid]!) / 2;
-  const intercept = median(points.map((p) => p.value - slope * p.tMs));
+  const residuals: number[] = new Array(points.length);
+  for (let i = 0; i < points.length; i++) residuals[i] = points[i]!.value - slope * points[i]!.tMs;
+  const intercept = median(residuals);
   // Sen (1968): C = z * sqrt(n(n-1)(2n+5)/18); the CI is the slopes of rank
   // (N - C)/2 and (N + C)/2 + 1 (1-based) among the N sorted pair slopes
   const c = z * Math.sqrt((n * (n - 1) * (2 * n + 5)) / 18);
@@ -65,7 +67,9 @@ export function theilSen(points: readonly Point[], z = 1.96): TheilSen {
  * 0..1; 0 for a constant series. */
 export function fitQuality(points: readonly Point[], line: { slope: number; intercept: number }): number {
   if (points.length < 3) return 0;
-  const mean = points.reduce((s, p) => s + p.value, 0) / points.length;
+  let sum = 0;
+  for (const p of points) sum += p.value;
+  const mean = sum / points.length;
   let total = 0;
   let residual = 0;
   for (const p of points) {

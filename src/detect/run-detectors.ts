@@ -223,10 +223,18 @@ export class LeakTracker {
     return {
       ...snapshot,
       host: { ...snapshot.host, findings: result.hostFindings },
-      vms: snapshot.vms.map((v) => ({ ...v, ...(result.byId.get(v.id) ?? {}) })),
+      vms: withVerdicts(snapshot.vms, result.byId),
       events: [...snapshot.events, ...result.events],
     };
   }
+}
+
+/** Each row with its verdict and findings: a loop, not an arrow made per call (see
+ * src/collect/collector.ts). */
+function withVerdicts(rows: VmSnapshot[], byId: Map<string, RowVerdict>): VmSnapshot[] {
+  const out: VmSnapshot[] = new Array(rows.length);
+  for (let i = 0; i < rows.length; i++) out[i] = { ...rows[i]!, ...(byId.get(rows[i]!.id) ?? {}) };
+  return out;
 }
 
 /** "leak: ...", "suspect: ...", or "ok again (was leak): ..." */

@@ -50,14 +50,19 @@ export function parseSlabinfo(text: string, pageSizeBytes = 4096): SlabCache[] {
 
 /** The `top` caches that grew most from `before` to `after`, unreclaimable ones only
  * when that is known. */
+const mostGrowthFirst = (a: SlabGrowth, b: SlabGrowth): number => b.growthBytes - a.growthBytes;
+
 export function slabGrowth(before: readonly SlabCache[], after: readonly SlabCache[], top: number): SlabGrowth[] {
-  const old = new Map(before.map((c) => [c.name, c.bytes]));
-  return after
-    .filter((c) => c.reclaimable !== true)
-    .map((c) => ({ name: c.name, bytes: c.bytes, growthBytes: c.bytes - (old.get(c.name) ?? 0) }))
-    .filter((g) => g.growthBytes > 0)
-    .sort((a, b) => b.growthBytes - a.growthBytes)
-    .slice(0, top);
+  // loops, not arrows made per call (see src/collect/collector.ts)
+  const old = new Map<string, number>();
+  for (const c of before) old.set(c.name, c.bytes);
+  const grown: SlabGrowth[] = [];
+  for (const c of after) {
+    if (c.reclaimable === true) continue;
+    const growthBytes = c.bytes - (old.get(c.name) ?? 0);
+    if (growthBytes > 0) grown.push({ name: c.name, bytes: c.bytes, growthBytes });
+  }
+  return grown.sort(mostGrowthFirst).slice(0, top);
 }
 
 /** Reads /proc/slabinfo; reclaim_account per cache is read once and remembered. */

@@ -100,11 +100,14 @@ function evidenceOf(row: VmSnapshot, finding: Finding, inflate: BalloonInflate |
   return lines;
 }
 
+/** A module function, not an arrow made per call: see src/collect/collector.ts. */
+const isBalloonSuspect = (f: Finding): boolean => f.detector === 'balloon' && f.verdict === 'suspect';
+
 export function balloonRule(context: RuleContext, _t: Thresholds): Cause[] {
   const causes: Cause[] = [];
   for (const { last: row } of context.bySubject.values()) {
     if (row.kind !== 'vm' || row.exit) continue;
-    const finding = row.findings.find((f) => f.detector === 'balloon' && f.verdict === 'suspect');
+    const finding = row.findings.find(isBalloonSuspect);
     if (!finding) continue;
     const inflate = balloonInflateOf(finding);
     const reason = inflate ? balloonReason(inflate, row.memoryBytes) : null;

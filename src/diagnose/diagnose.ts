@@ -19,13 +19,34 @@ const RULES: ReadonlyArray<(context: RuleContext, t: Thresholds) => Cause[]> = [
 
 export { isOwnTool } from './rule-context.js';
 
+// Sums over the window and its rows, once per interval: module functions, not arrows
+// made per call (V8 compiles such an arrow again after every full GC; see
+// src/collect/collector.ts).
+const addIntervalMs = (sum: number, s: Snapshot): number => sum + s.intervalMs;
+const addKswapdRunNs = (sum: number, s: Snapshot): number => sum + s.host.kswapdRunNs;
+const addKswapdWakes = (sum: number, s: Snapshot): number => sum + s.host.kswapdWakes;
+const addPgscanKswapd = (sum: number, s: Snapshot): number => sum + s.host.vmstat.pgscanKswapd;
+const addPgstealKswapd = (sum: number, s: Snapshot): number => sum + s.host.vmstat.pgstealKswapd;
+const addKsmdCpuMs = (sum: number, s: Snapshot): number => sum + (s.host.ksmdCpuMs ?? 0);
+const addStallNs = (sum: number, r: VmSnapshot): number => sum + r.reclaim.stallNs;
+const addMemcgStalls = (sum: number, r: VmSnapshot): number => sum + r.reclaim.memcgStalls;
+const addDirectStalls = (sum: number, r: VmSnapshot): number => sum + r.reclaim.directStalls;
+const addMemoryBytes = (sum: number, r: VmSnapshot): number => sum + r.memoryBytes;
+const addKsmMergedPages = (sum: number, r: VmSnapshot): number => sum + r.ksmMergedPages;
+
+function vmstatSum(window: Snapshot[], key: 'pswpin' | 'pswpout' | 'zswpin' | 'zswpout' | 'zswpwb'): number {
+  let total = 0;
+  for (const s of window) total += s.host.vmstat[key] ?? 0;
+  return total;
+}
+
 export function diagnose(window: Snapshot[], t: Thresholds): Diagnosis {
   if (window.length === 0) {
     return { status: 'healthy', headline: 'no snapshots to judge', causes: [], window: { fromMs: 0, toMs: 0, snapshots: 0 } };
   }
   const first = window[0]!;
   const last = window.at(-1)!;
-  const seconds = Math.max(1e-3, window.reduce((sum, s) => sum + s.intervalMs, 0) / 1000);
+  const seconds = Math.max(1e-3, window.reduce(addIntervalMs, 0) / 1000);
   const bySubject = rowsBySubject(window);
   const causes: Cause[] = [];
   const host = last.host;
@@ -73,10 +94,9 @@ export function diagnose(window: Snapshot[], t: Thresholds): Diagnosis {
   // swap-ins and -outs of the swap device and of the zswap pool alike: a page going
   // to zswap is paged out too, only compressed in RAM (zswap writeback to the device
   // also counts in pswpout, so zswpwb is shown, not added)
-  const sum = (key: 'pswpin' | 'pswpout' | 'zswpin' | 'zswpout' | 'zswpwb'): number => window.reduce((total, s) => total + (s.host.vmstat[key] ?? 0), 0);
-  const swapIn = sum('pswpin') + sum('zswpin');
-  const swapOut = sum('pswpout') + sum('zswpout');
-  const zswapPages = sum('zswpin') + sum('zswpout');
+  const swapIn = vmstatSum(window, 'pswpin') + vmstatSum(window, 'zswpin');
+  const swapOut = vmstatSum(window, 'pswpout') + vmstatSum(window, 'zswpout');
+  const zswapPages = vmstatSum(window, 'zswpin') + vmstatSum(window, 'zswpout');
   const pagesPerSec = (swapIn + swapOut) / seconds;
   if (pagesPerSec > t.pagingWarningPagesPerSec) {
     const swapped = [...bySubject.values()].map((s) => s.last).filter((r) => r.rss.swapBytes > 0).sort((a, b) => b.rss.swapBytes - a.rss.swapBytes);
@@ -86,7 +106,7 @@ export function diagnose(window: Snapshot[], t: Thresholds): Diagnosis {
       severity: 'warning',
       title: `the host is paging: ${Math.round(pagesPerSec)} pages/s to and from swap${zswapPages > 0 ? ' and zswap' : ''} (above ${t.pagingWarningPagesPerSec})`,
       evidence: [
-        `${Math.round(swapIn / seconds)} pages/s in, ${Math.round(swapOut / seconds)} pages/s out over ${formatDuration(seconds * 1000)}${zswapPages > 0 ? ` (zswap: ${Math.round(sum('zswpin') / seconds)} in, ${Math.round(sum('zswpout') / seconds)} out, ${Math.round(sum('zswpwb') / seconds)} written back per second)` : ''}`,
+        `${Math.round(swapIn / seconds)} pages/s in, ${Math.round(swapOut / seconds)} pages/s out over ${formatDuration(seconds * 1000)}${zswapPages > 0 ? ` (zswap: ${Math.round(vmstatSum(window, 'zswpin') / seconds)} in, ${Math.round(vmstatSum(window, 'zswpout') / seconds)} out, ${Math.round(vmstatSum(window, 'zswpwb') / seconds)} written back per second)` : ''}`,
         `swap used ${formatBytes(host.swapUsedBytes)} of ${formatBytes(host.swapTotalBytes)}${host.zswapBytes > 0 ? `, zswap pool ${formatBytes(host.zswapBytes)}${host.zswappedBytes > 0 ? ` holding ${formatBytes(host.zswappedBytes)} (compressed ${round1(host.zswappedBytes / host.zswapBytes)}:1)` : ''}` : ''}`,
         ...(swapped.length ? [`swapped out: ${swapped.slice(0, 3).map((r) => `${subjectText(r)} ${formatBytes(r.rss.swapBytes)}${r.cgroup.swapBytes > 0 && r.cgroup.path !== '/' ? ` (its memory cgroup ${r.cgroup.path}: ${formatBytes(r.cgroup.swapBytes)})` : ''}`).join(', ')}`] : []),
       ],
@@ -98,16 +118,16 @@ export function diagnose(window: Snapshot[], t: Thresholds): Diagnosis {
   }
 
   // kswapd reclaiming in the background most of the time
-  const kswapdNs = window.reduce((total, s) => total + s.host.kswapdRunNs, 0);
+  const kswapdNs = window.reduce(addKswapdRunNs, 0);
   const kswapdPct = (100 * kswapdNs) / (seconds * 1e9);
   if (kswapdPct > t.kswapdBusyWarningPct) {
-    const scanned = window.reduce((total, s) => total + s.host.vmstat.pgscanKswapd, 0);
-    const stolen = window.reduce((total, s) => total + s.host.vmstat.pgstealKswapd, 0);
+    const scanned = window.reduce(addPgscanKswapd, 0);
+    const stolen = window.reduce(addPgstealKswapd, 0);
     hostCause({
       cause: 'kswapd-busy',
       severity: 'warning',
       title: `kswapd reclaiming ${Math.round(kswapdPct)}% of the time (above ${t.kswapdBusyWarningPct}%)`,
-      evidence: [`kswapd ran ${formatDuration(kswapdNs / 1e6)} in ${formatDuration(seconds * 1000)}, woke ${window.reduce((total, s) => total + s.host.kswapdWakes, 0)} times; scanned ${Math.round(scanned / seconds)} pages/s, reclaimed ${Math.round(stolen / seconds)} pages/s`],
+      evidence: [`kswapd ran ${formatDuration(kswapdNs / 1e6)} in ${formatDuration(seconds * 1000)}, woke ${window.reduce(addKswapdWakes, 0)} times; scanned ${Math.round(scanned / seconds)} pages/s, reclaimed ${Math.round(stolen / seconds)} pages/s`],
       remedy: 'the host keeps running short of free pages: free memory (see memory-low and the largest VMs), or drop page cache that is not needed',
       score: kswapdPct / Math.max(1e-9, t.kswapdBusyWarningPct),
     });
@@ -129,13 +149,14 @@ export function diagnose(window: Snapshot[], t: Thresholds): Diagnosis {
   }
 
   // overcommit: the VMs' configured memory against RAM
-  const vms = [...bySubject.values()].map((s) => s.last).filter((r) => r.kind === 'vm' && !r.exit);
-  const configured = vms.reduce((sum, r) => sum + r.memoryBytes, 0);
+  const vms: VmSnapshot[] = [];
+  for (const { last: r } of bySubject.values()) if (r.kind === 'vm' && !r.exit) vms.push(r);
+  const configured = vms.reduce(addMemoryBytes, 0);
   const overcommitPct = pct(configured, host.memTotalBytes);
   if (host.memTotalBytes > 0 && overcommitPct > t.overcommitWarningPct) {
-    const ksmBytes = vms.reduce((sum, r) => sum + r.ksmMergedPages, 0) * 4096;
+    const ksmBytes = vms.reduce(addKsmMergedPages, 0) * 4096;
     const excess = configured - host.memTotalBytes;
-    const ksmdPct = (100 * context.window.reduce((sum, s) => sum + (s.host.ksmdCpuMs ?? 0), 0)) / (seconds * 1000);
+    const ksmdPct = (100 * context.window.reduce(addKsmdCpuMs, 0)) / (seconds * 1000);
     hostCause({
       cause: 'overcommit',
       severity: 'warning',
@@ -174,12 +195,12 @@ export function diagnose(window: Snapshot[], t: Thresholds): Diagnosis {
 
   for (const { last: row, rows } of bySubject.values()) {
     // reclaim stalls: time stalled per second of the window
-    const stallNs = rows.reduce((sum, r) => sum + r.reclaim.stallNs, 0);
+    const stallNs = rows.reduce(addStallNs, 0);
     const msPerSec = stallNs / 1e6 / seconds;
     if (msPerSec > t.reclaimStallWarningMsPerSec) {
       const critical = msPerSec > t.reclaimStallCriticalMsPerSec;
-      const memcg = rows.reduce((sum, r) => sum + r.reclaim.memcgStalls, 0);
-      const direct = rows.reduce((sum, r) => sum + r.reclaim.directStalls, 0);
+      const memcg = rows.reduce(addMemcgStalls, 0);
+      const direct = rows.reduce(addDirectStalls, 0);
       const inCgroup = memcg >= direct && row.cgroup.limitBytes > 0;
       rowCause(row, {
         cause: 'reclaim-stall',
@@ -221,7 +242,8 @@ export function diagnose(window: Snapshot[], t: Thresholds): Diagnosis {
   }
 
   // memory cgroups near their limits whose processes have no row here
-  const rowCgroups = new Set([...bySubject.values()].map((s) => s.last.cgroup.path).filter(Boolean));
+  const rowCgroups = new Set<string>();
+  for (const { last: r } of bySubject.values()) if (r.cgroup.path) rowCgroups.add(r.cgroup.path);
   for (const cgroup of host.limitedCgroups ?? []) {
     const usedPct = pct(cgroup.usageBytes, cgroup.limitBytes);
     if (rowCgroups.has(cgroup.path) || cgroup.limitBytes >= host.memTotalBytes || usedPct <= t.cgroupNearLimitPct) continue;

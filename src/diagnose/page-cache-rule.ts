@@ -105,12 +105,21 @@ function remedyFor(reader: VmSnapshot | undefined): string {
   return `limit ${subjectText(reader)}'s page cache: run it in a memory cgroup with a ceiling (cgroup v2 memory.high, e.g. \`systemd-run --scope -p MemoryHigh=1G CMD\`; memory.limit_in_bytes on v1), whose page cache is then reclaimed in that cgroup, not host-wide; or have it read with O_DIRECT, or drop what it read with posix_fadvise(POSIX_FADV_DONTNEED)`;
 }
 
+type ReclaimKey = 'pgscanKswapd' | 'pgstealKswapd' | 'pgscanDirect' | 'pgstealDirect' | 'pswpout' | 'zswpout';
+
+/** A vmstat counter summed over the window from its `from`-th snapshot. A loop, not an
+ * arrow made per call (see src/collect/collector.ts): this runs every interval. */
+function vmstatSum(window: RuleContext['window'], key: ReclaimKey, from = 0): number {
+  let total = 0;
+  for (let i = from; i < window.length; i++) total += window[i]!.host.vmstat[key] ?? 0;
+  return total;
+}
+
 export function pageCacheCauses(context: RuleContext, t: Thresholds): Cause[] {
   const { window, seconds, last } = context;
   if (window.length < 2) return [];
   const host = last.host;
-  const sum = (key: 'pgscanKswapd' | 'pgstealKswapd' | 'pgscanDirect' | 'pgstealDirect' | 'pswpout' | 'zswpout', from = 0): number =>
-    window.slice(from).reduce((total, s) => total + (s.host.vmstat[key] ?? 0), 0);
+  const sum = (key: ReclaimKey, from = 0): number => vmstatSum(window, key, from);
   const swappedOut = sum('pswpout') + sum('zswpout');
   const kswapdFileBytesPerSec = (Math.max(0, sum('pgstealKswapd') - swappedOut) * PAGE_BYTES) / seconds;
   if (kswapdFileBytesPerSec <= t.pageCacheReclaimWarningMiBPerSec * MiB) return [];
