@@ -56,7 +56,9 @@ const result = spawnSync(
 const tap = readFileSync(tapPath, 'utf8');
 rmSync(tapPath, { force: true });
 const count = (name) => Number(tap.match(new RegExp(`^# ${name} (\\d+)$`, 'm'))?.[1] ?? 0);
-console.log(`\ntests: ${count('pass')} passed, ${count('fail')} failed, ${count('skipped')} skipped`);
+// a test past its timeout is "cancelled", not "failed", in node:test's counts: said apart
+const cancelled = count('cancelled');
+console.log(`\ntests: ${count('pass')} passed, ${count('fail')} failed, ${count('skipped')} skipped${cancelled ? `, ${cancelled} cancelled (timed out)` : ''}`);
 let status = result.status ?? 1;
 if (lanes && explicit.length === 0) {
   // the scale benchmark, small (bench/scale.ts): its table shows this tree's cost per

@@ -77,7 +77,11 @@ const durationMs = (text: string): number => {
 };
 const near = (shown: number, expected: number, within: number): boolean => Math.abs(shown - expected) <= within * expected;
 
-test('page-cache pressure: a sparse file read through the page cache fills RAM; kswapd and direct reclaim, the reader named', { skip, timeout: 120_000 }, async (t) => {
+test('page-cache pressure: a sparse file read through the page cache fills RAM; kswapd and direct reclaim, the reader named', { skip, timeout: 240_000 }, async (t) => {
+  // each step's time, so that a slow run says which step was slow (it took ~17 s; one
+  // CI run passed 120 s without saying where)
+  const testStartMs = Date.now();
+  const step = (what: string): void => t.diagnostic(`${((Date.now() - testStartMs) / 1000).toFixed(1)} s: ${what}`);
   // the hugetlb pool: what is available now, less 27% of MemTotal, in huge pages
   const before = meminfo();
   const hugePageBytes = before.Hugepagesize!;
@@ -101,6 +105,7 @@ test('page-cache pressure: a sparse file read through the page cache fills RAM; 
     reader!.stdout!.once('data', () => resolve());
     reader!.once('exit', () => reject(new Error(`the reader ended: ${passes.join('; ')}`)));
   });
+  step('the reader reads');
 
   // the independent count of the reader's direct-reclaim stalls: time per second of
   // the monotonic clock, as the reclaim probe bins them (its pid is a number argument)
@@ -121,6 +126,7 @@ test('page-cache pressure: a sparse file read through the page cache fills RAM; 
     });
     tracer!.once('exit', (code) => reject(new Error(`the bpftrace one-liner ended (${code}) before it attached`)));
   });
+  step('the one-liner attached');
   live = startLive(['--groups', 'reclaim', '--pid', String(readerPid)]);
 
   // /proc/vmstat and Cached every 50 ms, stamped with the wall clock (snapshots' timeMs)
@@ -133,7 +139,8 @@ test('page-cache pressure: a sparse file read through the page cache fills RAM; 
   // reclaim running, then six more snapshots of it, and one before the diagnosis's
   // window (10-11 snapshots): its /proc read is where the window starts
   const reclaiming = (s: Snapshot): boolean => s.host.vmstat.pgstealKswapd > 0;
-  await live.waitFor((s, all) => reclaiming(s) && all.filter(reclaiming).length >= 7 && all.length >= 12, 90_000, 'seven snapshots of kswapd reclaiming');
+  await live.waitFor((s, all) => reclaiming(s) && all.filter(reclaiming).length >= 7 && all.length >= 12, 180_000, 'seven snapshots of kswapd reclaiming');
+  step(`seven snapshots of kswapd reclaiming (${live.snapshots.length} in all)`);
   const snapshots = live.snapshots.slice();
   const last = snapshots.filter(reclaiming).at(-1)!;
   // the snapshots the diagnosis judged: its window's count, ending with `last`

@@ -128,9 +128,16 @@ async function startReference(program: string, params: (number | bigint)[]): Pro
   createInterface({ input: child.stdout! }).on('line', (line) => {
     if (line.includes('reference_ready')) ready = true;
     try {
-      const record = JSON.parse(line) as { type: string; data: Record<string, unknown> };
+      const record = JSON.parse(line) as { type: string; data: Record<string, unknown> | string };
       // END prints first; 0.17 dumps the cleared maps again at exit: keep the first
       if (record.type === 'map') for (const [k, v] of Object.entries(record.data)) if (!(k in maps)) maps[k] = v;
+      // "ref @NAME KEY": one event, counted here as it comes (a program that counts
+      // this way needs no END, so a reference killed at stop keeps its counts)
+      const event = record.type === 'printf' ? /^ref (@\w+) (\S+)$/.exec(String(record.data).trim()) : null;
+      if (event) {
+        const counts = (maps[event[1]!] ??= {}) as Record<string, number>;
+        counts[event[2]!] = (counts[event[2]!] ?? 0) + 1;
+      }
     } catch { /* blank lines */ }
   });
   const exited = new Promise<void>((r) => child.once('close', () => r()));
@@ -433,11 +440,12 @@ async function runOomScenario(faultline: Faultline): Promise<Record<string, unkn
     cgroupWrite(path, 'memory.max', String(64 * 2 ** 20));
     cgroupWrite(path, 'memory.swap.max', '0');
     const cgroupId = statSync(path).ino;
+    // each event a line, counted by startReference: its exit, which printed the maps
+    // at END, once took over 60 s here on L1's one emulated vCPU and came back empty
     const reference = await startReference(`
 BEGIN { printf("reference_ready\\n"); }
-tracepoint:vmscan:mm_vmscan_memcg_reclaim_begin /cgroup == $1/ { @memcg_reclaim[pid] = count(); }
-tracepoint:oom:mark_victim { @victim[args->pid] = count(); }
-END { print(@memcg_reclaim); print(@victim); clear(@memcg_reclaim); clear(@victim); }
+tracepoint:vmscan:mm_vmscan_memcg_reclaim_begin /cgroup == $1/ { printf("ref @memcg_reclaim %d\\n", pid); }
+tracepoint:oom:mark_victim { printf("ref @victim %d\\n", args->pid); }
 `, [cgroupId]);
     const binary = compiledProgram('alloc-forever');
     const child = spawn('sh', ['-c', `echo $$ > ${path}/cgroup.procs && exec ${binary} 8 50 400`], { stdio: 'ignore' });
