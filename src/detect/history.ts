@@ -95,8 +95,9 @@ export function contextOf(row: VmSnapshot, snapshot: Snapshot, lostEventsInWindo
   };
 }
 
-/** One series as detector points. `value` should be a module function: the detectors run every few intervals, and
- * V8 compiles such an arrow again after every full GC (see src/collect/collector.ts). */
+/** One series as detector points. Pass a module function as `value`, not an arrow
+ * written at the call: the detectors run every few intervals, and V8 compiles such an
+ * arrow again after every full GC (see src/collect/collector.ts). */
 export function seriesOf<T extends { timeMs: number }>(history: readonly T[], value: (p: T) => number): Point[] {
   const out: Point[] = new Array(history.length);
   for (let i = 0; i < history.length; i++) out[i] = { tMs: history[i]!.timeMs, value: value(history[i]!) };
