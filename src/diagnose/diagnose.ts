@@ -12,33 +12,20 @@ import { balloonRule } from './balloon-rule.js';
 import { thpCauses } from './thp-rule.js';
 import { pageCacheCauses } from './page-cache-rule.js';
 import { addGuestViews, guestMemoryRule } from './guest-memory-rule.js';
-import { isLibvirt, largestRows, pct, raiseLimitRemedy, round1, rowsBySubject, shrinkRemedy, subjectText, type RuleContext, hostCause as hostCauseOf, rowCause as rowCauseOf } from './rule-context.js';
+import { addDirectStalls, addKswapdRunNs, addMemcgStalls, addStallNs, isLibvirt, largestRows, pct, raiseLimitRemedy, round1, rowsBySubject, shrinkRemedy, subjectText, vmstatSum, type RuleContext, hostCause as hostCauseOf, rowCause as rowCauseOf } from './rule-context.js';
 
 /** Rules kept in files of their own: each takes the window's context and the thresholds. */
 const RULES: ReadonlyArray<(context: RuleContext, t: Thresholds) => Cause[]> = [numaCauses, slabRule, balloonRule, thpCauses, pageCacheCauses, guestMemoryRule];
 
 export { isOwnTool } from './rule-context.js';
 
-// Sums over the window and its rows, once per interval: module functions, not arrows
-// made per call (V8 compiles such an arrow again after every full GC; see
-// src/collect/collector.ts).
+// Sums over the window and its rows, once per interval (module functions: see
+// rule-context.ts, where the ones the rules share are).
 const addIntervalMs = (sum: number, s: Snapshot): number => sum + s.intervalMs;
-const addKswapdRunNs = (sum: number, s: Snapshot): number => sum + s.host.kswapdRunNs;
 const addKswapdWakes = (sum: number, s: Snapshot): number => sum + s.host.kswapdWakes;
-const addPgscanKswapd = (sum: number, s: Snapshot): number => sum + s.host.vmstat.pgscanKswapd;
-const addPgstealKswapd = (sum: number, s: Snapshot): number => sum + s.host.vmstat.pgstealKswapd;
 const addKsmdCpuMs = (sum: number, s: Snapshot): number => sum + (s.host.ksmdCpuMs ?? 0);
-const addStallNs = (sum: number, r: VmSnapshot): number => sum + r.reclaim.stallNs;
-const addMemcgStalls = (sum: number, r: VmSnapshot): number => sum + r.reclaim.memcgStalls;
-const addDirectStalls = (sum: number, r: VmSnapshot): number => sum + r.reclaim.directStalls;
 const addMemoryBytes = (sum: number, r: VmSnapshot): number => sum + r.memoryBytes;
 const addKsmMergedPages = (sum: number, r: VmSnapshot): number => sum + r.ksmMergedPages;
-
-function vmstatSum(window: Snapshot[], key: 'pswpin' | 'pswpout' | 'zswpin' | 'zswpout' | 'zswpwb'): number {
-  let total = 0;
-  for (const s of window) total += s.host.vmstat[key] ?? 0;
-  return total;
-}
 
 export function diagnose(window: Snapshot[], t: Thresholds): Diagnosis {
   if (window.length === 0) {
@@ -121,8 +108,8 @@ export function diagnose(window: Snapshot[], t: Thresholds): Diagnosis {
   const kswapdNs = window.reduce(addKswapdRunNs, 0);
   const kswapdPct = (100 * kswapdNs) / (seconds * 1e9);
   if (kswapdPct > t.kswapdBusyWarningPct) {
-    const scanned = window.reduce(addPgscanKswapd, 0);
-    const stolen = window.reduce(addPgstealKswapd, 0);
+    const scanned = vmstatSum(window, 'pgscanKswapd');
+    const stolen = vmstatSum(window, 'pgstealKswapd');
     hostCause({
       cause: 'kswapd-busy',
       severity: 'warning',

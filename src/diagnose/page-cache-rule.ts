@@ -60,7 +60,7 @@
 //   3. [warning] read-file (pid 5315) stalled in direct reclaim 43 ms per second (above 10)
 import { formatBytes, formatBytesPerSec, formatCount, formatDuration } from '../format/quantities.js';
 import type { Cause, VmSnapshot } from '../model/snapshot.js';
-import { hostCause, isLibvirt, MiB, pct, round1, rowCause, subjectText, type RuleContext } from './rule-context.js';
+import { addDirectStalls, addKswapdRunNs, addMemcgStalls, addStallNs, hostCause, isLibvirt, MiB, pct, round1, rowCause, subjectText, vmstatSum, type RuleContext } from './rule-context.js';
 import type { Thresholds } from './thresholds.js';
 
 /** /proc/vmstat counts pages: 4 KiB on x86-64 (and most arm64 kernels). */
@@ -77,13 +77,13 @@ interface Stalled {
 function directStallers(context: RuleContext): Stalled[] {
   const out: Stalled[] = [];
   for (const { last, rows } of context.bySubject.values()) {
-    const direct = rows.reduce((sum, r) => sum + r.reclaim.directStalls, 0);
+    const direct = rows.reduce(addDirectStalls, 0);
     if (direct === 0) continue;
     out.push({
       row: last,
       direct,
-      memcg: rows.reduce((sum, r) => sum + r.reclaim.memcgStalls, 0),
-      stallNs: rows.reduce((sum, r) => sum + r.reclaim.stallNs, 0),
+      memcg: rows.reduce(addMemcgStalls, 0),
+      stallNs: rows.reduce(addStallNs, 0),
     });
   }
   return out.sort((a, b) => b.stallNs - a.stallNs);
@@ -105,29 +105,18 @@ function remedyFor(reader: VmSnapshot | undefined): string {
   return `limit ${subjectText(reader)}'s page cache: run it in a memory cgroup with a ceiling (cgroup v2 memory.high, e.g. \`systemd-run --scope -p MemoryHigh=1G CMD\`; memory.limit_in_bytes on v1), whose page cache is then reclaimed in that cgroup, not host-wide; or have it read with O_DIRECT, or drop what it read with posix_fadvise(POSIX_FADV_DONTNEED)`;
 }
 
-type ReclaimKey = 'pgscanKswapd' | 'pgstealKswapd' | 'pgscanDirect' | 'pgstealDirect' | 'pswpout' | 'zswpout';
-
-/** A vmstat counter summed over the window from its `from`-th snapshot. A loop, not an
- * arrow made per call (see src/collect/collector.ts): this runs every interval. */
-function vmstatSum(window: RuleContext['window'], key: ReclaimKey, from = 0): number {
-  let total = 0;
-  for (let i = from; i < window.length; i++) total += window[i]!.host.vmstat[key] ?? 0;
-  return total;
-}
-
 export function pageCacheCauses(context: RuleContext, t: Thresholds): Cause[] {
   const { window, seconds, last } = context;
   if (window.length < 2) return [];
   const host = last.host;
-  const sum = (key: ReclaimKey, from = 0): number => vmstatSum(window, key, from);
-  const swappedOut = sum('pswpout') + sum('zswpout');
-  const kswapdFileBytesPerSec = (Math.max(0, sum('pgstealKswapd') - swappedOut) * PAGE_BYTES) / seconds;
+  const swappedOut = vmstatSum(window, 'pswpout') + vmstatSum(window, 'zswpout');
+  const kswapdFileBytesPerSec = (Math.max(0, vmstatSum(window, 'pgstealKswapd') - swappedOut) * PAGE_BYTES) / seconds;
   if (kswapdFileBytesPerSec <= t.pageCacheReclaimWarningMiBPerSec * MiB) return [];
 
   // refilled: page cache reclaimed since the first snapshot, against what Cached did
   // meanwhile (the first snapshot's own reclaim happened before its Cached was read)
   const secondsSinceFirst = window.slice(1).reduce((total, s) => total + s.intervalMs, 0) / 1000;
-  const reclaimedSinceFirst = Math.max(0, sum('pgstealKswapd', 1) + sum('pgstealDirect', 1) - sum('pswpout', 1) - sum('zswpout', 1)) * PAGE_BYTES;
+  const reclaimedSinceFirst = Math.max(0, vmstatSum(window, 'pgstealKswapd', 1) + vmstatSum(window, 'pgstealDirect', 1) - vmstatSum(window, 'pswpout', 1) - vmstatSum(window, 'zswpout', 1)) * PAGE_BYTES;
   const shmemGrowth = [...context.bySubject.values()].reduce((total, { rows }) => total + rows.at(-1)!.rss.shmemBytes - rows[0]!.rss.shmemBytes, 0);
   const cacheChange = host.cachedBytes - window[0]!.host.cachedBytes - shmemGrowth;
   const refilledPct = pct(reclaimedSinceFirst + cacheChange, reclaimedSinceFirst);
@@ -141,13 +130,13 @@ export function pageCacheCauses(context: RuleContext, t: Thresholds): Cause[] {
   const psiCritical = host.psiMemFullAvg10 > t.psiFullCriticalPct;
   const psiWarning = host.psiMemSomeAvg10 > t.psiSomeWarningPct;
   const critical = stallCritical || psiCritical;
-  const kswapdPct = (100 * window.reduce((total, s) => total + s.host.kswapdRunNs, 0)) / (seconds * 1e9);
+  const kswapdPct = (100 * window.reduce(addKswapdRunNs, 0)) / (seconds * 1e9);
   const symptomScore = Math.max(
     readerMsPerSec / Math.max(1e-9, t.reclaimStallWarningMsPerSec),
     psiCritical ? host.psiMemFullAvg10 / Math.max(1e-9, t.psiFullCriticalPct) : host.psiMemSomeAvg10 / Math.max(1e-9, t.psiSomeWarningPct),
     kswapdPct / Math.max(1e-9, t.kswapdBusyWarningPct),
   );
-  const fileBytesPerSec = (Math.max(0, sum('pgstealKswapd') + sum('pgstealDirect') - swappedOut) * PAGE_BYTES) / seconds;
+  const fileBytesPerSec = (Math.max(0, vmstatSum(window, 'pgstealKswapd') + vmstatSum(window, 'pgstealDirect') - swappedOut) * PAGE_BYTES) / seconds;
   const perSec = (pages: number): string => `${formatCount(Math.round(pages / seconds))} pages/s`;
   const c: Omit<Cause, 'subject' | 'subjectId' | 'pid'> = {
     cause: 'page-cache',
@@ -155,7 +144,7 @@ export function pageCacheCauses(context: RuleContext, t: Thresholds): Cause[] {
     title: `page cache churning: kswapd reclaims ${formatBytesPerSec(kswapdFileBytesPerSec)} of it (above ${t.pageCacheReclaimWarningMiBPerSec} MiB/s)${reader ? `; ${subjectText(reader)} stalls most in direct reclaim` : ''}`,
     evidence: [
       `page cache (Cached) ${formatBytes(host.cachedBytes)}, ${round1(pct(host.cachedBytes, host.memTotalBytes))}% of RAM: ${formatBytes(reclaimedSinceFirst)} of it evicted and ${formatBytes(Math.max(0, reclaimedSinceFirst + cacheChange))} read in over ${formatDuration(1000 * secondsSinceFirst)}, all of it replaced every ${formatDuration((1000 * host.cachedBytes) / Math.max(1, fileBytesPerSec))}`,
-      `kswapd scanned ${perSec(sum('pgscanKswapd'))}, reclaimed ${perSec(sum('pgstealKswapd'))}; direct reclaim scanned ${perSec(sum('pgscanDirect'))}, reclaimed ${perSec(sum('pgstealDirect'))}${swappedOut > 0 ? `; ${perSec(swappedOut)} of it to swap` : ''}, over ${formatDuration(seconds * 1000)}`,
+      `kswapd scanned ${perSec(vmstatSum(window, 'pgscanKswapd'))}, reclaimed ${perSec(vmstatSum(window, 'pgstealKswapd'))}; direct reclaim scanned ${perSec(vmstatSum(window, 'pgscanDirect'))}, reclaimed ${perSec(vmstatSum(window, 'pgstealDirect'))}${swappedOut > 0 ? `; ${perSec(swappedOut)} of it to swap` : ''}, over ${formatDuration(seconds * 1000)}`,
       ...(top
         ? [
             `${subjectText(top.row)} stalled in direct reclaim ${top.direct} times${top.memcg > 0 ? ` (and ${top.memcg} times in its cgroup's)` : ''}, ${formatDuration(top.stallNs / 1e6)} in all (${round1(readerMsPerSec)} ms per second${stallCritical ? `, above ${t.reclaimStallCriticalMsPerSec}` : ''})`,

@@ -1,6 +1,6 @@
 // What every rule of the diagnosis works from (RuleContext), and the words rules
 // share: how a subject is named, how memory is given back from it. Pure.
-import type { Cause, Snapshot, VmSnapshot } from '../model/snapshot.js';
+import type { Cause, Snapshot, VmSnapshot, VmstatDelta } from '../model/snapshot.js';
 
 /** One rule's view of the window: src/diagnose/*-rule.ts take this and the thresholds
  * and return their causes. */
@@ -11,6 +11,22 @@ export interface RuleContext {
   seconds: number;
   /** Each subject's latest row and its rows over the window; faultline's own tools left out. */
   bySubject: Map<string, { last: VmSnapshot; rows: VmSnapshot[] }>;
+}
+
+// Sums over the window and its rows, for the rules, every interval: module functions,
+// not arrows made per call (V8 compiles such an arrow again after every full GC; see
+// src/collect/collector.ts).
+export const addKswapdRunNs = (sum: number, s: Snapshot): number => sum + s.host.kswapdRunNs;
+export const addStallNs = (sum: number, r: VmSnapshot): number => sum + r.reclaim.stallNs;
+export const addMemcgStalls = (sum: number, r: VmSnapshot): number => sum + r.reclaim.memcgStalls;
+export const addDirectStalls = (sum: number, r: VmSnapshot): number => sum + r.reclaim.directStalls;
+
+/** A /proc/vmstat delta summed over the window from its `from`-th snapshot (a counter
+ * missing from an older recording counts 0). */
+export function vmstatSum(window: readonly Snapshot[], key: keyof VmstatDelta, from = 0): number {
+  let total = 0;
+  for (let i = from; i < window.length; i++) total += window[i]!.host.vmstat[key] ?? 0;
+  return total;
 }
 
 /** A cause about the host. */
