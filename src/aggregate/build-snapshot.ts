@@ -264,6 +264,10 @@ const vmsFirstByName = (a: VmSnapshot, b: VmSnapshot): number =>
   Number(a.kind === 'process') - Number(b.kind === 'process') || a.name.localeCompare(b.name) || a.pid - b.pid;
 const hasExit = (r: VmSnapshot): boolean => Boolean(r.exit);
 
+/** The counters of a process the probes saw nothing of: one, read only (vmRow never
+ * writes to its counters), not six new Maps per row and interval. */
+const NO_COUNTERS: Readonly<PidCounters> = emptyPidCounters();
+
 export function buildSnapshot(input: IntervalInput): Snapshot {
   const ranges: { vmId: string; start: number; end: number }[] = [];
   for (const p of input.processes) {
@@ -272,7 +276,7 @@ export function buildSnapshot(input: IntervalInput): Snapshot {
   }
   const notifier = attributeMmuNotifier(input.totals.mmuNotifier, ranges);
   const rows: VmSnapshot[] = [];
-  for (const p of input.processes) rows.push(vmRow(p, input.totals.byPid.get(p.pid) ?? emptyPidCounters(), input, notifier.byVm.get(p.id)));
+  for (const p of input.processes) rows.push(vmRow(p, input.totals.byPid.get(p.pid) ?? NO_COUNTERS, input, notifier.byVm.get(p.id)));
   rows.sort(vmsFirstByName);
   let lostEvents = 0;
   for (const n of input.totals.lostByGroup.values()) lostEvents += n;

@@ -2,9 +2,9 @@
 // and /sys, and hand everything to the pure snapshot builder. IO lives here and in
 // src/host/; the decisions live in src/aggregate/.
 import type { ProcessDetail, ProcessStat, VmIdentity, HostMemory } from '../model/host.js';
-import type { FaultlineEvent, GuestFaultSource, ProbeCost, ProbeGroupStatus, Snapshot } from '../model/snapshot.js';
+import type { FaultlineEvent, GuestFaultSource, PointStatus, ProbeCost, ProbeGroupStatus, Snapshot } from '../model/snapshot.js';
 import type { ProbeBatch } from '../parse/probe-batch.js';
-import { foldBatches } from '../aggregate/probe-counters.js';
+import { foldBatches, type ProbeTotals } from '../aggregate/probe-counters.js';
 import { parseProbeEventLine, type ProbeEventLine, type ProcessExitLine } from '../aggregate/probe-events.js';
 import { processExitOf } from '../aggregate/process-exit.js';
 import { selectProcesses } from '../aggregate/select-processes.js';
@@ -24,7 +24,7 @@ import { DiagnosisWindow } from '../diagnose/diagnosis-window.js';
 import type { Thresholds } from '../diagnose/thresholds.js';
 import { SlabinfoReader } from '../detect/slabinfo.js';
 import { carriedGuestRam, choosePageWalks, PAGE_WALKS_PER_INTERVAL, type WalkCandidate, type WalkedValues } from './page-walks.js';
-import { mayReuseDetail, ranSince, stampOf, statUnchanged, type DetailStamp } from './detail-reuse.js';
+import { MAPPING_CHANGE_POINTS, mayKeepMaps, mayReuseDetail, ranSince, stampOf, statUnchanged, type DetailStamp } from './detail-reuse.js';
 import type { CgroupMemory, NumaNodeBytes } from '../model/snapshot.js';
 import { GuestMemoryReader } from './guest-memory-reader.js';
 
@@ -32,9 +32,6 @@ import { GuestMemoryReader } from './guest-memory-reader.js';
  * each for a QEMU process, each a thread-pool round trip) once in this many refresh
  * periods: only khugepaged can change what the walk finds (AnonHugePages), and it is slow. */
 const WALK_UNCHANGED_PERIODS = 30;
-
-/** A process whose faults and RSS did not move keeps its maps this many refresh periods. */
-const MAPS_REFRESH_PERIODS = 6;
 
 /** /proc/PID/stat counts CPU time in ticks of 1/USER_HZ s: 100 on Linux, whatever the kernel's HZ. */
 const USER_HZ = 100;
@@ -92,6 +89,10 @@ export interface CollectorOptions {
 const statById = (s: ProcessStat): [string, ProcessStat] => [processId(s), s];
 const isTracked = (p: TrackedProcess | null): p is TrackedProcess => p !== null;
 const isKsmd = (s: ProcessStat): boolean => s.comm === 'ksmd' && s.ppid === 2;
+const isGrowthGroup = (g: ProbeGroupStatus): boolean => g.group === 'growth';
+function isAttachedPoint(this: string, p: PointStatus): boolean {
+  return p.point === this && p.state === 'attached';
+}
 
 /** The table entry of a VM that exited (its id is `pid@starttime`). */
 function goneVm(vm: { id: string; pid: number; comm: string } | undefined): ProcessStat | null {
@@ -163,8 +164,14 @@ export class Collector {
   private lastWalk = new Map<string, WalkedValues>();
   /** argv by `${id} ${comm}` (an exec changes comm), read once per process. */
   private argvOf = new Map<string, string[]>();
+  /** The last interval the growth probe saw each pid map, unmap or move its break. */
+  private mappingChanges = new Map<number, number>();
+  /** Since when the growth probe has watched every mapping change, none lost; null: not now. */
+  private mappingsWatchedSince: number | null = null;
   private readonly slabinfo: SlabinfoReader;
   private readonly statReader: ProcStatReader;
+  /** statReader.readOne, bound once (passed to every detail read). */
+  private readonly readStat: (pid: number) => ProcessStat | null;
   private virtIsa: VirtIsa = '';
   private readonly guestMemory: GuestMemoryReader | null;
 
@@ -177,6 +184,7 @@ export class Collector {
     this.diagnosis = new DiagnosisWindow(options.thresholds);
     this.slabinfo = new SlabinfoReader(this.procRoot);
     this.statReader = new ProcStatReader(this.procRoot);
+    this.readStat = this.statReader.readOne.bind(this.statReader);
     this.guestMemory = options.guestMemory !== undefined ? options.guestMemory : this.procRoot === '/proc' ? new GuestMemoryReader({ log: options.log }) : null;
   }
 
@@ -265,13 +273,14 @@ export class Collector {
     const argvKey = `${id} ${stat.comm}`;
     const cached = this.details.get(id);
     const unchanged = cached !== undefined && statUnchanged(cached.stamp, stat);
-    // a refresh of a process that took no fault since keeps its maps, for a while
-    const keepMaps = unchanged && this.seq - cached.mapsSeq < MAPS_REFRESH_PERIODS * this.refreshEvery;
+    // a refresh of a process that took no fault since keeps its maps, for a while; for
+    // longer while the growth probe saw none of its mapping changes
+    const keepMaps = unchanged && mayKeepMaps({ mapsSeq: cached.mapsSeq, changeSeq: this.mappingChanges.get(stat.pid), watchedSince: this.mappingsWatchedSince }, this.seq, this.refreshEvery);
     const knownMappings = keepMaps ? cached.detail.mappings : undefined;
     // numa_maps walks page tables too: for one that took no fault since numa_maps was
     // read (not only since its detail was: it may have grown in between), as rarely as smaps
     const keepNuma = readNuma && cached !== undefined && cached.numaStamp !== null && statUnchanged(cached.numaStamp, stat) && this.seq - cached.numaSeq < WALK_UNCHANGED_PERIODS * this.refreshEvery;
-    const read = await readProcessDetail(this.procRoot, this.cgroupRoot, stat, { memoryBytes, readNuma: readNuma && !keepNuma, readPageWalks, knownArgv: this.argvOf.get(argvKey), knownMappings, cgroupReads });
+    const read = await readProcessDetail(this.procRoot, this.cgroupRoot, stat, { memoryBytes, readNuma: readNuma && !keepNuma, readPageWalks, knownArgv: this.argvOf.get(argvKey), knownMappings, cgroupReads, readStat: this.readStat });
     const detail = this.withPageWalk(id, read && keepNuma ? { ...read, numa: cached.numa } : read, memoryBytes);
     if (detail) {
       this.argvOf.set(argvKey, detail.argv);
@@ -323,6 +332,7 @@ export class Collector {
     const batches = this.batches;
     this.batches = [];
     const totals = foldBatches(batches);
+    this.noteMappingChanges(probes, totals);
     this.guestMemory?.poll();
     const stats = await this.statReader.readAll();
     const lifecycle = [...this.pendingEvents.splice(0), ...(await this.trackVms(stats, timeMs, false))];
@@ -483,6 +493,21 @@ export class Collector {
     for (const id of this.lastWalk.keys()) if (!this.prevStats.has(id)) this.lastWalk.delete(id);
     for (const id of this.details.keys()) if (!this.prevStats.has(id)) this.details.delete(id);
     for (const key of this.argvOf.keys()) if (!this.prevStats.has(key.slice(0, key.indexOf(' ')))) this.argvOf.delete(key);
+    for (const pid of this.mappingChanges.keys()) if (!alive.has(pid)) this.mappingChanges.delete(pid);
     return judged;
+  }
+
+  /** Which processes the growth probe saw change their mappings in this batch, and
+   * whether it watched them all (its mmap, munmap and brk points attached, no event lost). */
+  private noteMappingChanges(probes: ProbeState, totals: ProbeTotals): void {
+    const growth = probes.groups.find(isGrowthGroup);
+    let attached = growth !== undefined && growth.attached;
+    for (const point of MAPPING_CHANGE_POINTS) if (!growth?.points.some(isAttachedPoint, point)) attached = false;
+    let lost = false;
+    for (const [groups, n] of totals.lostByGroup) if (n > 0 && groups.split(',').includes('growth')) lost = true;
+    // maps read from now on are watched: every change after the read is in a later batch
+    if (!attached || lost) this.mappingsWatchedSince = null;
+    else this.mappingsWatchedSince ??= this.seq;
+    for (const [pid, c] of totals.byPid) if (c.mmapBytes > 0 || c.munmapBytes > 0 || c.brkBytes !== 0) this.mappingChanges.set(pid, this.seq);
   }
 }

@@ -53,3 +53,39 @@ export function mayReuseDetail(stamp: DetailStamp | undefined, stat: ProcessStat
   if (seq - stamp.seq >= refreshEveryIntervals) return false;
   return seq % refreshEveryIntervals !== stamp.slot % refreshEveryIntervals;
 }
+
+/** The tracepoints that see a process's mappings change (probes/growth.bt): with all
+ * three attached and no event lost, a process the probe did not see map, unmap or move
+ * its break has the maps it had. */
+export const MAPPING_CHANGE_POINTS = ['syscalls:sys_enter_mmap', 'syscalls:sys_enter_munmap', 'syscalls:sys_exit_brk'];
+
+/** A refresh of a process whose faults and RSS did not move keeps its maps this many
+ * refresh periods, or, while the growth probe watches mappings change, this many. */
+export const MAPS_REFRESH_PERIODS = 6;
+export const MAPS_WATCHED_REFRESH_PERIODS = 60;
+
+export interface MapsReading {
+  /** The interval the maps were read at. */
+  mapsSeq: number;
+  /** The last interval the growth probe saw the process map, unmap or move its break
+   * (undefined: never). An event counts in the batch of the interval it ended, and the
+   * maps of that interval were read after it: one at mapsSeq is in the reading. */
+  changeSeq: number | undefined;
+  /** Since when the probe has watched every mapping change with none lost (null: it
+   * does not now). */
+  watchedSince: number | null;
+}
+
+/** Whether a refresh at interval `seq` may keep the maps of a process whose faults and
+ * RSS did not move since they were read. Its maps only name the regions it faults in
+ * (a process that faulted has them read again) and find guest RAM; what changes them
+ * is mmap, munmap, brk (watched: seen, the maps are read again) and mremap, mprotect,
+ * shmat (not: hence a backstop, the longer one while the probe watches). */
+export function mayKeepMaps(reading: MapsReading, seq: number, refreshEveryIntervals: number): boolean {
+  const age = seq - reading.mapsSeq;
+  const watched = reading.watchedSince !== null && reading.watchedSince <= reading.mapsSeq;
+  if (!watched) return age < MAPS_REFRESH_PERIODS * refreshEveryIntervals;
+  // seen to change since: read again
+  if ((reading.changeSeq ?? -Infinity) > reading.mapsSeq) return false;
+  return age < MAPS_WATCHED_REFRESH_PERIODS * refreshEveryIntervals;
+}

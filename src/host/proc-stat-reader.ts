@@ -30,9 +30,9 @@ function isOutOfDescriptors(err: unknown): boolean {
 export class ProcStatReader {
   private readonly held = new Map<number, number>();
   private readonly buffer = Buffer.alloc(LINE_BUFFER_BYTES);
-  /** The last line read per pid and what it parsed to: an idle process's line does
-   * not change, and is not parsed again. */
-  private readonly lastLine = new Map<number, { text: string; stat: ProcessStat | null }>();
+  /** The last line read per pid (and its bytes) and what it parsed to: an idle
+   * process's line does not change, and is neither decoded nor parsed again. */
+  private readonly lastLine = new Map<number, { text: string; bytes: Buffer; stat: ProcessStat | null }>();
 
   constructor(private readonly procRoot = '/proc', private maxHeld = 1024) {}
 
@@ -57,12 +57,20 @@ export class ProcStatReader {
       if (text === null) continue;
       const last = this.lastLine.get(pid);
       const stat = last?.text === text ? last.stat : parseProcStat(text);
-      if (last?.text !== text) this.lastLine.set(pid, { text, stat });
+      if (last?.text !== text) this.lastLine.set(pid, { text, bytes: Buffer.from(text), stat });
       if (stat) stats.push(stat);
     }
     for (const [pid, fd] of this.held) if (!listed.has(pid)) this.release(pid, fd);
     for (const pid of this.lastLine.keys()) if (!listed.has(pid)) this.lastLine.delete(pid);
     return stats.sort(byPid);
+  }
+
+  /** One process's stat now (null once it has exited): through its held descriptor
+   * when there is one (one pread), else read the old way. For the re-check after a
+   * process's detail is read (src/host/process-detail.ts). */
+  readOne(pid: number): ProcessStat | null {
+    const text = this.held.has(pid) ? this.readHeld(pid) : readCounterTextOrNull(`${this.procRoot}/${pid}/stat`);
+    return text === null ? null : parseProcStat(text);
   }
 
   /** Closes every held descriptor. */
@@ -74,13 +82,18 @@ export class ProcStatReader {
     return this.held.size;
   }
 
-  /** The line through the descriptor held for pid, or null (none held, or its task is gone). */
+  /** The line through the descriptor held for pid, or null (none held, or its task is
+   * gone); the last line's own string when the bytes are the same (no new string). */
   private readHeld(pid: number): string | null {
     const fd = this.held.get(pid);
     if (fd === undefined) return null;
     try {
       const bytes = readSync(fd, this.buffer, 0, LINE_BUFFER_BYTES, 0);
-      if (bytes > 0 && bytes < LINE_BUFFER_BYTES) return this.buffer.toString('utf8', 0, bytes);
+      if (bytes > 0 && bytes < LINE_BUFFER_BYTES) {
+        const last = this.lastLine.get(pid);
+        if (last !== undefined && last.bytes.length === bytes && this.buffer.compare(last.bytes, 0, bytes, 0, bytes) === 0) return last.text;
+        return this.buffer.toString('utf8', 0, bytes);
+      }
       // a line that fills the buffer (never seen: they are ~300 bytes) is read whole
       if (bytes === LINE_BUFFER_BYTES) {
         this.release(pid, fd);

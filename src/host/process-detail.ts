@@ -40,6 +40,9 @@ export interface DetailOptions {
   /** Cgroup memory already read this interval, by cgroup paths: many processes share
    * a cgroup (every host process in the root, a VM's helpers in its scope). */
   cgroupReads?: Map<string, Promise<CgroupMemory>>;
+  /** The re-check of the process's stat after its files were read (default: open and
+   * read /proc/PID/stat; the collector's ProcStatReader.readOne preads a held descriptor). */
+  readStat?: (pid: number) => ProcessStat | null;
 }
 
 /** argv from a NUL-separated cmdline; [] for kernel threads and zombies. */
@@ -107,7 +110,7 @@ export async function readProcessDetail(
   const rollupText = walk && smaps === null && rollup === null ? await readLockedTextOrNull(`${dir}/smaps_rollup`) : rollup;
   const cgroup = await cgroupMemoryOf(cgroupRoot, cgroupText ?? '', opts.cgroupReads);
 
-  const after = readProcessStat(procRoot, stat.pid);
+  const after = opts.readStat ? opts.readStat(stat.pid) : readProcessStat(procRoot, stat.pid);
   if (after === null || after.startTimeTicks !== stat.startTimeTicks) return null;
   const guestRamPages = guestRam && smaps ? pagesOfMapping(smaps, guestRam.start) : null;
 

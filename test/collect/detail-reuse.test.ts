@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ProcessStat } from '../../src/model/host.js';
-import { mayReuseDetail, ranSince, stampOf, statUnchanged } from '../../src/collect/detail-reuse.js';
+import { MAPS_REFRESH_PERIODS, MAPS_WATCHED_REFRESH_PERIODS, mayKeepMaps, mayReuseDetail, ranSince, stampOf, statUnchanged } from '../../src/collect/detail-reuse.js';
 
 const PERIOD = 10;
 const statOf = (over: Partial<ProcessStat> = {}): ProcessStat => ({
@@ -97,4 +97,29 @@ test('100 unchanged processes started together, pids a stride of 10 apart: each 
       assert.equal(seq % PERIOD, slotOf.get(stat.pid));
     });
   }
+});
+
+test('maps are kept a backstop of periods, longer while the growth probe watched every mapping change since they were read, and none since a change it saw', () => {
+  const short = MAPS_REFRESH_PERIODS * PERIOD;
+  const long = MAPS_WATCHED_REFRESH_PERIODS * PERIOD;
+  assert.ok(long > short);
+  // not watched: the short backstop
+  const unwatched = { mapsSeq: 100, changeSeq: undefined, watchedSince: null };
+  assert.equal(mayKeepMaps(unwatched, 100 + short - 1, PERIOD), true);
+  assert.equal(mayKeepMaps(unwatched, 100 + short, PERIOD), false);
+  // watched since before the reading, no change seen: the long one
+  const watched = { mapsSeq: 100, changeSeq: undefined, watchedSince: 5 };
+  assert.equal(mayKeepMaps(watched, 100 + short, PERIOD), true);
+  assert.equal(mayKeepMaps(watched, 100 + long - 1, PERIOD), true);
+  assert.equal(mayKeepMaps(watched, 100 + long, PERIOD), false);
+  // a change in the reading's own batch was before the read: still in the reading
+  assert.equal(mayKeepMaps({ ...watched, changeSeq: 100 }, 100 + short, PERIOD), true);
+  assert.equal(mayKeepMaps({ ...watched, changeSeq: 40 }, 100 + short, PERIOD), true);
+  // a change after it: read again at the next refresh
+  assert.equal(mayKeepMaps({ ...watched, changeSeq: 101 }, 102, PERIOD), false);
+  // not watched, a change seen or not: the short backstop
+  assert.equal(mayKeepMaps({ ...unwatched, changeSeq: 101 }, 102, PERIOD), true);
+  // watched only since after the reading: what happened in between is not known
+  assert.equal(mayKeepMaps({ ...watched, watchedSince: 101 }, 100 + short, PERIOD), false);
+  assert.equal(mayKeepMaps({ ...watched, watchedSince: 100 }, 100 + short, PERIOD), true);
 });

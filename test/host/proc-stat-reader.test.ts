@@ -255,3 +255,26 @@ test('real /proc: out of descriptors (RLIMIT_NOFILE 64), every process is still 
   assert.ok(Math.abs(a - c) <= 3 && Math.abs(b - c) <= 3, `read ${a} and ${b} processes, /proc lists ${c}`);
   assert.ok(held < 64, `held ${held} descriptors under a limit of 64`);
 });
+
+test('real /proc: readOne reads a held process through its descriptor, one not held the old way, and an exited one as null', async () => {
+  const child = await start('sleep', ['30']);
+  const reader = new ProcStatReader();
+  try {
+    const listed = byPid(await reader.readAll()).get(child.pid);
+    assert.ok(listed, 'child seen');
+    const [fd] = fdsNaming(child.pid);
+    assert.ok(fd !== undefined, 'a descriptor held for the child');
+    assert.deepEqual(reader.readOne(child.pid), listed, 'the same line through the held descriptor');
+    assert.deepEqual(fdsNaming(child.pid), [fd], 'still that descriptor, none opened');
+    // this process is listed too; a pid the reader never saw is read afresh
+    const fresh = new ProcStatReader();
+    assert.equal(fresh.readOne(child.pid)?.startTimeTicks, listed.startTimeTicks);
+    assert.equal(fresh.heldCount, 0, 'nothing held by a one-off read');
+    process.kill(child.pid, 'SIGKILL');
+    await exited(child);
+    assert.equal(reader.readOne(child.pid), null, 'exited: null');
+    assert.deepEqual(fdsNaming(child.pid), [], 'and its descriptor released');
+  } finally {
+    reader.close();
+  }
+});

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseProcStatus } from '../../src/host/proc-status.js';
+import { parseKbLines, parseProcStatus } from '../../src/host/proc-status.js';
 import { FIXTURES_DIR } from '../fixtures/proc/synthetic-cmdlines.js';
 
 const read = (path: string): string => readFileSync(join(FIXTURES_DIR, path), 'utf8');
@@ -32,4 +32,31 @@ test('kernel threads have no memory lines: zeros', () => {
     shmemBytes: 0,
     swapBytes: 0,
   });
+});
+
+test("every real /proc/PID/status here: the same five values as the generic kB-line parser's", () => {
+  let compared = 0;
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    let text: string;
+    try {
+      text = readFileSync(`/proc/${name}/status`, 'utf8');
+    } catch {
+      continue; // exited meanwhile
+    }
+    const kb = parseKbLines(text);
+    const expected = { rssBytes: kb.get('VmRSS') ?? 0, anonBytes: kb.get('RssAnon') ?? 0, fileBytes: kb.get('RssFile') ?? 0, shmemBytes: kb.get('RssShmem') ?? 0, swapBytes: kb.get('VmSwap') ?? 0 };
+    assert.deepEqual(parseProcStatus(text), expected, `/proc/${name}/status`);
+    compared += 1;
+  }
+  assert.ok(compared >= 10, `${compared} processes compared`);
+});
+
+test('status lines that are not "Name: value kB" read as 0, as the generic parser reads them', () => {
+  const cases = ['VmRSS:\t12 kB', 'VmRSS:12 kB', 'VmRSS:\t12 MB', 'VmRSS:\t kB', 'VmRSS:\t12 kBx', 'XVmRSS:\t12 kB', 'Name:\tVmRSS:\t12 kB', 'VmRSS:\t12 kB  ', 'Name:\tx\nVmRSS:   7 kB\r\nVmSwap:\t3 kB'];
+  for (const text of cases) {
+    const kb = parseKbLines(text);
+    assert.equal(parseProcStatus(text).rssBytes, kb.get('VmRSS') ?? 0, JSON.stringify(text));
+    assert.equal(parseProcStatus(text).swapBytes, kb.get('VmSwap') ?? 0, JSON.stringify(text));
+  }
 });
