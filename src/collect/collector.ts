@@ -89,6 +89,9 @@ export interface CollectorOptions {
 const statById = (s: ProcessStat): [string, ProcessStat] => [processId(s), s];
 const isTracked = (p: TrackedProcess | null): p is TrackedProcess => p !== null;
 const isKsmd = (s: ProcessStat): boolean => s.comm === 'ksmd' && s.ppid === 2;
+/** Faults since the previous table's line (all of them for a process new since). */
+const minorFaultsSince = (s: ProcessStat, prev: ProcessStat | undefined): number => (prev ? Math.max(0, s.minflt - prev.minflt) : s.minflt);
+const majorFaultsSince = (s: ProcessStat, prev: ProcessStat | undefined): number => (prev ? Math.max(0, s.majflt - prev.majflt) : s.majflt);
 const isGrowthGroup = (g: ProbeGroupStatus): boolean => g.group === 'growth';
 function isAttachedPoint(this: string, p: PointStatus): boolean {
   return p.point === this && p.state === 'attached';
@@ -108,6 +111,8 @@ function goneProcess(pid: number, events: ProbeEventLine[]): ProcessStat {
 }
 
 interface TrackedVm {
+  /** Its process id (`pid@starttime`). */
+  id: string;
   identity: VmIdentity;
   comm: string;
   pid: number;
@@ -242,7 +247,7 @@ export class Collector {
     }
     for (const id of started) {
       const { stat, identity } = current.get(id)!;
-      this.vms.set(id, { identity, comm: stat.comm, pid: stat.pid, faultSource: null });
+      this.vms.set(id, { id, identity, comm: stat.comm, pid: stat.pid, faultSource: null });
       if (!quiet) {
         const size = identity.memoryBytes ? `${Math.round(identity.memoryBytes / 2 ** 20)} MiB` : 'unknown size';
         events.push(makeEvent('vm-start', timeMs, { pid: stat.pid, vmId: id, comm: stat.comm, message: `VM ${identity.name} (pid ${stat.pid}, ${size}) appeared` }));
@@ -337,21 +342,17 @@ export class Collector {
     const stats = await this.statReader.readAll();
     const lifecycle = [...this.pendingEvents.splice(0), ...(await this.trackVms(stats, timeMs, false))];
 
-    const deltas = new Map<number, { minor: number; major: number }>();
     const faultDeltaByPid = new Map<number, number>();
     const alive = new Set<number>();
     for (const s of stats) {
       const prev = this.prevStats.get(processId(s));
-      const minor = prev ? Math.max(0, s.minflt - prev.minflt) : s.minflt;
-      const major = prev ? Math.max(0, s.majflt - prev.majflt) : s.majflt;
-      deltas.set(s.pid, { minor, major });
-      faultDeltaByPid.set(s.pid, minor + major);
+      faultDeltaByPid.set(s.pid, minorFaultsSince(s, prev) + majorFaultsSince(s, prev));
       alive.add(s.pid);
     }
     for (const [id, { seq }] of this.recentlyExitedVms) if (this.seq - seq > 5) this.recentlyExitedVms.delete(id);
-    const vmByPid = new Map<number, TrackedVm & { id: string }>();
-    for (const [id, { vm }] of this.recentlyExitedVms) vmByPid.set(vm.pid, { id, ...vm });
-    for (const [id, vm] of this.vms) vmByPid.set(vm.pid, { id, ...vm });
+    const vmByPid = new Map<number, TrackedVm>();
+    for (const { vm } of this.recentlyExitedVms.values()) vmByPid.set(vm.pid, vm);
+    for (const vm of this.vms.values()) vmByPid.set(vm.pid, vm);
     const vmPids = new Set<number>();
     for (const vm of this.vms.values()) vmPids.add(vm.pid);
     for (const e of totals.events) if (e.type === 'oom_victim') this.oomVictims.set(e.pid, this.seq);
@@ -423,9 +424,11 @@ export class Collector {
           const exitLine = gone && !vm ? this.exitLines.get(pid)?.line : undefined;
           const exit = gone && !vm ? processExitOf(timeMs, exitLine, this.oomVictims.has(pid)) : undefined;
           if (exitLine) this.exitLines.delete(pid);
+          // a live one: since the last table (stat is this interval's)
+          const prev = gone ? undefined : this.prevStats.get(id);
           const faults = exitLine
             ? { minor: Math.max(0, exitLine.minorFaults - stat.minflt), major: Math.max(0, exitLine.majorFaults - stat.majflt) }
-            : deltas.get(pid);
+            : gone ? undefined : { minor: minorFaultsSince(stat, prev), major: majorFaultsSince(stat, prev) };
           return {
             id,
             pid,
