@@ -17,6 +17,15 @@ import { singleGroupRoutes, type OutputRoutes } from '../parse/output-routes.js'
 import { FaultlineError } from '../model/errors.js';
 import { StderrFilter } from './bpftrace-stderr.js';
 
+/** glibc's malloc in bpftrace gives freed memory back: compiling the program (LLVM)
+ * leaves ~51 MiB of anonymous memory in a bpftrace that then only prints maps; with the
+ * trim threshold set (which also keeps glibc from raising its mmap threshold as large
+ * blocks are freed) it keeps ~38.5 MiB, for ~0.3-0.5 s more to attach here
+ * (docs/benchmarks.md, "bpftrace's memory"). A value the user set is kept. */
+export function mallocEnv(parent: NodeJS.ProcessEnv): Record<string, string> {
+  return parent.MALLOC_TRIM_THRESHOLD_ === undefined ? { MALLOC_TRIM_THRESHOLD_: '0' } : {};
+}
+
 export interface RunnerOptions {
   /** The probe groups whose program this is, in program order. */
   groups: readonly string[];
@@ -86,7 +95,7 @@ export class BpftraceRunner {
       reject: false,
       cleanup: true,
       forceKillAfterDelay: false,
-      env: { ...env, BPFTRACE_NO_USER_SYMBOLS: '1' },
+      env: { ...mallocEnv(process.env), ...env, BPFTRACE_NO_USER_SYMBOLS: '1' },
     });
     this.child = child;
     const notReady = new Set(this.groups);

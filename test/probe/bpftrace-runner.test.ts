@@ -4,7 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { BpftraceRunner } from '../../src/probe/bpftrace-runner.js';
+import { BpftraceRunner, mallocEnv } from '../../src/probe/bpftrace-runner.js';
+import { readFileSync } from 'node:fs';
 import { errorLine, isKnownHarmless } from '../../src/probe/bpftrace-stderr.js';
 import { FaultlineError } from '../../src/model/errors.js';
 import type { ProbeBatch } from '../../src/parse/probe-batch.js';
@@ -78,4 +79,19 @@ test('the error line of a compile error, not the marker under its source line', 
 test('harmless stderr', () => {
   assert.ok(isKnownHarmless('ERROR: Unknown error -1: couldn\'t set RLIMIT_MEMLOCK for bpftrace.'));
   assert.ok(!isKnownHarmless('ERROR: tracepoint not found'));
+});
+
+test("bpftrace runs with glibc's malloc trim threshold set (its compile memory given back), unless the user set one", async () => {
+  assert.deepEqual(mallocEnv({}), { MALLOC_TRIM_THRESHOLD_: '0' });
+  assert.deepEqual(mallocEnv({ MALLOC_TRIM_THRESHOLD_: '131072' }), {}, "the user's value is kept (inherited)");
+  const runner = new BpftraceRunner({ groups: ['faults'], programPath: 'x.bt', args: ['1000'], bpftracePath: fake('ok.sh'), onBatch: () => {} });
+  await runner.start();
+  try {
+    const environ = readFileSync(`/proc/${runner.pid}/environ`, 'utf8').split('\0');
+    const expected = process.env.MALLOC_TRIM_THRESHOLD_ === undefined ? 'MALLOC_TRIM_THRESHOLD_=0' : `MALLOC_TRIM_THRESHOLD_=${process.env.MALLOC_TRIM_THRESHOLD_}`;
+    assert.ok(environ.includes(expected), `${expected} in the child's environment`);
+    assert.ok(environ.includes('BPFTRACE_NO_USER_SYMBOLS=1'));
+  } finally {
+    await runner.stop();
+  }
 });
