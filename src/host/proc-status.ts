@@ -36,7 +36,8 @@ function kbLineBytes(text: string, name: string): number {
   return at >= text.length || text.charCodeAt(at) === 10 ? value * 1024 : 0;
 }
 
-/** Space, tab, carriage return (what parseKbLines's trimEnd and \s+ take within a line). */
+/** Space, tab, carriage return, vertical tab, form feed: what parseKbLines's trimEnd
+ * and \s+ take within a line. */
 function isBlank(c: number): boolean {
   return c === 32 || c === 9 || c === 13 || c === 11 || c === 12;
 }
