@@ -7,20 +7,12 @@
 // Kernel threads have no Vm*/Rss* lines: every field is then 0.
 import type { ProcStatus } from '../model/host.js';
 
-/** "Name:  value kB" lines as bytes; lines without a kB unit are skipped. */
-export function parseKbLines(text: string): Map<string, number> {
-  const values = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    const match = /^([^:\s]+):\s+(\d+) kB$/.exec(line.trimEnd());
-    if (match?.[1] && match[2]) values.set(match[1], Number(match[2]) * 1024);
-  }
-  return values;
-}
-
 /** One "Name:  value kB" line's bytes, found by name (0 when there is none or it does
- * not read as such a line). No Map and no string per line: status is ~55 lines, read
- * for ten processes an interval at 100 VMs, and five of its lines are used. */
-function kbLineBytes(text: string, name: string): number {
+ * not read as such a line; blanks around the value as a line's trailing ones are
+ * taken). No Map and no string per line: status is ~55 lines, read for ten processes
+ * an interval at 100 VMs, and five of its lines are used. smaps_rollup is read the
+ * same way (src/host/smaps.ts). */
+export function kbLineBytes(text: string, name: string): number {
   let at = text.startsWith(`${name}:`) ? 0 : text.indexOf(`\n${name}:`);
   if (at < 0) return 0;
   at += (at === 0 ? 0 : 1) + name.length + 1;
@@ -36,8 +28,8 @@ function kbLineBytes(text: string, name: string): number {
   return at >= text.length || text.charCodeAt(at) === 10 ? value * 1024 : 0;
 }
 
-/** Space, tab, carriage return, vertical tab, form feed: what parseKbLines's trimEnd
- * and \s+ take within a line. */
+/** Space, tab, carriage return, vertical tab, form feed: the blanks a regular
+ * expression's \s and trimEnd take within a line. */
 function isBlank(c: number): boolean {
   return c === 32 || c === 9 || c === 13 || c === 11 || c === 12;
 }

@@ -10,7 +10,7 @@
 //   Rss:              131072 kB
 //   ...
 //   VmFlags: rd wr mr mw me ac sd
-import { parseKbLines } from './proc-status.js';
+import { kbLineBytes } from './proc-status.js';
 
 export interface SmapsRollup {
   rssBytes: number;
@@ -20,12 +20,11 @@ export interface SmapsRollup {
 }
 
 export function parseSmapsRollup(text: string): SmapsRollup {
-  const kb = parseKbLines(text);
   return {
-    rssBytes: kb.get('Rss') ?? 0,
-    anonHugeBytes: kb.get('AnonHugePages') ?? 0,
-    anonBytes: kb.get('Anonymous') ?? 0,
-    swapBytes: kb.get('Swap') ?? 0,
+    rssBytes: kbLineBytes(text, 'Rss'),
+    anonHugeBytes: kbLineBytes(text, 'AnonHugePages'),
+    anonBytes: kbLineBytes(text, 'Anonymous'),
+    swapBytes: kbLineBytes(text, 'Swap'),
   };
 }
 
