@@ -22,6 +22,7 @@ export const SESSION_FLAGS = {
   'probes-dir': { type: 'string' as const },
   'leak-window': { type: 'string' as const },
   'probe-cost': { type: 'boolean' as const, default: false },
+  'keep-code-pages': { type: 'boolean' as const, default: false },
   thresholds: { type: 'string' as const },
   help: { type: 'boolean' as const, short: 'h', default: false },
 };
@@ -47,6 +48,10 @@ export const SESSION_HELP = `  --interval DUR      snapshot interval (default 1s
   --probe-cost        measure what each probe program costs per event (sets
                       kernel.bpf_stats_enabled=1 for the session, which adds
                       ~20-40 ns to every BPF program run; needs bpftool)
+  --keep-code-pages   do not give back code pages used only to start (by default,
+                      each bpftrace's LLVM pages, ~65 MiB, once it attached, and
+                      node's start-up code 15 s in: process_madvise(MADV_PAGEOUT)
+                      through perl, Linux 5.10+)
   --thresholds FILE   a JSON object that changes some of the diagnosis's
                       thresholds, e.g. {"hostAvailableWarningPct": 15}
                       (keys and defaults: docs/diagnosis.md)
@@ -68,6 +73,7 @@ export interface SessionFlagValues {
   'probes-dir'?: string;
   'leak-window'?: string;
   'probe-cost'?: boolean;
+  'keep-code-pages'?: boolean;
   thresholds?: string;
 }
 
@@ -118,6 +124,7 @@ export function sessionOptions(
       probesDir: values['probes-dir'],
       leakWindowMs,
       probeCost: values['probe-cost'] ?? false,
+      pageOutCode: !(values['keep-code-pages'] ?? false),
       thresholds: readThresholds(values.thresholds),
       ...hooks,
     },

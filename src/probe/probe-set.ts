@@ -22,6 +22,7 @@ import { combinePrograms, type CombinedProgram } from './combine-programs.js';
 import type { AssembledProgram, PointStatus } from './probe-program.js';
 import type { ProcessPrograms } from './probe-cost.js';
 import { fullMaps, grownMapKeys, MAP_KEYS_CAP, MAP_KEYS_START } from './map-keys.js';
+import { pageOutCode, type PageOutResult } from './code-page-out.js';
 
 export interface ProbeSetOptions {
   groups: readonly ProbeGroup[];
@@ -51,6 +52,9 @@ export interface ProbeSetOptions {
   /** Keys per probe map at start (default MAP_KEYS_START); grown when a map fills, up to
    * the larger of this and MAP_KEYS_CAP. */
   mapKeys?: number;
+  /** Page out each bpftrace's compiler pages once it attached (src/probe/code-page-out.ts;
+   * default true). */
+  pageOutCode?: boolean;
 }
 
 interface RunningProbe {
@@ -64,6 +68,8 @@ export class ProbeSet {
   private running: RunningProbe[] = [];
   /** How long each group's last start took to attach, ms. */
   readonly attachMs = new Map<string, number>();
+  /** What paging out each group's bpftrace's code pages after its last start did. */
+  readonly codePageOut = new Map<string, PageOutResult>();
   private stopped = false;
   /** bad lines of runners that died, so the total never goes down */
   private badRetired = 0;
@@ -168,13 +174,18 @@ export class ProbeSet {
     });
     const startedMs = Date.now();
     await runner.start();
+    const attachedMs = Date.now();
     this.running.push({ runner, groups, programs: program.programs, mapKeys });
+    if (o.pageOutCode !== false && runner.pid !== undefined) {
+      const pagedOut = await pageOutCode(runner.pid);
+      for (const group of groups) this.codePageOut.set(group, pagedOut);
+    }
     for (const group of groups) {
       this.status.set(group, {
         ...this.groupStatus(group), group, attached: true, error: '',
         sharesProcessWith: groups.filter((g) => g !== group), ownProcessReason: groups.length === 1 ? this.ownProcessReason : '',
       });
-      this.attachMs.set(group, Date.now() - startedMs);
+      this.attachMs.set(group, attachedMs - startedMs);
     }
   }
 

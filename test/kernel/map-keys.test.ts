@@ -7,14 +7,11 @@
 // regions, so a full region map would undercount them).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
-import { readFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
 import { kernelGate } from '../harness/kernel-gate.js';
 import { HASH_MAP_TYPES, readBpfMaps } from '../harness/bpf-maps.js';
-import { compiledProgram } from '../harness/c-program.js';
-import { startLive, type LiveRun } from '../harness/faultline-live.js';
-import { parseProcStat } from '../../src/host/proc-stat.js';
+import { touchPages } from '../harness/touch-pages.js';
+import { bpftracePidOf, startLive, type LiveRun } from '../harness/faultline-live.js';
 
 const skip = kernelGate();
 let live: LiveRun | null = null;
@@ -31,32 +28,6 @@ function hashMapSizes(pid: number): number[] {
   return readBpfMaps(pid).filter((m) => HASH_MAP_TYPES.has(m.mapType) && m.maxEntries > 1).map((m) => m.maxEntries);
 }
 
-function bpftracePidOf(faultlinePid: number): number {
-  const children = readFileSync(`/proc/${faultlinePid}/task/${faultlinePid}/children`, 'utf8').trim().split(/\s+/).map(Number);
-  const pid = children.find((c) => {
-    try {
-      return readFileSync(`/proc/${c}/comm`, 'utf8').trim() === 'bpftrace';
-    } catch {
-      return false;
-    }
-  });
-  assert.ok(pid, `no bpftrace among faultline's children ${children}`);
-  return pid;
-}
-
-async function touch(pages: number): Promise<{ pid: number; faults: number }> {
-  const w = spawn(compiledProgram('touch-pages'), [String(pages)], { stdio: ['pipe', 'pipe', 'inherit'] });
-  workloads.push(w);
-  const lines = createInterface({ input: w.stdout! });
-  const next = (): Promise<string> => new Promise((resolve) => lines.once('line', resolve));
-  await next(); // ready
-  const before = parseProcStat(readFileSync(`/proc/${w.pid}/stat`, 'utf8'))!.minflt;
-  w.stdin!.write('go\n');
-  await next(); // done
-  const after = parseProcStat(readFileSync(`/proc/${w.pid}/stat`, 'utf8'))!.minflt;
-  return { pid: w.pid!, faults: after - before };
-}
-
 test('a full probe map: faultline says so, bpftrace restarts with 4x the keys, counts are whole again', { skip, timeout: 180_000 }, async () => {
   live = startLive(['--interval', '1s', '--groups', 'faults', '--map-keys', '64']);
   await live.waitFor(() => true, 60_000, 'the first snapshot (probes attached)');
@@ -64,7 +35,7 @@ test('a full probe map: faultline says so, bpftrace restarts with 4x the keys, c
   const sizesBefore = hashMapSizes(first);
   assert.ok(sizesBefore.length > 0 && sizesBefore.every((n) => n === 64), `hash maps of bpftrace at start: ${sizesBefore}`);
 
-  await touch(131072);
+  await touchPages(131072, workloads);
   const grew = (): string | undefined => live!.stderr.find((l) => /held its limit of 64 keys in one interval.*restarting bpftrace with 256 keys per map/.test(l));
   const restarted = (): boolean => live!.stderr.some((l) => /probe group "faults" restarted/.test(l));
   for (let i = 0; i < 60 && !(grew() && restarted()); i++) await new Promise((r) => setTimeout(r, 500));
@@ -78,7 +49,7 @@ test('a full probe map: faultline says so, bpftrace restarts with 4x the keys, c
 
   // 128 MiB: 64 regions, within the new limit: its faults are whole
   const seq = live.snapshots.length;
-  const { pid, faults } = await touch(32768);
+  const { pid, faults } = await touchPages(32768, workloads);
   await live.waitFor((_s, all) => all.length >= seq + 4, 20_000, 'three more snapshots');
   const probed = live.snapshots.flatMap((s) => s.vms.filter((v) => v.pid === pid)).reduce((sum, v) => sum + v.faults.user, 0);
   console.log(`  after growing: touched 32768 pages, /proc minflt delta ${faults}, probe user faults ${probed}`);
