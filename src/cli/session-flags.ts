@@ -48,10 +48,10 @@ export const SESSION_HELP = `  --interval DUR      snapshot interval (default 1s
   --probe-cost        measure what each probe program costs per event (sets
                       kernel.bpf_stats_enabled=1 for the session, which adds
                       ~20-40 ns to every BPF program run; needs bpftool)
-  --keep-code-pages   do not give back code pages used only to start (by default,
-                      each bpftrace's LLVM pages, ~65 MiB, once it attached, and
-                      node's start-up code 15 s in: process_madvise(MADV_PAGEOUT)
-                      through perl, Linux 5.10+)
+  --keep-code-pages   keep bpftrace's LLVM and clang code pages resident (by
+                      default, ~65 MiB used only to compile its program are paged
+                      out once it attached: process_madvise through perl, Linux
+                      5.10+)
   --thresholds FILE   a JSON object that changes some of the diagnosis's
                       thresholds, e.g. {"hostAvailableWarningPct": 15}
                       (keys and defaults: docs/diagnosis.md)

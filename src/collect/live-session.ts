@@ -12,7 +12,7 @@ import { PROBE_GROUPS, type ProbeGroup } from '../probe/probe-groups.js';
 import { makeEvent } from '../aggregate/events.js';
 import { Collector } from './collector.js';
 import { BpfStats, ProbeCostReader } from '../probe/probe-cost.js';
-import { pageOutCode, pageOutLine, pageOutLines } from '../probe/code-page-out.js';
+import { pageOutLines } from '../probe/code-page-out.js';
 import type { FaultlineError } from '../model/errors.js';
 import type { ProbeBatch } from '../parse/probe-batch.js';
 import { boundaryIndexAt, decideTick, firstBoundaryIndex } from './tick-wait.js';
@@ -44,16 +44,10 @@ export interface LiveOptions {
   onFatal?: (error: FaultlineError) => void;
   /** Measure each probe program's cost (kernel.bpf_stats_enabled on for the session). */
   probeCost?: boolean;
-  /** Give back code pages used only to start: each bpftrace's compiler pages once it
-   * attached, and node's own start-up code a while after (src/probe/code-page-out.ts;
-   * default true). */
+  /** Give back each bpftrace's compiler pages once it attached
+   * (src/probe/code-page-out.ts; default true). */
   pageOutCode?: boolean;
 }
-
-/** When node's own code pages are paged out: after the first snapshots, the UI's
- * server and the JIT's first compiles, whose code is then hot and comes back at once
- * (~20 MiB of node's ~40 MiB; docs/benchmarks.md, "Code pages"). */
-export const NODE_PAGE_OUT_DELAY_MS = 15_000;
 
 export class LiveSession {
   private probes: ProbeSet | null = null;
@@ -67,7 +61,6 @@ export class LiveSession {
   private bpfStats: BpfStats | null = null;
   private costReader: ProbeCostReader | null = null;
   private readonly restoreStatsAtExit = (): void => this.bpfStats?.restoreSync();
-  private nodePageOutTimer: NodeJS.Timeout | null = null;
   meta: Meta | null = null;
 
   constructor(private readonly options: LiveOptions, private readonly onSnapshot: (s: Snapshot) => void) {
@@ -162,11 +155,6 @@ export class LiveSession {
       deepLeaks: false,
     };
     this.ticking = this.run(firstBoundaryIndex(monotonicNs(), this.options.intervalMs));
-    if (this.options.pageOutCode !== false) {
-      this.nodePageOutTimer = setTimeout(() => {
-        void pageOutCode(process.pid).then((result) => log(pageOutLine("node's start-up code pages", result)));
-      }, NODE_PAGE_OUT_DELAY_MS).unref();
-    }
     return this.meta!;
   }
 
@@ -248,7 +236,6 @@ export class LiveSession {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    if (this.nodePageOutTimer) clearTimeout(this.nodePageOutTimer);
     this.wake?.();
     await this.ticking;
     if (!this.probes) return this.collector.close();

@@ -1,14 +1,18 @@
 // Gives back the code pages a bpftrace touched only to compile its program.
 //
 // A bpftrace that attached keeps ~65 MiB of LLVM's and clang's library pages resident
-// (docs/benchmarks.md, "bpftrace's code pages"), though from then on it only reads
+// (docs/benchmarks.md, "Code pages given back"), though from then on it only reads
 // perf buffers and prints maps. They are clean file pages that nothing else maps: the
 // kernel would reclaim them under pressure, but until then they count in faultline's
 // RSS and PSS, and reclaim would first have to find them. After attach, faultline
 // asks the kernel to page them out now: process_madvise(MADV_PAGEOUT) on bpftrace's
-// read-only file mappings (Linux 5.10+, CAP_SYS_NICE). A page another process maps
-// too is left alone by the kernel, and a page bpftrace uses again comes back on its
-// next touch (from the page cache or the disk).
+// read-only mappings of the compiler's libraries (libLLVM*, libclang*; Linux 5.10+,
+// CAP_SYS_NICE). Only those: a library other programs use too (libc, libz...) would
+// be dropped from the page cache while mapped by bpftrace alone, and a program that
+// starts next would read it from disk again (seen in the lab, where the disk is 9p
+// under emulation: an L2 QEMU starting then missed its 15 s). A page another process
+// maps is left alone by the kernel, and a page bpftrace uses again comes back on its
+// next touch.
 //
 // Node cannot make a system call it has no binding for, so a fixed perl program
 // makes these two (pidfd_open 434 and process_madvise 440: one number on every
@@ -41,11 +45,15 @@ while (@ranges) {
 print "$advised\\n";
 `;
 
-/** The mappings worth paging out: read-only file mappings (library and program code
- * and constants). A writable private file mapping (a library's data) holds anonymous
- * copies that paging out would push to swap; it is left alone. Pure. */
+/** The compiler's libraries, by file name: libLLVM-14.so.1, libLLVM.so.19.1,
+ * libclang-14.so.13, libclang-cpp.so.19. */
+const COMPILER_LIBRARY = /\/lib(LLVM|clang)[-.][^/]*$/;
+
+/** The mappings worth paging out: the read-only mappings (code and constants) of the
+ * compiler's libraries. Their writable data holds anonymous copies that paging out
+ * would push to swap; it is left alone. Pure. */
 export function codeMappings(mappings: readonly Mapping[]): Mapping[] {
-  return mappings.filter((m) => m.path.startsWith('/') && !m.perms.includes('w') && m.end > m.start);
+  return mappings.filter((m) => COMPILER_LIBRARY.test(m.path) && !m.perms.includes('w') && m.end > m.start);
 }
 
 /** `start-end` in hex, as the perl program takes them. Pure. */
@@ -57,7 +65,7 @@ export type PageOutResult =
   | { ok: true; rssBeforeBytes: number; rssAfterBytes: number }
   | { ok: false; reason: string };
 
-/** Pages out `pid`'s code mappings; says how its RSS moved, or why it did not. Never
+/** Pages out `pid`'s compiler code; says how its RSS moved, or why it did not. Never
  * throws. */
 export async function pageOutCode(pid: number, perlPath = 'perl'): Promise<PageOutResult> {
   if (!Number.isSafeInteger(pid) || pid <= 0) return { ok: false, reason: `bad pid ${pid}` };
@@ -66,7 +74,7 @@ export async function pageOutCode(pid: number, perlPath = 'perl'): Promise<PageO
   ]);
   if (maps === null || rollupBefore === null) return { ok: false, reason: `process ${pid} is gone` };
   const ranges = rangeArgs(codeMappings(parseMaps(maps)));
-  if (ranges.length === 0) return { ok: false, reason: 'no code mappings' };
+  if (ranges.length === 0) return { ok: false, reason: 'no LLVM or clang library mapped (a static bpftrace?)' };
   let result;
   try {
     result = await execa(perlPath, ['-e', PAGE_OUT_PROGRAM, String(pid), ...ranges], { reject: false, stdin: 'ignore', timeout: 10_000 });
@@ -85,7 +93,7 @@ export async function pageOutCode(pid: number, perlPath = 'perl'): Promise<PageO
 const mib = (bytes: number): string => (bytes / 1048576).toFixed(1);
 
 /** `faultline:   WHAT given back: RSS a -> b MiB`, or why they stay. Pure. */
-export function pageOutLine(what: string, result: PageOutResult): string {
+function pageOutLine(what: string, result: PageOutResult): string {
   return result.ok
     ? `faultline:   ${what} given back: RSS ${mib(result.rssBeforeBytes)} -> ${mib(result.rssAfterBytes)} MiB`
     : `faultline:   ${what} stay resident: ${result.reason}`;

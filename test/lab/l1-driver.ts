@@ -119,6 +119,9 @@ async function startRawKvmCapture(path: string): Promise<() => Promise<void>> {
   };
 }
 
+/** How long a reference bpftrace may take to print its maps and exit after SIGINT. */
+const REFERENCE_EXIT_MS = 180_000;
+
 async function startReference(program: string, params: (number | bigint)[]): Promise<Reference> {
   const child = spawn('bpftrace', ['-f', 'json', '-e', program, ...params.map(String)], { stdio: ['ignore', 'pipe', 'pipe'] });
   const maps: Record<string, unknown> = {};
@@ -149,17 +152,19 @@ async function startReference(program: string, params: (number | bigint)[]): Pro
   return {
     async stop() {
       child.kill('SIGINT');
-      // printing the maps at exit can take long on L1's one emulated vCPU while
+      // printing the maps at exit can take long on L1's emulated vCPUs while
       // faultline's bpftrace runs (once over 20 s on trixie, with four of them: the
-      // reference came back empty); past 60 s it is killed, and the log says so
+      // reference came back empty; on 2026-12-07 bookworm's thp reference went past
+      // 60 s, the first scenario, while faultline's first intervals ran); past
+      // REFERENCE_EXIT_MS it is killed, and the log says so
       let killed = false;
       const timer = setTimeout(() => {
         killed = true;
         child.kill('SIGKILL');
-      }, 60_000);
+      }, REFERENCE_EXIT_MS);
       await exited;
       clearTimeout(timer);
-      if (killed) log(`reference bpftrace killed after 60 s without exiting; stderr: ${stderr.slice(-3).join(' | ')}`);
+      if (killed) log(`reference bpftrace killed after ${REFERENCE_EXIT_MS / 1000} s without exiting; stderr: ${stderr.slice(-3).join(' | ')}`);
       return maps;
     },
   };
