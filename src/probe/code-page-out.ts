@@ -7,12 +7,11 @@
 // RSS and PSS, and reclaim would first have to find them. After attach, faultline
 // asks the kernel to page them out now: process_madvise(MADV_PAGEOUT) on bpftrace's
 // read-only mappings of the compiler's libraries (libLLVM*, libclang*; Linux 5.10+,
-// CAP_SYS_NICE). Only those: a library other programs use too (libc, libz...) would
-// be dropped from the page cache while mapped by bpftrace alone, and a program that
-// starts next would read it from disk again (seen in the lab, where the disk is 9p
-// under emulation: an L2 QEMU starting then missed its 15 s). A page another process
-// maps is left alone by the kernel, and a page bpftrace uses again comes back on its
-// next touch.
+// CAP_SYS_NICE). Only those: a page of a library other programs use too (libz,
+// libstdc++...) that bpftrace alone maps at that moment would leave the page cache,
+// and the next program to start with it would read it from disk again, a cost put on
+// others for ~1-3 MiB. A page another process maps is left alone by the kernel, and a
+// page bpftrace uses again comes back on its next touch.
 //
 // Node cannot make a system call it has no binding for, so a fixed perl program
 // makes these two (pidfd_open 434 and process_madvise 440: one number on every
@@ -30,7 +29,7 @@ import { readTextOrNull } from '../host/read-proc-file.js';
 const RANGES_PER_CALL = 256;
 const MADV_PAGEOUT = 21;
 
-export const PAGE_OUT_PROGRAM = `
+const PAGE_OUT_PROGRAM = `
 my ($pid, @ranges) = @ARGV;
 my $fd = syscall(434, $pid + 0, 0);
 if ($fd < 0) { print STDERR "pidfd_open: $!\\n"; exit 2; }
