@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { kernelGate } from '../harness/kernel-gate.js';
 import { startLive, type LiveRun } from '../harness/faultline-live.js';
-import { childrenOf } from '../harness/processes.js';
+import { bpftraceChildren } from '../harness/processes.js';
 import { probeFile } from '../../src/probe/probe-groups.js';
 
 const skip = kernelGate();
@@ -19,7 +19,6 @@ after(async () => {
   rmSync(DIR, { recursive: true, force: true });
 });
 
-const bpftraceChildren = (ppid: number): number[] => childrenOf(ppid).filter((c) => c.comm === 'bpftrace').map((c) => c.pid);
 
 test('the one bpftrace is killed: its groups go down and restart together in one new bpftrace', { skip, timeout: 120_000 }, async () => {
   live = startLive(['--interval', '500ms', '--groups', 'faults,growth', '--restart-delay', '1s']);

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { kernelGate } from '../harness/kernel-gate.js';
 import { cliCommand, REPO_ROOT, startLive, type LiveRun } from '../harness/faultline-live.js';
-import { childrenOf } from '../harness/processes.js';
+import { bpftraceChildren } from '../harness/processes.js';
 
 const skip = kernelGate();
 let live: LiveRun | null = null;
@@ -16,7 +16,6 @@ after(async () => {
   await live?.stop();
 });
 
-const bpftraceChildren = (ppid: number): number[] => childrenOf(ppid).filter((c) => c.comm === 'bpftrace').map((c) => c.pid);
 
 test('a killed bpftrace is restarted and the session goes on', { skip, timeout: 120_000 }, async () => {
   // the restart delay is twice the interval: see the probe-error snapshot below

@@ -4,7 +4,6 @@
 // forgets.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Snapshot } from '../../src/model/snapshot.js';
 
@@ -102,18 +101,4 @@ export function startCli(args: string[], prefix: string[] = []): LiveRun {
       return exited;
     },
   };
-}
-
-/** The bpftrace among a running faultline's children (it runs them all as one). */
-export function bpftracePidOf(faultlinePid: number): number {
-  const children = readFileSync(`/proc/${faultlinePid}/task/${faultlinePid}/children`, 'utf8').trim().split(/\s+/).map(Number);
-  const pid = children.find((c) => {
-    try {
-      return readFileSync(`/proc/${c}/comm`, 'utf8').trim() === 'bpftrace';
-    } catch {
-      return false;
-    }
-  });
-  if (!pid) throw new Error(`no bpftrace among faultline's children ${children}`);
-  return pid;
 }

@@ -28,6 +28,18 @@ export function childrenOf(ppid: number): Array<{ pid: number; comm: string }> {
   return out;
 }
 
+/** The bpftrace processes among `ppid`'s direct children. */
+export function bpftraceChildren(ppid: number): number[] {
+  return childrenOf(ppid).filter((c) => c.comm === 'bpftrace').map((c) => c.pid);
+}
+
+/** The bpftrace among a running faultline's children (it runs them all as one). */
+export function bpftracePidOf(faultlinePid: number): number {
+  const pid = bpftraceChildren(faultlinePid)[0];
+  if (pid === undefined) throw new Error(`no bpftrace among faultline's children ${JSON.stringify(childrenOf(faultlinePid))}`);
+  return pid;
+}
+
 /** Ends a child with SIGINT (SIGKILL after `graceMs`) and resolves once it has exited:
  * a tracer detaches its probes on its way out, which takes it a moment. */
 export async function endWithSigint(child: ChildProcess, graceMs: number): Promise<void> {

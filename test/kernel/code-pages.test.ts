@@ -3,9 +3,10 @@
 // code), summed from /proc/PID/smaps by this test, with `--keep-code-pages` and without,
 // one session after the other (two bpftraces at once would share the pages, and the
 // kernel leaves a shared page alone). Without the flag they must be at least 30 MiB
-// fewer and under a third (measured here: 80 -> 15 MiB, the rest pages other processes
-// map too); faultline's own line must say it; and the paged-out bpftrace must still
-// count: a process touching 32768 pages is counted within 5% of its /proc/PID/stat.
+// fewer and under a third (measured here: 80.5 -> 18.5 MiB, the rest pages other
+// processes map too); faultline's own line must say it; and the paged-out bpftrace
+// must still count: a process touching 32768 pages is counted within 5% of its
+// /proc/PID/stat.
 // Without perl, the kept bpftrace's pages stay and pageOutCode says why.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,7 +14,8 @@ import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { kernelGate } from '../harness/kernel-gate.js';
 import { touchPages } from '../harness/touch-pages.js';
-import { bpftracePidOf, startLive, type LiveRun } from '../harness/faultline-live.js';
+import { startLive, type LiveRun } from '../harness/faultline-live.js';
+import { bpftracePidOf } from '../harness/processes.js';
 import { pageOutCode } from '../../src/probe/code-page-out.js';
 
 const skip = kernelGate();

@@ -11,7 +11,8 @@ import type { ChildProcess } from 'node:child_process';
 import { kernelGate } from '../harness/kernel-gate.js';
 import { HASH_MAP_TYPES, readBpfMaps } from '../harness/bpf-maps.js';
 import { touchPages } from '../harness/touch-pages.js';
-import { bpftracePidOf, startLive, type LiveRun } from '../harness/faultline-live.js';
+import { startLive, type LiveRun } from '../harness/faultline-live.js';
+import { bpftracePidOf } from '../harness/processes.js';
 
 const skip = kernelGate();
 let live: LiveRun | null = null;

@@ -1,6 +1,6 @@
 // Which mappings are paged out, the perl program's arguments, the log lines, and what
-// pageOutCode says when it cannot (nothing to page out, no perl, a bad or gone pid). The page-out itself,
-// on a real bpftrace: test/kernel/code-pages.test.ts.
+// pageOutCode says when it cannot (nothing to page out, a bad or gone pid). The
+// page-out itself and a missing perl, on a real bpftrace: test/kernel/code-pages.test.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -40,7 +40,7 @@ test('one log line per bpftrace, naming the groups only when there are several',
   ]);
 });
 
-test('no perl, a bad pid, a gone process: a reason, never a throw', async () => {
+test('nothing to page out, a bad pid, a gone process: a reason, never a throw', async () => {
   assert.deepEqual(await pageOutCode(process.pid), { ok: false, reason: 'no LLVM or clang library mapped (a static bpftrace?)' });
   assert.deepEqual(await pageOutCode(-1), { ok: false, reason: 'bad pid -1' });
   assert.deepEqual(await pageOutCode(0x3fffffff), { ok: false, reason: `process ${0x3fffffff} is gone` });
