@@ -97,6 +97,17 @@ function isAttachedPoint(this: string, p: PointStatus): boolean {
   return p.point === this && p.state === 'attached';
 }
 
+/** The time a snapshot's deltas cover: since the reads they start from, as the clock
+ * says, not the nominal interval. The first snapshot comes 0.5-1.5 intervals after
+ * the priming reads, and one that follows a slow one folds the skipped boundaries in
+ * (src/collect/live-session.ts): a rate over the nominal interval was then off by up
+ * to 2x. The nominal interval when there is nothing to measure from (or a clock that
+ * did not move). */
+export function coveredMs(prevReadMs: number | null, timeMs: number, nominalMs: number): number {
+  const elapsedMs = prevReadMs === null ? 0 : timeMs - prevReadMs;
+  return elapsedMs > 0 ? elapsedMs : nominalMs;
+}
+
 /** The table entry of a VM that exited (its id is `pid@starttime`). */
 function goneVm(vm: { id: string; pid: number; comm: string } | undefined): ProcessStat | null {
   if (!vm) return null;
@@ -136,6 +147,8 @@ export class Collector {
   private seq = 0;
   private prevStats = new Map<string, ProcessStat>();
   private prevHost: HostMemory | null = null;
+  /** When the reads the next snapshot's deltas start from began (prime or the last tick). */
+  private prevReadMs: number | null = null;
   /** Host processes that had a row last interval: one that is gone gets a last row. */
   private prevProcessRows = new Set<string>();
   /** OOM victims by pid, with the interval of the kill (its process may be listed
@@ -221,6 +234,7 @@ export class Collector {
 
   /** First read of the process table and counters, so the first snapshot has deltas. */
   async prime(): Promise<void> {
+    this.prevReadMs = this.now();
     this.virtIsa = await readVirtIsa(this.procRoot);
     // the guests' own view, in the background: the first reading for the first snapshots
     this.guestMemory?.poll();
@@ -465,7 +479,7 @@ export class Collector {
     const snapshot = buildSnapshot({
       seq: this.seq,
       timeMs,
-      intervalMs: this.options.intervalMs,
+      intervalMs: coveredMs(this.prevReadMs, timeMs, this.options.intervalMs),
       totals,
       processes,
       host,
@@ -493,6 +507,7 @@ export class Collector {
     this.prevProcessRows = new Set();
     for (const v of judged.vms) if (v.kind === 'process' && !v.exit) this.prevProcessRows.add(v.id);
     this.prevHost = host;
+    this.prevReadMs = timeMs;
     for (const id of this.lastWalk.keys()) if (!this.prevStats.has(id)) this.lastWalk.delete(id);
     for (const id of this.details.keys()) if (!this.prevStats.has(id)) this.details.delete(id);
     for (const key of this.argvOf.keys()) if (!this.prevStats.has(key.slice(0, key.indexOf(' ')))) this.argvOf.delete(key);

@@ -447,6 +447,9 @@ export interface FaultlineEvent {
 export interface Snapshot {
   seq: number;
   timeMs: number;
+  /** What this snapshot's counts cover, in ms: since the previous snapshot by the
+   * clock (live), about the nominal interval (Meta.intervalMs) but longer after a late
+   * or skipped tick. Rates divide by this. */
   intervalMs: number;
   host: HostStats;
   probes: ProbeStatus;

@@ -176,9 +176,11 @@ test('page-cache pressure: a sparse file read through the page cache fills RAM; 
   const at = (ms: number) => samples.reduce((best, s) => (Math.abs(s.ms - ms) < Math.abs(best.ms - ms) ? s : best));
   const from = at(before1.timeMs);
   const to = at(last.timeMs);
-  const seconds = window.reduce((sum, s) => sum + s.intervalMs, 0) / 1000;
+  // by this test's own clock: the samples' times (faultline divides by its snapshots'
+  // intervalMs, the time each covers)
+  const seconds = (to.ms - from.ms) / 1000;
   const rate = (key: string): number => (to.vmstat[key]! - from.vmstat[key]!) / seconds;
-  t.diagnostic(`window ${seconds} s (${window.length} snapshots); samples ${before1.timeMs - from.ms} ms and ${last.timeMs - to.ms} ms from its ends`);
+  t.diagnostic(`window ${seconds} s between the samples, ${window.reduce((sum, s) => sum + s.intervalMs, 0) / 1000} s by faultline (${window.length} snapshots); samples ${before1.timeMs - from.ms} ms and ${last.timeMs - to.ms} ms from its ends`);
   const m = /^kswapd scanned (\S+) pages\/s, reclaimed (\S+) pages\/s; direct reclaim scanned (\S+) pages\/s, reclaimed (\S+) pages\/s/.exec(first.evidence[1]!);
   assert.ok(m, first.evidence[1]);
   const shown = { pgscan_kswapd: count(m[1]!), pgsteal_kswapd: count(m[2]!), pgscan_direct: count(m[3]!), pgsteal_direct: count(m[4]!) };

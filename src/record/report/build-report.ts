@@ -226,7 +226,8 @@ export class ReportBuilder {
   private addGap(s: Snapshot): void {
     if (!this.last) return;
     const seqJump = s.seq - this.last.seq;
-    const steps = Math.round((s.timeMs - this.last.timeMs) / s.intervalMs);
+    // the nominal interval: a snapshot's own covers the silence before it
+    const steps = Math.round((s.timeMs - this.last.timeMs) / (this.meta.intervalMs || s.intervalMs));
     const missed = Math.max(seqJump > 1 ? seqJump - 1 : 0, steps >= 3 ? steps - 1 : 0);
     if (missed > 0) {
       this.host.gaps.push({ fromMs: this.last.timeMs, toMs: s.timeMs, missedIntervals: missed });
