@@ -9,21 +9,40 @@ import type { HostMemory, MmSettings } from '../model/host.js';
 import type { VmstatDelta } from '../model/snapshot.js';
 import { readTextOrNull } from './read-proc-file.js';
 
-/** Every line, keys as written (`Active(anon)`); kB values in bytes, unit-less ones as is. */
+/** Every line, keys as written (`Active(anon)`); kB values in bytes, unit-less ones as is.
+ * Scanned by index, not a regex per line: meminfo and vmstat are parsed every interval
+ * (~60 and ~180 lines). */
 export function parseMeminfo(text: string): Record<string, number> {
   const values: Record<string, number> = {};
-  for (const line of text.split('\n')) {
-    const match = /^([^:]+):\s+(\d+)(\s+kB)?\s*$/.exec(line);
-    if (match?.[1] && match[2]) values[match[1]] = Number(match[2]) * (match[3] ? 1024 : 1);
+  for (let start = 0; start < text.length; ) {
+    const newline = text.indexOf('\n', start);
+    const end = newline < 0 ? text.length : newline;
+    const colon = text.indexOf(':', start);
+    if (colon > start && colon < end) {
+      const field = text.slice(colon + 1, end).trim();
+      const kb = field.endsWith(' kB');
+      const digits = kb ? field.slice(0, -3).trimEnd() : field;
+      if (DIGITS.test(digits)) values[text.slice(start, colon)] = Number(digits) * (kb ? 1024 : 1);
+    }
+    start = end + 1;
   }
   return values;
 }
 
+const DIGITS = /^\d+$/;
+const SIGNED_DIGITS = /^-?\d+$/;
+
 export function parseVmstat(text: string): Record<string, number> {
   const values: Record<string, number> = {};
-  for (const line of text.split('\n')) {
-    const match = /^(\S+)\s+(-?\d+)\s*$/.exec(line);
-    if (match?.[1] && match[2]) values[match[1]] = Number(match[2]);
+  for (let start = 0; start < text.length; ) {
+    const newline = text.indexOf('\n', start);
+    const end = newline < 0 ? text.length : newline;
+    const space = text.indexOf(' ', start);
+    if (space > start && space < end) {
+      const digits = text.slice(space + 1, end).trim();
+      if (SIGNED_DIGITS.test(digits)) values[text.slice(start, space)] = Number(digits);
+    }
+    start = end + 1;
   }
   return values;
 }

@@ -10,6 +10,16 @@
 // hard one, which a service may set as low as 1024); processes beyond that are read
 // the old way, and so is everything once the process runs out of descriptors
 // (EMFILE): the cap then drops to what is held. IO; parsing is parseProcStat.
+//
+// Kernel threads (children of kthreadd) are read once every KERNEL_THREAD_EVERY rounds,
+// each in its own round (by pid), and their last line stands in between: they have no
+// user memory to fault or hold, the collector never gives them a row of their own
+// (src/aggregate/select-processes.ts) and reads nothing else of theirs but ksmd's CPU,
+// which is read every round. A host has several per CPU (~6: kworkers, ksoftirqd,
+// migration...): 66 of 175 processes here, hundreds on a large hypervisor, each a
+// pread a second. The price: a kernel thread that exits and whose pid a new process
+// takes within those rounds shows as the kernel thread until its next read (the pid
+// space wraps only after pid_max, 4M on 64-bit distributions).
 import { closeSync, openSync, readdirSync, readSync } from 'node:fs';
 import type { ProcessStat } from '../model/host.js';
 import { isNoDataError, readCounterTextOrNull } from './read-proc-file.js';
@@ -18,6 +28,14 @@ import { parseProcStat } from './proc-stat.js';
 const LINE_BUFFER_BYTES = 4096;
 /** Descriptors given back when the process runs out, for everything else it opens. */
 const RESERVED_DESCRIPTORS = 64;
+/** A kernel thread's stat is read in one round of this many (see above). */
+export const KERNEL_THREAD_EVERY = 10;
+
+/** A kernel thread whose stat line may stand for a few rounds: not ksmd, whose CPU the
+ * collector reports each interval. */
+function isQuietKernelThread(stat: ProcessStat): boolean {
+  return (stat.pid === 2 || stat.ppid === 2) && stat.comm !== 'ksmd';
+}
 
 /** A module function, not an arrow made per call: see src/collect/collector.ts. */
 const byPid = (a: ProcessStat, b: ProcessStat): number => a.pid - b.pid;
@@ -34,6 +52,9 @@ export class ProcStatReader {
    * process's line does not change, and is neither decoded nor parsed again. */
   private readonly lastLine = new Map<number, { text: string; bytes: Buffer; stat: ProcessStat | null }>();
 
+  /** readAll calls so far: which kernel threads are read this round. */
+  private round = 0;
+
   constructor(private readonly procRoot = '/proc', private maxHeld = 1024) {}
 
   /** Every process under procRoot, sorted by pid; processes that exit while we read are skipped. */
@@ -49,10 +70,16 @@ export class ProcStatReader {
     }
     const listed = new Set<number>();
     const stats: ProcessStat[] = [];
+    const round = this.round++;
     for (const name of names) {
       if (!/^\d+$/.test(name)) continue;
       const pid = Number(name);
       listed.add(pid);
+      const known = this.lastLine.get(pid)?.stat;
+      if (known && isQuietKernelThread(known) && (round + pid) % KERNEL_THREAD_EVERY !== 0) {
+        stats.push(known);
+        continue;
+      }
       const text = this.readHeld(pid) ?? this.readFresh(pid);
       if (text === null) continue;
       const last = this.lastLine.get(pid);

@@ -6,9 +6,10 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ProcStatReader } from '../../src/host/proc-stat-reader.js';
+import { KERNEL_THREAD_EVERY, ProcStatReader } from '../../src/host/proc-stat-reader.js';
 import { readProcessStats } from '../../src/host/proc-stat.js';
 import type { ProcessStat } from '../../src/model/host.js';
 import { FIXTURES_DIR } from '../fixtures/proc/synthetic-cmdlines.js';
@@ -99,6 +100,40 @@ test('fixture tree: readAll equals readProcessStats, and again through the held 
   const unheld = new ProcStatReader(procRoot, 0);
   assert.deepEqual(await unheld.readAll(), expected, 'maxHeld 0: every file read the old way');
   assert.equal(unheld.heldCount, 0);
+});
+
+test('kernel threads are read one round in KERNEL_THREAD_EVERY, each in its own (by pid), their last line standing in between; ksmd and user processes every round', async () => {
+  // a tree of files made here: kthreadd's children (ppid 2) and a user process, whose
+  // counters this test moves every round; a read shows the new line at once
+  const procRoot = mkdtempSync(join(tmpdir(), 'faultline-kthreads-'));
+  const line = (pid: number, comm: string, ppid: number, ticks: number): string =>
+    `${pid} (${comm}) S ${ppid} 0 0 0 -1 69238848 ${ticks} 0 0 0 ${ticks} 0 0 0 20 0 1 0 ${100 + pid} 0 0 18446744073709551615 0 0 0 0 0 0 0 2147483647 0 0 0 0 17 1 0 0 0 0 0\n`;
+  const processes: [number, string, number][] = [[2, 'kthreadd', 0], [13, 'kworker/0:1', 2], [27, 'ksmd', 2], [31, 'kswapd0', 2], [4242, 'qemu-system-x86', 1]];
+  const write = (round: number): void => {
+    for (const [pid, comm, ppid] of processes) {
+      mkdirSync(join(procRoot, String(pid)), { recursive: true });
+      writeFileSync(join(procRoot, String(pid), 'stat'), line(pid, comm, ppid, round));
+    }
+  };
+  const reader = new ProcStatReader(procRoot);
+  try {
+    for (let round = 0; round < 2 * KERNEL_THREAD_EVERY; round++) {
+      write(round);
+      const ticks = new Map((await reader.readAll()).map((s) => [s.pid, s.cpuTicks]));
+      assert.deepEqual([...ticks.keys()], processes.map(([pid]) => pid), `round ${round}: every process listed`);
+      // the first round reads everything; then a kernel thread only in its round
+      const lastRead = (pid: number): number => (round === 0 ? 0 : Math.max(0, round - ((round + pid) % KERNEL_THREAD_EVERY)));
+      for (const pid of [2, 13, 31]) assert.equal(ticks.get(pid), lastRead(pid), `round ${round}: kernel thread ${pid} as of round ${lastRead(pid)}`);
+      assert.equal(ticks.get(27), round, `round ${round}: ksmd read every round (its CPU is reported)`);
+      assert.equal(ticks.get(4242), round, `round ${round}: a user process read every round`);
+    }
+    // one gone: no longer listed, at once
+    rmSync(join(procRoot, '13'), { recursive: true });
+    assert.deepEqual((await reader.readAll()).map((s) => s.pid), [2, 27, 31, 4242]);
+  } finally {
+    reader.close();
+    rmSync(procRoot, { recursive: true, force: true });
+  }
 });
 
 test('a missing proc root gives [] as readProcessStats does', async () => {
