@@ -113,8 +113,10 @@ export function cumulativeOf<T extends { timeMs: number }>(history: readonly T[]
 }
 
 export function lostEventsSince(history: readonly VmHistoryPoint[], fromMs: number): number {
+  // from the newest back to fromMs: a history is in time order, and a full one holds
+  // three windows (this ran over all 361 points of every row at every judgment)
   let lost = 0;
-  for (const p of history) if (p.timeMs >= fromMs) lost += p.lostEvents;
+  for (let i = history.length - 1; i >= 0 && history[i]!.timeMs >= fromMs; i--) lost += history[i]!.lostEvents;
   return lost;
 }
 

@@ -48,6 +48,9 @@ function inUnits(value: number, units: readonly Unit[], zeroUnit: Unit): string 
   const sign = value < 0 ? '-' : '';
   for (let i = units.length - 1; i > 0; i--) {
     const unit = units[i]!;
+    // below 0.999 of a unit, 3 digits round to 0.999 at most: not this unit (skipped
+    // without formatting; the detectors format a few numbers per row each judgment)
+    if (abs < 0.999 * unit.size) continue;
     const text = threeDigits(abs / unit.size);
     if (Number(text) >= 1) return `${sign}${text}${unit.name}`;
   }

@@ -25,3 +25,26 @@ test('bucketMedians: at most N buckets of medians; short series unchanged', () =
   assert.equal(bucketMedians(pts.slice(0, 10), 60).length, 10);
   assert.equal(median([3, 1, 2, 10]), 2.5);
 });
+
+test('median: a value holding more than half the values is the median without a sort; the same as sorting on every kind of input', () => {
+  const bySorting = (values: number[]): number => {
+    const s = [...values].sort((a, b) => a - b);
+    const mid = s.length >> 1;
+    return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+  };
+  // evenly spaced points and one short last gap (the tracker's open point), a flat series
+  assert.equal(median([5000, 5000, 5000, 1000]), 5000);
+  assert.equal(median([7, 7, 7]), 7);
+  // exactly half is not a majority: the two middle values averaged
+  assert.equal(median([1, 1, 3, 3]), 2);
+  assert.equal(median([2, 9, 2, 9, 2]), 2);
+  const noise = noiseSource(11, 3);
+  for (let n = 1; n <= 40; n++) {
+    for (const share of [0, 0.3, 0.5, 0.51, 0.8, 1]) {
+      const values = Array.from({ length: n }, (_, i) => (i < Math.round(share * n) ? 42 : Math.round(noise() * 10) + 42));
+      for (let k = values.length - 1; k > 0; k--) [values[k], values[(k * 7) % (k + 1)]] = [values[(k * 7) % (k + 1)]!, values[k]!];
+      assert.equal(median(values), bySorting(values), `n ${n}, share ${share}: ${values.join(',')}`);
+    }
+  }
+  assert.ok(Number.isNaN(median([])));
+});

@@ -46,6 +46,18 @@ function exited(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => child.once('exit', () => resolve()));
 }
 
+/** Resolves once the process's stat line stays the same over 100 ms (at most 5 s). */
+async function settled(pid: number): Promise<void> {
+  let last = '';
+  for (let i = 0; i < 50; i++) {
+    const line = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    if (line === last) return;
+    last = line;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`pid ${pid} still moving after 5 s`);
+}
+
 /** Resolves with the first stdout line of `child` that equals `line`. */
 function waitForLine(child: ChildProcess, line: string): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -293,6 +305,9 @@ test('real /proc: out of descriptors (RLIMIT_NOFILE 64), every process is still 
 
 test('real /proc: readOne reads a held process through its descriptor, one not held the old way, and an exited one as null', async () => {
   const child = await start('sleep', ['30']);
+  // until it has finished starting (exec still faults its pages in for some ms after
+  // 'spawn'; the two reads compared below would then differ by those faults)
+  await settled(child.pid);
   const reader = new ProcStatReader();
   try {
     const listed = byPid(await reader.readAll()).get(child.pid);
