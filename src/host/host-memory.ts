@@ -9,38 +9,41 @@ import type { HostMemory, MmSettings } from '../model/host.js';
 import type { VmstatDelta } from '../model/snapshot.js';
 import { readTextOrNull } from './read-proc-file.js';
 
-/** Every line, keys as written (`Active(anon)`); kB values in bytes, unit-less ones as is.
- * Scanned by index, not a regex per line: meminfo and vmstat are parsed every interval
- * (~60 and ~180 lines). */
+/** Every line, keys as written (`Active(anon)`); kB values in bytes, unit-less ones as is. */
 export function parseMeminfo(text: string): Record<string, number> {
-  const values: Record<string, number> = {};
-  for (let start = 0; start < text.length; ) {
-    const newline = text.indexOf('\n', start);
-    const end = newline < 0 ? text.length : newline;
-    const colon = text.indexOf(':', start);
-    if (colon > start && colon < end) {
-      const field = text.slice(colon + 1, end).trim();
-      const kb = field.endsWith(' kB');
-      const digits = kb ? field.slice(0, -3).trimEnd() : field;
-      if (DIGITS.test(digits)) values[text.slice(start, colon)] = Number(digits) * (kb ? 1024 : 1);
-    }
-    start = end + 1;
-  }
-  return values;
+  return parseKeyedLines(text, ':', meminfoValue);
+}
+
+export function parseVmstat(text: string): Record<string, number> {
+  return parseKeyedLines(text, ' ', vmstatValue);
 }
 
 const DIGITS = /^\d+$/;
 const SIGNED_DIGITS = /^-?\d+$/;
 
-export function parseVmstat(text: string): Record<string, number> {
+/** "16384000 kB" -> bytes, "0" -> 0; null for anything else. */
+function meminfoValue(field: string): number | null {
+  const kb = field.endsWith(' kB');
+  const digits = kb ? field.slice(0, -3).trimEnd() : field;
+  return DIGITS.test(digits) ? Number(digits) * (kb ? 1024 : 1) : null;
+}
+
+function vmstatValue(field: string): number | null {
+  return SIGNED_DIGITS.test(field) ? Number(field) : null;
+}
+
+/** Each line's key (up to the first `separator`) and value (the rest, trimmed, as
+ * `value` reads it; lines it rejects are skipped). Scanned by index, not a regex per
+ * line: meminfo and vmstat are parsed every interval (~60 and ~180 lines). */
+function parseKeyedLines(text: string, separator: string, value: (field: string) => number | null): Record<string, number> {
   const values: Record<string, number> = {};
   for (let start = 0; start < text.length; ) {
     const newline = text.indexOf('\n', start);
     const end = newline < 0 ? text.length : newline;
-    const space = text.indexOf(' ', start);
-    if (space > start && space < end) {
-      const digits = text.slice(space + 1, end).trim();
-      if (SIGNED_DIGITS.test(digits)) values[text.slice(start, space)] = Number(digits);
+    const at = text.indexOf(separator, start);
+    if (at > start && at < end) {
+      const v = value(text.slice(at + 1, end).trim());
+      if (v !== null) values[text.slice(start, at)] = v;
     }
     start = end + 1;
   }
