@@ -144,16 +144,15 @@ export function classifyGrowth(series: readonly Point[], options: ShapeOptions):
 
   const gaps: number[] = [];
   let longestGapMs = 0;
-  let shortestGapMs = Infinity;
   for (let i = 1; i < pts.length; i++) {
     const gap = pts[i]!.tMs - pts[i - 1]!.tMs;
     gaps.push(gap);
     if (gap > longestGapMs) longestGapMs = gap;
-    if (gap < shortestGapMs) shortestGapMs = gap;
   }
   // each point stands for the interval that ends at it, so the first one covers one gap more
-  // (gaps all alike, as the tracker's evenly spaced points mostly are: that one, unsorted)
-  const coveredMs = spanMs + (gaps.length === 0 ? 0 : shortestGapMs === longestGapMs ? longestGapMs : median(gaps));
+  // (gaps mostly alike, as the tracker's evenly spaced points are: median finds that
+  // majority without sorting)
+  const coveredMs = spanMs + (gaps.length ? median(gaps) : 0);
   if (pts.length < o.minPoints || coveredMs < o.windowMs * o.minCoverage) {
     // not judged yet; a steady climb over what there is may still warn early. One that
     // moved less than minRiseBytes cannot (the trend's too-small test): the robust
