@@ -8,7 +8,9 @@
 //   [--baseline REF] [--node-flags 'FLAG ...'] [--over-time MINUTES] [--breakdown]), leaks-cost (`faultline leaks` on a malloc loop:
 //   traced and bystander ns per pair per bpftrace; root; bench/leaks-cost.ts:
 //   [--bpftrace PATH,PATH] [--pairs N]), history-cost (the UI's chart history per snapshot
-//   with new process rows each interval; bench/history-cost.ts: [--baseline REF]).
+//   with new process rows each interval; bench/history-cost.ts: [--baseline REF]),
+//   exit-lines (how late bpftrace's exit line comes next to the reap; root;
+//   bench/exit-line-lag.ts: [--exits N] [--bpftrace PATH]).
 // --compare-probes DIR also runs the probes in DIR (e.g. an older probes/, from git
 // show) side by side. Prints tables on stdout, progress on stderr; --json also writes
 // the raw results.
@@ -21,6 +23,7 @@ import { benchScale } from './scale.js';
 import { benchLeaksCost } from './leaks-cost.js';
 import { benchDetectorCost } from './detector-cost.js';
 import { benchHistoryCost } from './history-cost.js';
+import { benchExitLines } from './exit-line-lag.js';
 
 const { values, positionals } = parseArgs({
   options: {
@@ -42,6 +45,7 @@ const { values, positionals } = parseArgs({
     'over-time': { type: 'string' },
     bpftrace: { type: 'string', default: 'bpftrace' },
     pairs: { type: 'string', default: '300000' },
+    exits: { type: 'string', default: '300' },
   },
   allowPositionals: true,
 });
@@ -117,5 +121,13 @@ if (which === 'leaks-cost') {
   const report = await benchLeaksCost({ runs, bpftraces: values.bpftrace.split(','), pairs: Number(values.pairs), log });
   console.log(`${report.text}\n`);
   results.leaksCost = report.rows;
+}
+if (which === 'exit-lines') {
+  const exits = Number(values.exits);
+  if (!isRoot || !Number.isInteger(exits) || exits < 1) {
+    console.error(!isRoot ? 'exit-lines: needs root (bpftrace)' : 'exit-lines: --exits takes a positive whole number');
+    process.exit(2);
+  }
+  console.log(`${await benchExitLines({ runs, exits, bpftrace: values.bpftrace, log })}\n`);
 }
 if (values.json) writeFileSync(values.json, `${JSON.stringify(results, null, 2)}\n`);

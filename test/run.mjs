@@ -10,7 +10,7 @@
 //   node test/run.mjs --unit    unit tests only (no root needed)
 //   node test/run.mjs --no-lanes  the default suite without the two lanes
 //   node test/run.mjs FILE...   just those files
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
@@ -32,6 +32,11 @@ function find(dir) {
   return out;
 }
 
+const missing = explicit.filter((f) => !existsSync(f));
+if (missing.length) {
+  console.error(`test/run.mjs: no such test file: ${missing.join(', ')}`);
+  process.exit(2);
+}
 let files = explicit.length ? explicit : find(join(root, 'test'));
 const isKernel = (f) => /\/test\/(kernel|faults|browser)\//.test(f);
 if (unitOnly) files = files.filter((f) => !isKernel(f));
@@ -56,6 +61,7 @@ const result = spawnSync(
 const tap = readFileSync(tapPath, 'utf8');
 rmSync(tapPath, { force: true });
 const count = (name) => Number(tap.match(new RegExp(`^# ${name} (\\d+)$`, 'm'))?.[1] ?? 0);
+const failures = failureRecap(tap);
 // a test past its timeout is "cancelled", not "failed", in node:test's counts: said apart
 const cancelled = count('cancelled');
 console.log(`\ntests: ${count('pass')} passed, ${count('fail')} failed, ${count('skipped')} skipped${cancelled ? `, ${cancelled} cancelled (timed out)` : ''}`);
@@ -72,4 +78,36 @@ if (lanes && explicit.length === 0) {
     if (r.status !== 0) status = status || 1;
   }
 }
+// the lanes print a lot after the main suite: its failures once more, with their
+// messages, last (CI shows a run's end)
+if (failures) console.log(`\nmain suite: ${count('fail')} failed (repeated from above)\n${failures}`);
 process.exit(status);
+
+/** Each failed test of a TAP report with its YAML block (the error, expected and
+ * actual, where), its stack cut to a few lines; '' when none failed. */
+function failureRecap(tapText) {
+  const out = [];
+  const lines = tapText.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const failed = /^(\s*)not ok \d+ - (.*)$/.exec(lines[i]);
+    if (!failed) continue;
+    out.push(`not ok - ${failed[2]}`);
+    let stackLines = -1;
+    let j = i + 1;
+    for (; j < lines.length && lines[j].startsWith(`${failed[1]}  `); j++) {
+      const line = lines[j].slice(failed[1].length);
+      if (line === '  ...') break;
+      if (/^  stack: /.test(line)) stackLines = 0;
+      else if (stackLines >= 0 && !/^    /.test(line)) stackLines = -1;
+      if (stackLines >= 0 && stackLines++ > 1) continue;
+      if (!/^  duration_ms: /.test(line)) out.push(line);
+    }
+    // the test's own diagnostics (t.diagnostic) follow its block
+    for (j += 1; j < lines.length && lines[j].startsWith(`${failed[1]}# `); j++) {
+      const text = lines[j].slice(failed[1].length + 2);
+      if (/^Subtest: |^(tests|suites|pass|fail|cancelled|skipped|todo|duration_ms) \d/.test(text)) break;
+      out.push(`  diagnostic: ${text}`);
+    }
+  }
+  return out.join('\n');
+}

@@ -14,3 +14,15 @@ export function processExitOf(atMs: number, line: ProcessExitLine | undefined, o
   const cause = oomVictim ? 'oom-kill' : !line ? 'ended' : signal !== 0 ? 'signal' : 'exit';
   return { atMs, cause, code, signal, faultsAtExit: line !== undefined };
 }
+
+/** /proc/uptime and the start in /proc/PID/stat count in 1/100 s: two steps to spare. */
+const CLOCK_STEP_MS = 20;
+
+/** Whether the faults probe prints an exit line for a process found gone: it does for
+ * one that lived an interval or more (probes/faults.bt, PROCESS EXIT). Known for sure
+ * when it was that old already at the last read that listed it: its start
+ * (/proc/PID/stat, ms since boot) against the boot clock then (/proc/uptime), with
+ * the clocks' 10 ms steps to spare. A younger one may or may not have one. */
+export function printsExitLine(startedAtBootMs: number, lastListedAtBootMs: number, intervalMs: number): boolean {
+  return lastListedAtBootMs - startedAtBootMs >= intervalMs + CLOCK_STEP_MS;
+}

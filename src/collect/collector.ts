@@ -6,7 +6,7 @@ import type { FaultlineEvent, GuestFaultSource, PointStatus, ProbeCost, ProbeGro
 import type { ProbeBatch } from '../parse/probe-batch.js';
 import { foldBatches, type ProbeTotals } from '../aggregate/probe-counters.js';
 import { parseProbeEventLine, type ProbeEventLine, type ProcessExitLine } from '../aggregate/probe-events.js';
-import { processExitOf } from '../aggregate/process-exit.js';
+import { printsExitLine, processExitOf } from '../aggregate/process-exit.js';
 import { selectProcesses } from '../aggregate/select-processes.js';
 import { buildSnapshot, type TrackedProcess } from '../aggregate/build-snapshot.js';
 import { makeEvent } from '../aggregate/events.js';
@@ -27,6 +27,8 @@ import { carriedGuestRam, choosePageWalks, PAGE_WALKS_PER_INTERVAL, type WalkCan
 import { MAPPING_CHANGE_POINTS, mayKeepMaps, mayReuseDetail, ranSince, stampOf, statUnchanged, type DetailStamp } from './detail-reuse.js';
 import type { CgroupMemory, NumaNodeBytes } from '../model/snapshot.js';
 import { GuestMemoryReader } from './guest-memory-reader.js';
+import { ExitLineWait } from './exit-line-wait.js';
+import { readCounterTextOrNull } from '../host/read-proc-file.js';
 
 /** A process whose faults and RSS did not move is walked (smaps: 50 reads of a page
  * each for a QEMU process, each a thread-pool round trip) once in this many refresh
@@ -93,6 +95,8 @@ const isKsmd = (s: ProcessStat): boolean => s.comm === 'ksmd' && s.ppid === 2;
 const minorFaultsSince = (s: ProcessStat, prev: ProcessStat | undefined): number => (prev ? Math.max(0, s.minflt - prev.minflt) : s.minflt);
 const majorFaultsSince = (s: ProcessStat, prev: ProcessStat | undefined): number => (prev ? Math.max(0, s.majflt - prev.majflt) : s.majflt);
 const isGrowthGroup = (g: ProbeGroupStatus): boolean => g.group === 'growth';
+const isFaultsGroup = (g: ProbeGroupStatus): boolean => g.group === 'faults';
+const EXIT_POINT = 'sched:sched_process_exit';
 function isAttachedPoint(this: string, p: PointStatus): boolean {
   return p.point === this && p.state === 'attached';
 }
@@ -158,6 +162,8 @@ export class Collector {
    * they arrive (noteEventLine), so an exit just before the /proc read is known when
    * the process is found gone; kept a few intervals (a zombie stays until reaped). */
   private exitLines = new Map<number, { line: ProcessExitLine; seq: number }>();
+  /** A snapshot waiting for the exit lines of processes it found gone (src/collect/exit-line-wait.ts). */
+  private readonly exitLineWait = new ExitLineWait();
   private vms = new Map<string, TrackedVm>();
   /** VMs that exited in this interval or the last few, with the interval they went
    * in: a row for one of them (its last probe counts, a reclaim stall at teardown,
@@ -224,7 +230,9 @@ export class Collector {
   noteEventLine(line: string): void {
     if (!line.startsWith('process_exit ')) return;
     const e = parseProbeEventLine(line);
-    if (e?.type === 'process_exit') this.exitLines.set(e.pid, { line: e, seq: this.seq });
+    if (e?.type !== 'process_exit') return;
+    this.exitLines.set(e.pid, { line: e, seq: this.seq });
+    this.exitLineWait.noted(e.pid);
   }
 
   /** Something the supervisor saw (a probe died, lost events...), for the next snapshot. */
@@ -376,6 +384,7 @@ export class Collector {
     const listed = new Set(stats.map(processId));
     // a host process that had a row and is gone: one last row, marked as ended
     const ended = [...this.prevProcessRows].filter((id) => !listed.has(id)).map((id) => this.prevStats.get(id)!).filter(Boolean);
+    await this.exitLineWait.until(this.exitLinesDue(ended, probes, timeMs));
     const chosen = selectProcesses({
       stats,
       faultDeltaByPid,
@@ -513,6 +522,20 @@ export class Collector {
     for (const key of this.argvOf.keys()) if (!this.prevStats.has(key.slice(0, key.indexOf(' ')))) this.argvOf.delete(key);
     for (const pid of this.mappingChanges.keys()) if (!alive.has(pid)) this.mappingChanges.delete(pid);
     return judged;
+  }
+
+  /** The pids of ended processes whose exit line the faults probe printed (they lived
+   * an interval or more) and that has not come in yet. */
+  private exitLinesDue(ended: readonly ProcessStat[], probes: ProbeState, timeMs: number): number[] {
+    const missing = ended.filter((s) => !this.exitLines.has(s.pid));
+    if (missing.length === 0 || !probes.groups.find(isFaultsGroup)?.points.some(isAttachedPoint, EXIT_POINT)) return [];
+    const uptime = readCounterTextOrNull(`${this.procRoot}/uptime`);
+    if (uptime === null) return [];
+    // the boot clock at the last read that listed them
+    const lastListedAtBootMs = Number.parseFloat(uptime) * 1000 - (timeMs - (this.prevReadMs ?? timeMs));
+    const due: number[] = [];
+    for (const s of missing) if (printsExitLine((s.startTimeTicks * 1000) / USER_HZ, lastListedAtBootMs, this.options.intervalMs)) due.push(s.pid);
+    return due;
   }
 
   /** Which processes the growth probe saw change their mappings in this batch, and

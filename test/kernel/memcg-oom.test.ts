@@ -88,12 +88,20 @@ test('memcg limit: reclaim stalls for the pid and an oom-kill event with its pid
   assert.deepEqual(last.exit?.cause, 'oom-kill');
   assert.ok(last.cgroup.path.endsWith(`faultline-test-${process.pid}`), `last row's cgroup: ${last.cgroup.path}`);
   assert.ok(last.rss.anonBytes > 16 * 2 ** 20, `last row's anon RSS ${last.rss.anonBytes}: the last read while it lived, not 0`);
-  // its last interval's faults come from its totals at the exit; the probes' 1-in-16
-  // page sample of the same faults is near them
-  const sampled = last.faults.user + last.faults.kernel;
-  t.diagnostic(`hog's last row: minor ${last.faults.minor} (totals at exit), probes' sample ${sampled}`);
-  assert.ok(last.faults.minor > 0 && (sampled < 160 || (last.faults.minor > sampled / 2 && last.faults.minor < sampled * 2)),
-    `faults of its last interval: minor ${last.faults.minor} at exit, the probes sampled ${sampled}`);
+  // its last interval's faults come from its totals at the exit. Its rows' minor faults
+  // add up to those totals less the read before its first row; the probes' 1-in-16
+  // page sample counts the same faults from the interval boundary before that read, a
+  // few ms earlier: the two differ by what it faulted in those ms (at most one 4 MiB
+  // step, 1,024 pages: it allocates in bursts), the faults the kernel failed at the
+  // OOM (counted at entry by the probes, not in minflt) and the sample's error. Per row
+  // that shift can be most of a short last interval (the last row's minor was 0.71x
+  // its sample here once); over its whole life it is small.
+  const hogRows = live.snapshots.flatMap((s) => s.vms.filter((v) => v.pid === hogPid));
+  const minorSum = hogRows.reduce((sum, v) => sum + v.faults.minor, 0);
+  const sampledSum = hogRows.reduce((sum, v) => sum + v.faults.user + v.faults.kernel, 0);
+  t.diagnostic(`hog's last row: minor ${last.faults.minor} (totals at exit), probes' sample ${last.faults.user + last.faults.kernel}; its ${hogRows.length} rows: minor ${minorSum}, sample ${sampledSum}`);
+  assert.ok(last.faults.minor > 0, `faults of its last interval: minor ${last.faults.minor} at exit`);
+  assert.ok(Math.abs(minorSum - sampledSum) <= 1024 + 0.05 * sampledSum, `its rows' minor faults ${minorSum} against the probes' sample ${sampledSum}`);
   assert.equal(live.snapshots.filter((s) => s.vms.some((v) => v.pid === hogPid && v.exit)).length, 1, 'one last row');
 
   assert.equal(last.exit!.signal, 9, 'the OOM kill was seen at the exit: SIGKILL');
