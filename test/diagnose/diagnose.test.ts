@@ -4,7 +4,7 @@
 // is there, with its severity, subject and remedy.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Snapshot } from '../../src/model/snapshot.js';
@@ -182,7 +182,7 @@ test('a leak verdict names the process and the deep mode; faultline and its bpft
   assert.match(d.causes[0]!.remedy, new RegExp(`sudo faultline leaks --pid ${leaker.pid}`));
 });
 
-test('thresholds: a file changes some; unknown keys, bad numbers and non-JSON are clear errors', () => {
+test('thresholds: a file changes some; unknown keys, bad numbers and non-JSON are clear errors', (t) => {
   assert.equal(thresholdsFrom({ hostAvailableWarningPct: 30 }, 'x').hostAvailableWarningPct, 30);
   assert.equal(thresholdsFrom({}, 'x').cgroupNearLimitPct, 90);
   assert.throws(() => thresholdsFrom({ hostAvailablePct: 30 }, 'f.json'), /f\.json: unknown threshold "hostAvailablePct"/);
@@ -191,6 +191,7 @@ test('thresholds: a file changes some; unknown keys, bad numbers and non-JSON ar
   assert.throws(() => thresholdsFrom([], 'f.json'), /must be a JSON object/);
   assert.throws(() => thresholdsFrom({ reclaimStallCriticalMsPerSec: 5 }, 'f.json'), /below reclaimStallWarningMsPerSec/);
   const dir = mkdtempSync(join(tmpdir(), 'faultline-thresholds-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(join(dir, 'bad.json'), '{ nope');
   assert.throws(() => readThresholds(join(dir, 'bad.json')), /not JSON/);
   assert.throws(() => readThresholds(join(dir, 'missing.json')), /ENOENT/);

@@ -5,7 +5,7 @@
 // tested for real in the lab lane (test/lab/lab-results.test.ts, L1 with two nodes).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readNumaNodes, readVcpuCpus } from '../../src/host/numa-nodes.js';
@@ -33,7 +33,12 @@ test('the nodes of this machine, as sysfs and /proc/meminfo have them', { skip }
     assert.equal(expected[0]!.cpulist, online);
     assert.equal(nodes[0]!.cpus, nodes[0]!.cpuList.length);
   }
-  assert.deepEqual(await readNumaNodes(mkdtempSync(join(tmpdir(), 'no-sys-'))), []);
+  const noSys = mkdtempSync(join(tmpdir(), 'no-sys-'));
+  try {
+    assert.deepEqual(await readNumaNodes(noSys), []);
+  } finally {
+    rmSync(noSys, { recursive: true, force: true });
+  }
 });
 
 test('readVcpuCpus: a process without vCPU threads has none; a gone pid has none', async () => {
