@@ -10,11 +10,14 @@ import { emptyPidCounters, type PidCounters, type ProbeTotals } from './probe-co
 import { guestRamUserFaults, hotspotsOf } from './hotspots.js';
 import { attributeMmuNotifier } from './mmu-notifier.js';
 import { machineKindFromArgv } from './guest-phys.js';
-import { makeEvent, probeEvents } from './events.js';
+import { makeEvent, probeEvents, type PidIndex } from './events.js';
 import { formatBytes } from '../format/quantities.js';
 import { insertTopN } from './top-n.js';
 import { exitReasonName, type VirtIsa } from './kvm-exit-names.js';
 import { describeExit } from '../format/exit-words.js';
+
+/** A process whose argv is not known: one array, so machineKindFromArgv's memo holds it once. */
+const NO_ARGV: readonly string[] = [];
 
 export interface TrackedProcess {
   id: string;
@@ -48,7 +51,7 @@ export interface IntervalInput {
   /** vm-start, vm-exit, probe errors: what the collector saw happen. */
   lifecycleEvents: FaultlineEvent[];
   /** pid -> id and comm of every live process, to name event subjects. */
-  pidIndex: Map<number, { id: string; comm: string }>;
+  pidIndex: PidIndex;
   hotspotLimit: number;
   /** svm or vmx: which table names the exit reasons ('' when neither). */
   virtIsa?: VirtIsa;
@@ -183,7 +186,7 @@ function vmRow(p: TrackedProcess, c: PidCounters, input: IntervalInput, notifier
     hotspots: hotspotsOf(c, {
       mappings: d?.mappings ?? [],
       guestRam,
-      machine: machineKindFromArgv(d?.argv ?? []),
+      machine: machineKindFromArgv(d?.argv ?? NO_ARGV),
       limit: input.hotspotLimit,
     }),
     ksmMergedPages: d?.ksmMergedPages ?? 0,

@@ -13,12 +13,18 @@ export function makeEvent(type: EventType, timeMs: number, fields: Partial<Fault
   };
 }
 
+/** pid -> id and comm of a process, to name event subjects: a Map, or a lookup made
+ * only for the few pids an interval's events name. */
+export interface PidIndex {
+  get(pid: number): { id: string; comm: string } | undefined;
+}
+
 /** OOM kills, long reclaim stalls and lost events from one interval's probe output
  * (process exits become process-exit events with the process's last row). */
 export function probeEvents(
   totals: ProbeTotals,
   timeMs: number,
-  pidIndex: Map<number, { id: string; comm: string }>,
+  pidIndex: PidIndex,
 ): FaultlineEvent[] {
   const events: FaultlineEvent[] = [];
   for (const e of totals.events) {

@@ -12,7 +12,17 @@ const FOUR_GIB = 4 * GiB;
 
 export type MachineKind = 'pc' | 'q35' | 'other';
 
-export function machineKindFromArgv(argv: string[]): MachineKind {
+/** Each argv's machine, found once: a process's argv is read once and the same array
+ * comes with every snapshot (a libvirt QEMU's runs to hundreds of words). */
+const machineOfArgv = new WeakMap<readonly string[], MachineKind>();
+
+export function machineKindFromArgv(argv: readonly string[]): MachineKind {
+  let machine = machineOfArgv.get(argv);
+  if (machine === undefined) machineOfArgv.set(argv, (machine = scanMachineKind(argv)));
+  return machine;
+}
+
+function scanMachineKind(argv: readonly string[]): MachineKind {
   for (let i = 0; i < argv.length - 1; i++) {
     if (argv[i] !== '-machine' && argv[i] !== '-M') continue;
     const value = argv[i + 1] ?? '';

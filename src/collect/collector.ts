@@ -9,7 +9,7 @@ import { parseProbeEventLine, type ProbeEventLine, type ProcessExitLine } from '
 import { printsExitLine, processExitOf } from '../aggregate/process-exit.js';
 import { selectProcesses } from '../aggregate/select-processes.js';
 import { buildSnapshot, type TrackedProcess } from '../aggregate/build-snapshot.js';
-import { makeEvent } from '../aggregate/events.js';
+import { makeEvent, type PidIndex } from '../aggregate/events.js';
 import { ProcStatReader } from '../host/proc-stat-reader.js';
 import { discoverVms, diffProcessSets, processId, type IdentityCache } from '../host/discover-vms.js';
 import { readProcessCgroupMemory, readProcessDetail } from '../host/process-detail.js';
@@ -292,6 +292,12 @@ export class Collector {
     return source;
   }
 
+  /** Whether KSM shared pages at the last host read (unknown before the first: true). */
+  private get ksmShares(): boolean {
+    const mm = this.prevHost?.mm;
+    return mm === undefined || mm.ksmPagesShared > 0 || mm.ksmPagesSharing > 0;
+  }
+
   private get refreshEvery(): number {
     return this.options.detailRefreshEveryIntervals ?? 10;
   }
@@ -307,7 +313,7 @@ export class Collector {
     // numa_maps walks page tables too: for one that took no fault since numa_maps was
     // read (not only since its detail was: it may have grown in between), as rarely as smaps
     const keepNuma = readNuma && cached !== undefined && cached.numaStamp !== null && statUnchanged(cached.numaStamp, stat) && this.seq - cached.numaSeq < WALK_UNCHANGED_PERIODS * this.refreshEvery;
-    const read = await readProcessDetail(this.procRoot, this.cgroupRoot, stat, { memoryBytes, readNuma: readNuma && !keepNuma, readPageWalks, knownArgv: this.argvOf.get(argvKey), knownMappings, cgroupReads, readStat: this.readStat });
+    const read = await readProcessDetail(this.procRoot, this.cgroupRoot, stat, { memoryBytes, readNuma: readNuma && !keepNuma, readPageWalks, knownArgv: this.argvOf.get(argvKey), knownMappings, cgroupReads, readStat: this.readStat, ksmShares: this.ksmShares });
     const detail = this.withPageWalk(id, read && keepNuma ? { ...read, numa: cached.numa } : read, memoryBytes);
     if (detail) {
       this.argvOf.set(argvKey, detail.argv);
@@ -483,8 +489,13 @@ export class Collector {
     const scanEvery = this.options.cgroupScanEveryIntervals ?? 5;
     if (scanEvery > 0 && this.seq % scanEvery === 0) this.limitedCgroups = await readLimitedCgroups({ cgroupRoot: this.cgroupRoot });
     host.limitedCgroups = this.limitedCgroups;
-    const pidIndex = new Map<number, { id: string; comm: string }>();
-    for (const [pid, s] of statByPid) pidIndex.set(pid, { id: processId(s), comm: s.comm });
+    // named only for the pids this interval's events name (a few), not for every process
+    const pidIndex: PidIndex = {
+      get: (pid) => {
+        const s = statByPid.get(pid);
+        return s && { id: processId(s), comm: s.comm };
+      },
+    };
     const snapshot = buildSnapshot({
       seq: this.seq,
       timeMs,

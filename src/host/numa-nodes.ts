@@ -13,7 +13,9 @@
 // /proc/meminfo's MemAvailable adds, without the watermark correction the kernel does
 // host-wide (the per-node watermarks are not in sysfs). A node with no memory (a
 // CPU-only node) is left out.
+import { readdirSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
+import { readCounterTextOrNull } from './read-proc-file.js';
 import type { NumaNodeMemory, NumaNodeThreads } from '../model/snapshot.js';
 import { lastCpuOfStat } from './proc-stat.js';
 import { isVcpuThreadName } from './vcpu-threads.js';
@@ -66,31 +68,34 @@ export function threadsByNode(cpus: readonly number[], nodes: readonly NumaNode[
 /** Every node with memory, by number; [] when the kernel has no node directory (no
  * NUMA support). cpulist is read once per node and remembered in `cpuLists`. */
 export async function readNumaNodes(sysRoot = '/sys', cpuLists = new Map<number, number[]>()): Promise<NumaNode[]> {
+  // synchronous, as the other counter files of each interval (src/host/read-proc-file.ts):
+  // sysfs makes these from counters, and the thread pool's round trip costs more
   const dir = `${sysRoot}/devices/system/node`;
   let names: string[];
   try {
-    names = (await readdir(dir)).filter((n) => /^node\d+$/.test(n));
+    names = readdirSync(dir).filter((n) => /^node\d+$/.test(n));
   } catch {
     return [];
   }
-  const nodes = await Promise.all(
-    names.map(async (name): Promise<NumaNode | null> => {
-      const node = Number(name.slice(4));
-      try {
-        const memory = parseNodeMeminfo(await readFile(`${dir}/${name}/meminfo`, 'utf8'));
-        if (memory.totalBytes === 0) return null;
-        let cpuList = cpuLists.get(node);
-        if (!cpuList) {
-          cpuList = parseCpuList(await readFile(`${dir}/${name}/cpulist`, 'utf8').catch(() => ''));
-          cpuLists.set(node, cpuList);
-        }
-        return { node, ...memory, cpus: cpuList.length, cpuList };
-      } catch {
-        return null;
+  const nodes: NumaNode[] = [];
+  for (const name of names) {
+    const node = Number(name.slice(4));
+    try {
+      const meminfo = readCounterTextOrNull(`${dir}/${name}/meminfo`);
+      if (meminfo === null) continue;
+      const memory = parseNodeMeminfo(meminfo);
+      if (memory.totalBytes === 0) continue;
+      let cpuList = cpuLists.get(node);
+      if (!cpuList) {
+        cpuList = parseCpuList(readCounterTextOrNull(`${dir}/${name}/cpulist`) ?? '');
+        cpuLists.set(node, cpuList);
       }
-    }),
-  );
-  return nodes.filter((n): n is NumaNode => n !== null).sort((a, b) => a.node - b.node);
+      nodes.push({ node, ...memory, cpus: cpuList.length, cpuList });
+    } catch {
+      // a node going offline, an unreadable file: left out
+    }
+  }
+  return nodes.sort((a, b) => a.node - b.node);
 }
 
 /** The CPU each vCPU thread of a QEMU process last ran on (threads named "CPU n/KVM" or

@@ -40,6 +40,10 @@ export interface DetailOptions {
   /** Cgroup memory already read this interval, by cgroup paths: many processes share
    * a cgroup (every host process in the root, a VM's helpers in its scope). */
   cgroupReads?: Map<string, Promise<CgroupMemory>>;
+  /** false: KSM shared no page at the host's last read (/sys/kernel/mm/ksm/pages_shared
+   * 0), so no process has pages merged (ksm_merging_pages counts pages in KSM's stable
+   * tree, whose pages pages_shared counts) and ksm_stat is not read. Default true. */
+  ksmShares?: boolean;
   /** The re-check of the process's stat after its files were read (default: open and
    * read /proc/PID/stat; the collector's ProcStatReader.readOne preads a held descriptor). */
   readStat?: (pid: number) => ProcessStat | null;
@@ -96,7 +100,7 @@ export async function readProcessDetail(
     opts.knownMappings ? Promise.resolve('') : readLockedTextOrNull(`${dir}/maps`),
     // a VM's AnonHugePages come from its smaps below (one page-table walk, not two)
     opts.readPageWalks === false || opts.memoryBytes > 0 ? Promise.resolve(null) : readLockedTextOrNull(`${dir}/smaps_rollup`),
-    ksmMergedPages(dir),
+    opts.ksmShares === false ? 0 : ksmMergedPages(dir),
     opts.readNuma ? readLockedTextOrNull(`${dir}/numa_maps`) : Promise.resolve(null),
     readTextOrNull(`${dir}/cgroup`),
   ]);

@@ -56,6 +56,14 @@ test('libvirt VM: guest RAM, its resident bytes, THP, KSM, NUMA, cgroup v2', asy
   });
 });
 
+test('KSM sharing no page on the host (pages_shared 0): ksm_stat is not read, the process has none merged', async () => {
+  const stat = await statOf('synthetic-libvirt', 1234);
+  const read = (ksmShares?: boolean) => readProcessDetail(tree('synthetic-libvirt'), cgroupRoot('synthetic-libvirt'), stat, { memoryBytes: 512 * MiB, readNuma: false, ksmShares });
+  assert.equal((await read(undefined))?.ksmMergedPages, 2048, 'by default ksm_stat is read');
+  assert.equal((await read(true))?.ksmMergedPages, 2048);
+  assert.equal((await read(false))?.ksmMergedPages, 0, 'the file says 2048, but no page is shared host-wide');
+});
+
 test('numa_maps is read only when asked; no guest RAM without a size', async () => {
   const stat = await statOf('synthetic-libvirt', 1234);
   const detail = await readProcessDetail(tree('synthetic-libvirt'), cgroupRoot('synthetic-libvirt'), stat, {
