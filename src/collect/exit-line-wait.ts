@@ -6,8 +6,8 @@
 // reaped the child, up to 1.3-5 ms after (this machine, idle: `npm run bench --
 // exit-lines`, docs/benchmarks.md "Exit lines"). A snapshot that found a process gone
 // in that window ended its row without the exit (no code, no signal, the probes'
-// count of its last faults instead of the kernel's totals): 1 and 4 of 24 `sleep`s
-// killed around a snapshot's start (test/kernel/exit-lines.test.ts). So a snapshot
+// count of its last faults instead of the kernel's totals): 1-5 of 24 `sleep`s
+// killed around a snapshot's start (test/kernel/exit-lines.test.ts, five runs). So a snapshot
 // that finds one gone whose line is due waits for it, up to EXIT_LINE_WAIT_MS; the
 // line comes in through noteEventLine while it waits. IO-free but for the timer.
 
