@@ -87,7 +87,7 @@ export async function readNumaNodes(sysRoot = '/sys', cpuLists = new Map<number,
       if (memory.totalBytes === 0) continue;
       let cpuList = cpuLists.get(node);
       if (!cpuList) {
-        cpuList = parseCpuList(readCounterTextOrNull(`${dir}/${name}/cpulist`) ?? '');
+        cpuList = parseCpuList(cpuListText(`${dir}/${name}/cpulist`));
         cpuLists.set(node, cpuList);
       }
       nodes.push({ node, ...memory, cpus: cpuList.length, cpuList });
@@ -96,6 +96,15 @@ export async function readNumaNodes(sysRoot = '/sys', cpuLists = new Map<number,
     }
   }
   return nodes.sort((a, b) => a.node - b.node);
+}
+
+/** A node's cpulist, '' when it cannot be read (the node is then kept, with no CPUs). */
+function cpuListText(path: string): string {
+  try {
+    return readCounterTextOrNull(path) ?? '';
+  } catch {
+    return '';
+  }
 }
 
 /** The CPU each vCPU thread of a QEMU process last ran on (threads named "CPU n/KVM" or
