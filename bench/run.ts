@@ -10,7 +10,8 @@
 //   [--bpftrace PATH,PATH] [--pairs N]), history-cost (the UI's chart history per snapshot
 //   with new process rows each interval; bench/history-cost.ts: [--baseline REF]),
 //   exit-lines (how late bpftrace's exit line comes next to the reap; root;
-//   bench/exit-line-lag.ts: [--exits N] [--bpftrace PATH]).
+//   bench/exit-line-lag.ts: [--exits N] [--bpftrace PATH]), encode-cost (a 100-VM snapshot
+//   frame's encoding, its findings kept from the last frame or new; bench/encode-cost.ts).
 // --compare-probes DIR also runs the probes in DIR (e.g. an older probes/, from git
 // show) side by side. Prints tables on stdout, progress on stderr; --json also writes
 // the raw results.
@@ -24,6 +25,7 @@ import { benchLeaksCost } from './leaks-cost.js';
 import { benchDetectorCost } from './detector-cost.js';
 import { benchHistoryCost } from './history-cost.js';
 import { benchExitLines } from './exit-line-lag.js';
+import { benchEncodeCost } from './encode-cost.js';
 
 const { values, positionals } = parseArgs({
   options: {
@@ -66,6 +68,10 @@ if (which === 'probe-cost' || which === 'all') {
 }
 if (which === 'detector-cost') {
   const text = benchDetectorCost({ runs, log });
+  console.log(`${text}\n`);
+}
+if (which === 'encode-cost') {
+  const text = benchEncodeCost({ runs, log });
   console.log(`${text}\n`);
 }
 if (which === 'history-cost') {

@@ -116,3 +116,21 @@ test('a snapshot is encoded once: the websocket and the recorder get the same by
   assert.equal(encodeFrame({ snapshot }), first);
   assert.notEqual(encodeFrame({ snapshot: structuredClone(snapshot) }), first); // another snapshot: its own bytes
 });
+
+test("a finding kept from the last snapshot is written from its bytes: the same bytes as encoding it anew", () => {
+  const first = structuredClone(FULL_SNAPSHOT);
+  const kept = first.vms[0]!.findings;
+  encodeFrame({ snapshot: first });
+  // the next snapshot: new rows, the row's findings the same objects (its detectors did not run)
+  const next = { ...structuredClone(FULL_SNAPSHOT), seq: first.seq + 1 };
+  next.vms[0]!.findings = kept;
+  next.host.findings = first.host.findings;
+  assert.equal(Buffer.from(encodeFrame({ snapshot: next })).toString('hex'), Buffer.from(viaFromObject({ snapshot: next })).toString('hex'));
+  // the detectors ran: a new finding object with other words gets its own bytes
+  const judged = { ...structuredClone(FULL_SNAPSHOT), seq: first.seq + 2 };
+  judged.vms[0]!.findings = [{ ...kept[0]!, verdict: 'leak', message: 'QEMU heap grows 2.4 KiB/s' }];
+  const decoded = decodeFrame(encodeFrame({ snapshot: judged })) as { snapshot: Snapshot };
+  assert.equal(decoded.snapshot.vms[0]!.findings[0]!.message, 'QEMU heap grows 2.4 KiB/s');
+  assert.equal(decoded.snapshot.vms[0]!.findings[0]!.verdict, 'leak');
+  assert.equal(Buffer.from(encodeFrame({ snapshot: judged })).toString('hex'), Buffer.from(viaFromObject({ snapshot: judged })).toString('hex'));
+});
