@@ -24,7 +24,7 @@ import { DiagnosisWindow } from '../diagnose/diagnosis-window.js';
 import type { Thresholds } from '../diagnose/thresholds.js';
 import { SlabinfoReader } from '../detect/slabinfo.js';
 import { carriedGuestRam, choosePageWalks, PAGE_WALKS_PER_INTERVAL, type WalkCandidate, type WalkedValues } from './page-walks.js';
-import { MAPPING_CHANGE_POINTS, mayKeepMaps, mayReuseDetail, ranSince, stampOf, statUnchanged, type DetailStamp } from './detail-reuse.js';
+import { detailRead, MADVISE_POINT, MAPPING_CHANGE_POINTS, mayKeepMaps, ranSince, stampOf, statUnchanged, type DetailStamp } from './detail-reuse.js';
 import type { CgroupMemory, NumaNodeBytes } from '../model/snapshot.js';
 import { GuestMemoryReader } from './guest-memory-reader.js';
 import { ExitLineWait } from './exit-line-wait.js';
@@ -192,6 +192,16 @@ export class Collector {
   private mappingChanges = new Map<number, number>();
   /** Since when the growth probe has watched every mapping change, none lost; null: not now. */
   private mappingsWatchedSince: number | null = null;
+  /** The last interval whose host read found KSM running (it may merge pages) or its
+   * page counts (pages_shared, pages_sharing) moved since the read before; Infinity
+   * while they cannot be read. A refresh is quiet only for a detail read after it
+   * (src/collect/detail-reuse.ts, detailRead). */
+  private ksmMovedSeq = Infinity;
+  /** The last interval the growth probe saw each pid change a mapping or free memory
+   * with madvise (DONTNEED on swapped-out pages lowers VmSwap, not RSS). */
+  private detailChanges = new Map<number, number>();
+  /** Since when the growth probe has watched all of those, none lost; null: not now. */
+  private detailChangesWatchedSince: number | null = null;
   private readonly slabinfo: SlabinfoReader;
   private readonly statReader: ProcStatReader;
   /** statReader.readOne, bound once (passed to every detail read). */
@@ -255,6 +265,7 @@ export class Collector {
     await this.trackVms(stats, this.now(), true);
     this.prevStats = new Map(stats.map(statById));
     this.prevHost = await readHostMemory(this.procRoot);
+    this.noteKsmMoved(null, this.prevHost);
   }
 
   private async trackVms(stats: ProcessStat[], timeMs: number, quiet: boolean): Promise<FaultlineEvent[]> {
@@ -336,14 +347,26 @@ export class Collector {
     return detail;
   }
 
-  /** The last detail of a process whose faults and RSS did not move, or null when it must be read. */
-  private reusableDetail(stat: ProcessStat, id: string, readNuma: boolean): ProcessDetail | null {
+  /** The last detail of a process whose faults and RSS did not move, and whether its
+   * cgroup is due to be read again (a quiet refresh); null when it must be read in full. */
+  private reusableDetail(stat: ProcessStat, id: string, readNuma: boolean): { detail: ProcessDetail; cgroupDue: boolean } | null {
     const cached = this.details.get(id);
-    if (!cached || !mayReuseDetail(cached.stamp, stat, this.seq, this.refreshEvery)) return null;
+    if (!cached) return null;
+    const read = detailRead(cached.stamp, stat, this.seq, this.refreshEvery, this.quietSince(stat.pid, cached.stamp.seq));
+    if (read === 'all') return null;
     // a numa interval needs numa_maps as of now: read it when the process moved since
     if (readNuma && (cached.numaStamp === null || !statUnchanged(cached.numaStamp, stat))) return null;
     // numa is reported on its sampling intervals only, as for a process read in full
-    return { ...cached.detail, numa: readNuma ? cached.numa : [] };
+    return { detail: { ...cached.detail, numa: readNuma ? cached.numa : [] }, cgroupDue: read === 'cgroup' };
+  }
+
+  /** Whether nothing that moves a detail with no fault and no RSS change (KSM, a mapping
+   * change, memory freed with madvise) happened to the process since its full read at `readSeq`, as far
+   * as we watch (src/collect/detail-reuse.ts, detailRead). */
+  private quietSince(pid: number, readSeq: number): boolean {
+    if (this.ksmMovedSeq >= readSeq) return false;
+    if (this.detailChangesWatchedSince === null || this.detailChangesWatchedSince > readSeq) return false;
+    return (this.detailChanges.get(pid) ?? -Infinity) <= readSeq;
   }
 
   /** Remembers a walked process's page-table values, or fills a skipped one's in. */
@@ -418,12 +441,13 @@ export class Collector {
     const cgroupReads = new Map<string, Promise<CgroupMemory>>();
     for (const s of chosenStats) {
       const id = processId(s);
-      const detail = alive.has(s.pid) ? this.reusableDetail(s, id, readNuma) : null;
-      if (!detail) continue;
-      // one that ran may have charged page cache to its cgroup: that, read again
+      const reuse = alive.has(s.pid) ? this.reusableDetail(s, id, readNuma) : null;
+      if (!reuse) continue;
+      // one that ran may have charged page cache to its cgroup, and another process may
+      // have, for any: that, read again (the second at its refresh slot)
       const ran = ranSince(this.details.get(id)!.stamp, s);
-      const cgroup = ran ? await readProcessCgroupMemory(this.procRoot, this.cgroupRoot, s.pid, cgroupReads) : detail.cgroup;
-      if (cgroup) reused.set(id, { ...detail, cgroup });
+      const cgroup = ran || reuse.cgroupDue ? await readProcessCgroupMemory(this.procRoot, this.cgroupRoot, s.pid, cgroupReads) : reuse.detail.cgroup;
+      if (cgroup) reused.set(id, { ...reuse.detail, cgroup });
     }
     // only live processes read in full have page tables to walk: the dead and the
     // unchanged take no budget
@@ -484,6 +508,7 @@ export class Collector {
     ).filter(isTracked);
 
     const host = await readHostMemory(this.procRoot);
+    this.noteKsmMoved(this.prevHost, host);
     if (this.sysRoot !== null) this.numaNodes = await readNumaNodes(this.sysRoot, this.cpuLists);
     // what KSM's scanner costs: ksmd is a kernel thread, in the process table read above
     const ksmd = stats.find(isKsmd);
@@ -537,7 +562,18 @@ export class Collector {
     for (const id of this.details.keys()) if (!this.prevStats.has(id)) this.details.delete(id);
     for (const key of this.argvOf.keys()) if (!this.prevStats.has(key.slice(0, key.indexOf(' ')))) this.argvOf.delete(key);
     for (const pid of this.mappingChanges.keys()) if (!alive.has(pid)) this.mappingChanges.delete(pid);
+    for (const pid of this.detailChanges.keys()) if (!alive.has(pid)) this.detailChanges.delete(pid);
     return judged;
+  }
+
+  /** KSM as the host read `now` found it against `before` (null: the first read). */
+  private noteKsmMoved(before: HostMemory | null, now: HostMemory): void {
+    const [was, is] = [before?.mm, now.mm];
+    // '' is a kernel without KSM; 'unmerge' undoes merges
+    const running = is !== undefined && is.ksmState !== 'off' && is.ksmState !== '';
+    if (!is) this.ksmMovedSeq = Infinity;
+    else if (before === null) this.ksmMovedSeq = running ? this.seq : -1;
+    else if (running || !was || was.ksmPagesShared !== is.ksmPagesShared || was.ksmPagesSharing !== is.ksmPagesSharing) this.ksmMovedSeq = this.seq;
   }
 
   /** The pids of ended processes whose exit line the faults probe printed (they lived
@@ -566,5 +602,10 @@ export class Collector {
     if (!attached || lost) this.mappingsWatchedSince = null;
     else this.mappingsWatchedSince ??= this.seq;
     for (const [pid, c] of totals.byPid) if (c.mmapBytes > 0 || c.munmapBytes > 0 || c.brkBytes !== 0) this.mappingChanges.set(pid, this.seq);
+    // and for quiet refreshes, memory freed with madvise too
+    const adviceWatched = attached && growth!.points.some(isAttachedPoint, MADVISE_POINT);
+    if (!adviceWatched || lost) this.detailChangesWatchedSince = null;
+    else this.detailChangesWatchedSince ??= this.seq;
+    for (const [pid, c] of totals.byPid) if (c.mmapBytes > 0 || c.munmapBytes > 0 || c.brkBytes !== 0 || c.madviseBytes.size > 0) this.detailChanges.set(pid, this.seq);
   }
 }

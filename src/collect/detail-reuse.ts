@@ -10,9 +10,11 @@
 // memory cgroup is another matter: a process that ran (utime/stime moved) may have
 // charged page cache to it by read()/write() with no fault, so the collector re-reads
 // the cgroup alone for those (`ranSince`). What can move with none of these (KSM
-// merging its pages, khugepaged collapsing them into huge pages, page cache charged to
-// its cgroup by another process, a NUMA migration) is caught by a refresh: every
-// process is read in full at least once every `refreshEveryIntervals`, in a slot of its own, given in turn as processes are first read (not the pid modulo
+// merging its pages, page cache charged to its cgroup by another process) is caught by
+// a refresh: every process is read again at least once every `refreshEveryIntervals`,
+// in full, or only its cgroup while its refreshes are quiet (`detailRead`: KSM stood
+// still and the growth probe saw it change no mapping), in a slot of its own, given in
+// turn as processes are first read (not the pid modulo
 // the period: VMs started together have pids a stride apart, and a stride of 10 would
 // put them all in one slot), so that the refreshes of 100 VMs spread evenly over the
 // period instead of landing on one interval. Pure.
@@ -48,16 +50,43 @@ export function ranSince(stamp: DetailStamp, stat: ProcessStat): boolean {
  * did not move, the reading is younger than a period, and this is not the pid's
  * refresh slot. `refreshEveryIntervals` <= 1 reads every process every interval. */
 export function mayReuseDetail(stamp: DetailStamp | undefined, stat: ProcessStat, seq: number, refreshEveryIntervals: number): boolean {
-  if (!stamp || refreshEveryIntervals <= 1) return false;
-  if (!statUnchanged(stamp, stat)) return false;
-  if (seq - stamp.seq >= refreshEveryIntervals) return false;
-  return seq % refreshEveryIntervals !== stamp.slot % refreshEveryIntervals;
+  return detailRead(stamp, stat, seq, refreshEveryIntervals, false) === 'none';
+}
+
+/** A process whose refreshes are quiet (below) is still read in full this many refresh
+ * periods after its last full read: the backstop for what nothing here watches. The
+ * page walks of an unchanged process (smaps: guest RAM, THP) have this period too
+ * (src/collect/collector.ts, WALK_UNCHANGED_PERIODS). */
+export const QUIET_REFRESH_PERIODS = 30;
+
+/** What to read of a process at interval `seq`: nothing (its detail holds), its memory
+ * cgroup alone, or all of it.
+ * `quiet`: what could move its status or ksm_stat with no fault and no RSS change did
+ * not happen since its last full read, as far as the caller watches: KSM did not run
+ * and its page counts (/sys/kernel/mm/ksm) stood still, and the growth probe watched
+ * every mapping change and madvise that frees memory, with none seen for the process
+ * (a munmap or MADV_DONTNEED of swapped-out pages lowers VmSwap and not RSS). The refresh slot then reads only its cgroup, which another process's page cache
+ * can fill (a full read costs a status read, a re-read of stat and, where KSM runs,
+ * ksm_stat; the cgroup is one shared read per cgroup per interval), until
+ * QUIET_REFRESH_PERIODS. Not quiet: every period in full, as before. */
+export function detailRead(stamp: DetailStamp | undefined, stat: ProcessStat, seq: number, refreshEveryIntervals: number, quiet: boolean): 'none' | 'cgroup' | 'all' {
+  if (!stamp || refreshEveryIntervals <= 1) return 'all';
+  if (!statUnchanged(stamp, stat)) return 'all';
+  const age = seq - stamp.seq;
+  const slot = seq % refreshEveryIntervals === stamp.slot % refreshEveryIntervals;
+  if (!quiet) return slot || age >= refreshEveryIntervals ? 'all' : 'none';
+  if (age >= QUIET_REFRESH_PERIODS * refreshEveryIntervals) return 'all';
+  return slot ? 'cgroup' : 'none';
 }
 
 /** The tracepoints that see a process's mappings change (probes/growth.bt): with all
  * three attached and no event lost, a process the probe did not see map, unmap or move
  * its break has the maps it had. */
 export const MAPPING_CHANGE_POINTS = ['syscalls:sys_enter_mmap', 'syscalls:sys_enter_munmap', 'syscalls:sys_exit_brk'];
+
+/** The tracepoint that sees memory freed with madvise (probes/growth.bt: DONTNEED, FREE,
+ * REMOVE, COLD, PAGEOUT): with the mapping points, what makes a refresh quiet. */
+export const MADVISE_POINT = 'syscalls:sys_enter_madvise';
 
 /** A refresh of a process whose faults and RSS did not move keeps its maps this many
  * refresh periods, or, while the growth probe watches mappings change, this many. */

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ProcessStat } from '../../src/model/host.js';
-import { MAPS_REFRESH_PERIODS, MAPS_WATCHED_REFRESH_PERIODS, mayKeepMaps, mayReuseDetail, ranSince, stampOf, statUnchanged } from '../../src/collect/detail-reuse.js';
+import { detailRead, MAPS_REFRESH_PERIODS, MAPS_WATCHED_REFRESH_PERIODS, mayKeepMaps, mayReuseDetail, QUIET_REFRESH_PERIODS, ranSince, stampOf, statUnchanged } from '../../src/collect/detail-reuse.js';
 
 const PERIOD = 10;
 const statOf = (over: Partial<ProcessStat> = {}): ProcessStat => ({
@@ -60,6 +60,25 @@ test('a period of 1 or less never reuses', () => {
   }
   // and 2 does (slot 3 of a period of 2 is slot 1: even intervals reuse)
   assert.equal(mayReuseDetail(stamp, statOf(), 0, 2), true);
+});
+
+test('quiet refreshes read the cgroup alone on the slot, up to a backstop of periods; not quiet, every period in full', () => {
+  const stamp = stampOf(statOf(), 3, 3); // read in full at its slot, 3
+  const reads = (quiet: boolean, seqs: number[]): string[] => seqs.map((seq) => detailRead(stamp, statOf(), seq, PERIOD, quiet));
+  assert.deepEqual(reads(true, [4, 12, 13, 14, 23, 33]), ['none', 'none', 'cgroup', 'none', 'cgroup', 'cgroup']);
+  assert.deepEqual(reads(false, [4, 12, 13, 14, 23]), ['none', 'none', 'all', 'all', 'all']);
+  // the backstop: QUIET_REFRESH_PERIODS after the full read, in full however quiet
+  const backstop = 3 + QUIET_REFRESH_PERIODS * PERIOD;
+  assert.deepEqual(reads(true, [backstop - PERIOD, backstop - 1, backstop, backstop + 1]), ['cgroup', 'none', 'all', 'all']);
+  // off the slot and past a period: nothing read while quiet (the slot comes back)
+  assert.equal(detailRead(stamp, statOf(), 17, PERIOD, true), 'none');
+  // quiet or not, a fault, an RSS change or no stamp is a full read; a period of 1 too
+  for (const quiet of [true, false]) {
+    assert.equal(detailRead(stamp, statOf({ minflt: 5001 }), 13, PERIOD, quiet), 'all');
+    assert.equal(detailRead(stamp, statOf({ rssPages: 1 }), 5, PERIOD, quiet), 'all');
+    assert.equal(detailRead(undefined, statOf(), 5, PERIOD, quiet), 'all');
+    assert.equal(detailRead(stamp, statOf(), 5, 1, quiet), 'all');
+  }
 });
 
 test('a process never read (no stamp) is read', () => {

@@ -2,8 +2,10 @@
 // probe watches its mappings change (src/collect/detail-reuse.ts, mayKeepMaps): an idle
 // process's maps are not read again at its refreshes (before: once every 60 intervals),
 // and one that maps memory without touching it (no fault: its stat does not move) has
-// them read at its next refresh (before: up to 60 intervals late). The independent count
-// is faultline's own openat calls, counted by a bpftrace one-liner.
+// them read at its next refresh (before: up to 60 intervals late). Its refreshes are
+// quiet (detailRead): its cgroup alone is read, not its status, while KSM stands still;
+// the mmap makes the next one a full read. The independent count is faultline's own
+// openat calls, counted by a bpftrace one-liner.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -39,7 +41,10 @@ function linesOf(child: ChildProcess): { lines: string[]; next: (match: RegExp) 
   return { lines, next };
 }
 
-test('maps: an idle process is not read again while the growth probe watches; one that maps without a fault is read at its next refresh', { skip, timeout: 120_000 }, async () => {
+/** KSM's state and page counts: refreshes are quiet only while it is off and they stand still. */
+const ksmCounts = (): string => ['run', 'pages_shared', 'pages_sharing'].map((f) => { try { return readFileSync(`/sys/kernel/mm/ksm/${f}`, 'utf8').trim(); } catch { return '-'; } }).join(' ');
+
+test('maps: an idle process is not read again while the growth probe watches, its refreshes read its cgroup alone; one that maps without a fault is read at its next refresh', { skip, timeout: 120_000 }, async (t) => {
   mapper = spawn(compiledProgram('map-on-line'), ['16384'], { stdio: ['pipe', 'pipe', 'inherit'] });
   const mapperOut = linesOf(mapper);
   await mapperOut.next(/^ready$/);
@@ -59,12 +64,17 @@ test('maps: an idle process is not read again while the growth probe watches; on
   await opened.next(/^ready$/);
   const countOf = (file: string): number => opened.lines.filter((l) => l === `open /proc/${pid}/${file}`).length;
   const from = live.snapshots.length;
+  const ksmBefore = ksmCounts();
   await live.waitFor((_s, all) => all.length >= from + IDLE_INTERVALS, 60_000, `${IDLE_INTERVALS} intervals`);
-  const statuses = countOf('status');
-  console.log(`  idle, ${IDLE_INTERVALS} intervals: status opened ${statuses} times, maps ${countOf('maps')}`);
+  const ksmStill = ksmCounts() === ksmBefore && !/^[12] /.test(ksmBefore);
+  const [statuses, cgroups] = [countOf('status'), countOf('cgroup')];
+  console.log(`  idle, ${IDLE_INTERVALS} intervals: status opened ${statuses} times, cgroup ${cgroups}, maps ${countOf('maps')}; KSM ${ksmStill ? 'off and still' : 'running or moved'} (run, shared, sharing: ${ksmBefore})`);
   // the one-liner sees the process's refreshes (one every 10 intervals): it can count
-  assert.ok(statuses >= 6, `status opened ${statuses} times in ${IDLE_INTERVALS} intervals (refreshed every 10)`);
+  assert.ok(cgroups >= 6, `cgroup opened ${cgroups} times in ${IDLE_INTERVALS} intervals (refreshed every 10)`);
   assert.equal(countOf('maps'), 0, 'maps not read again while the process stayed idle and the probe watched');
+  if (ksmStill) assert.equal(statuses, 0, 'quiet refreshes: status not read while KSM stood still and no mapping changed');
+  else t.diagnostic(`KSM ran or its page counts moved during the window (${ksmBefore} -> ${ksmCounts()}): refreshes were full reads, status opened ${statuses} times`);
+  const statusesBeforeMmap = statuses;
   // idle indeed: its faults and RSS (what the collector compares) did not move
   const memoryFields = (stat: string): string => { const f = stat.slice(stat.lastIndexOf(')') + 2).split(' '); return `${f[7]} ${f[9]} ${f[21]}`; };
   assert.equal(memoryFields(readFileSync(`/proc/${pid}/stat`, 'utf8')), memoryFields(statBefore), 'minflt, majflt and rss did not move');
@@ -74,6 +84,8 @@ test('maps: an idle process is not read again while the growth probe watches; on
   mapper.stdin!.write('map\n');
   await mapperOut.next(/^mapped /);
   const caught = await live.waitFor((s, all) => all.indexOf(s) >= mappedAt && countOf('maps') > 0, 30_000, 'maps read again after the mmap');
+  // and a full read: status too
+  assert.ok(countOf('status') > statusesBeforeMmap, `status read with the maps after the mmap (${countOf('status')} opens, ${statusesBeforeMmap} before)`);
   const intervalsLate = live.snapshots.indexOf(caught) - mappedAt;
   console.log(`  after the mmap: maps read ${intervalsLate} intervals later`);
   // the read came from the probe's mmap, not from a fault: the stat still stands
