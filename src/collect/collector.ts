@@ -352,7 +352,7 @@ export class Collector {
   private reusableDetail(stat: ProcessStat, id: string, readNuma: boolean): { detail: ProcessDetail; cgroupDue: boolean } | null {
     const cached = this.details.get(id);
     if (!cached) return null;
-    const read = detailRead(cached.stamp, stat, this.seq, this.refreshEvery, this.quietSince(stat.pid, cached.stamp.seq));
+    const read = detailRead(cached.stamp, stat, this.seq, this.refreshEvery, this.quietSince(stat.pid, id, cached.stamp.seq));
     if (read === 'all') return null;
     // a numa interval needs numa_maps as of now: read it when the process moved since
     if (readNuma && (cached.numaStamp === null || !statUnchanged(cached.numaStamp, stat))) return null;
@@ -361,9 +361,13 @@ export class Collector {
   }
 
   /** Whether nothing that moves a detail with no fault and no RSS change (KSM, a mapping
-   * change, memory freed with madvise) happened to the process since its full read at `readSeq`, as far
-   * as we watch (src/collect/detail-reuse.ts, detailRead). */
-  private quietSince(pid: number, readSeq: number): boolean {
+   * change, memory freed with madvise) happened to the process since its full read at
+   * `readSeq`, as far as we watch (src/collect/detail-reuse.ts, detailRead), and its page
+   * walk is not due: a walk comes only with a full read (a fleet's first walks, 8 an
+   * interval, are made at their refreshes, and an unchanged process's every 300 intervals). */
+  private quietSince(pid: number, id: string, readSeq: number): boolean {
+    const walk = this.lastWalk.get(id);
+    if (!walk || this.seq - walk.seq >= WALK_UNCHANGED_PERIODS * this.refreshEvery) return false;
     if (this.ksmMovedSeq >= readSeq) return false;
     if (this.detailChangesWatchedSince === null || this.detailChangesWatchedSince > readSeq) return false;
     return (this.detailChanges.get(pid) ?? -Infinity) <= readSeq;

@@ -12,9 +12,9 @@
 // the cgroup alone for those (`ranSince`). What can move with none of these (KSM
 // merging its pages, page cache charged to its cgroup by another process) is caught by
 // a refresh: every process is read again at least once every `refreshEveryIntervals`,
-// in full, or only its cgroup while its refreshes are quiet (`detailRead`: KSM stood
-// still and the growth probe saw it change no mapping), in a slot of its own, given in
-// turn as processes are first read (not the pid modulo
+// in full, or only its cgroup while its refreshes are quiet (`detailRead`: KSM off and
+// still, and the growth probe saw it change no mapping and free nothing with madvise),
+// in a slot of its own, given in turn as processes are first read (not the pid modulo
 // the period: VMs started together have pids a stride apart, and a stride of 10 would
 // put them all in one slot), so that the refreshes of 100 VMs spread evenly over the
 // period instead of landing on one interval. Pure.
@@ -65,10 +65,12 @@ export const QUIET_REFRESH_PERIODS = 30;
  * not happen since its last full read, as far as the caller watches: KSM did not run
  * and its page counts (/sys/kernel/mm/ksm) stood still, and the growth probe watched
  * every mapping change and madvise that frees memory, with none seen for the process
- * (a munmap or MADV_DONTNEED of swapped-out pages lowers VmSwap and not RSS). The refresh slot then reads only its cgroup, which another process's page cache
- * can fill (a full read costs a status read, a re-read of stat and, where KSM runs,
- * ksm_stat; the cgroup is one shared read per cgroup per interval), until
- * QUIET_REFRESH_PERIODS. Not quiet: every period in full, as before. */
+ * (a munmap or MADV_DONTNEED of swapped-out pages lowers VmSwap and not RSS); the
+ * collector also wants its page walk not due (walks come with full reads). The refresh
+ * slot then reads only its cgroup, which another process's page cache can fill (a full
+ * read costs a status read, a re-read of stat and, where KSM runs, ksm_stat; the cgroup
+ * is one shared read per cgroup per interval), until QUIET_REFRESH_PERIODS. Not quiet:
+ * every period in full, as before. */
 export function detailRead(stamp: DetailStamp | undefined, stat: ProcessStat, seq: number, refreshEveryIntervals: number, quiet: boolean): 'none' | 'cgroup' | 'all' {
   if (!stamp || refreshEveryIntervals <= 1) return 'all';
   if (!statUnchanged(stamp, stat)) return 'all';
