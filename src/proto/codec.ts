@@ -20,8 +20,9 @@ function schema(): protobuf.Type {
 /** A Finding's bytes, by the object. A row keeps its findings, the same objects, from
  * one judgment of its detectors to the next (src/detect/run-detectors.ts: with the
  * default window, every 5 s), and at 100 VMs their 400-odd findings, mostly text, were
- * ~60% of a snapshot's encoding time: 0.67 ms per frame with them, 0.25-0.33 ms without
- * (bench/encode-cost.ts). Findings are not changed once made, as snapshots are not. */
+ * ~60% of a snapshot's encoding time: 0.67 ms for a real 100-VM frame with them,
+ * 0.25-0.33 ms without (bench/encode-cost.ts compares kept and new ones on synthetic
+ * rows). Findings are not changed once made, as snapshots are not. */
 const findingBytes = new WeakMap<object, Uint8Array>();
 
 /** Makes the Finding type's encoder (which the Frame's generated code calls for each
