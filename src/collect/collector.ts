@@ -605,11 +605,14 @@ export class Collector {
     // maps read from now on are watched: every change after the read is in a later batch
     if (!attached || lost) this.mappingsWatchedSince = null;
     else this.mappingsWatchedSince ??= this.seq;
-    for (const [pid, c] of totals.byPid) if (c.mmapBytes > 0 || c.munmapBytes > 0 || c.brkBytes !== 0) this.mappingChanges.set(pid, this.seq);
     // and for quiet refreshes, memory freed with madvise too
     const adviceWatched = attached && growth!.points.some(isAttachedPoint, MADVISE_POINT);
     if (!adviceWatched || lost) this.detailChangesWatchedSince = null;
     else this.detailChangesWatchedSince ??= this.seq;
-    for (const [pid, c] of totals.byPid) if (c.mmapBytes > 0 || c.munmapBytes > 0 || c.brkBytes !== 0 || c.madviseBytes.size > 0) this.detailChanges.set(pid, this.seq);
+    for (const [pid, c] of totals.byPid) {
+      const mapped = c.mmapBytes > 0 || c.munmapBytes > 0 || c.brkBytes !== 0;
+      if (mapped) this.mappingChanges.set(pid, this.seq);
+      if (mapped || c.madviseBytes.size > 0) this.detailChanges.set(pid, this.seq);
+    }
   }
 }
