@@ -23,17 +23,12 @@ import { LeakTracker } from '../detect/run-detectors.js';
 import { DiagnosisWindow } from '../diagnose/diagnosis-window.js';
 import type { Thresholds } from '../diagnose/thresholds.js';
 import { SlabinfoReader } from '../detect/slabinfo.js';
-import { carriedGuestRam, choosePageWalks, PAGE_WALKS_PER_INTERVAL, type WalkCandidate, type WalkedValues } from './page-walks.js';
+import { carriedGuestRam, choosePageWalks, PAGE_WALKS_PER_INTERVAL, pagesMovedBetween, unchangedWalkDue, WALK_STILL_PERIODS, WALK_UNCHANGED_PERIODS, type WalkBudget, type WalkCandidate, type WalkedValues } from './page-walks.js';
 import { detailRead, MADVISE_POINT, MAPPING_CHANGE_POINTS, mayKeepMaps, ranSince, stampOf, statUnchanged, type DetailStamp } from './detail-reuse.js';
 import type { CgroupMemory, NumaNodeBytes } from '../model/snapshot.js';
 import { GuestMemoryReader } from './guest-memory-reader.js';
 import { ExitLineWait } from './exit-line-wait.js';
 import { readCounterTextOrNull } from '../host/read-proc-file.js';
-
-/** A process whose faults and RSS did not move is walked (smaps: 50 reads of a page
- * each for a QEMU process, each a thread-pool round trip) once in this many refresh
- * periods: only khugepaged can change what the walk finds (AnonHugePages), and it is slow. */
-const WALK_UNCHANGED_PERIODS = 30;
 
 /** /proc/PID/stat counts CPU time in ticks of 1/USER_HZ s: 100 on Linux, whatever the kernel's HZ. */
 const USER_HZ = 100;
@@ -197,6 +192,13 @@ export class Collector {
    * while they cannot be read. A refresh is quiet only for a detail read after it
    * (src/collect/detail-reuse.ts, detailRead). */
   private ksmMovedSeq = Infinity;
+  /** The last interval whose host read found the kernel moved pages on its own since the
+   * read before (/proc/vmstat: migration, THP collapse and split; pagesMovedBetween);
+   * Infinity before the first read. An unchanged process's page walk (smaps, numa_maps)
+   * comes every WALK_UNCHANGED_PERIODS after one, else every WALK_STILL_PERIODS. */
+  private pagesMovedSeq = Infinity;
+  /** Set by noteWalkBudget (in the constructor, then after each host read). */
+  private walkBudget!: WalkBudget;
   /** The last interval the growth probe saw each pid change a mapping or free memory
    * with madvise (DONTNEED on swapped-out pages lowers VmSwap, not RSS). */
   private detailChanges = new Map<number, number>();
@@ -220,6 +222,7 @@ export class Collector {
     this.statReader = new ProcStatReader(this.procRoot);
     this.readStat = this.statReader.readOne.bind(this.statReader);
     this.guestMemory = options.guestMemory !== undefined ? options.guestMemory : this.procRoot === '/proc' ? new GuestMemoryReader({ log: options.log }) : null;
+    this.noteWalkBudget();
   }
 
   /** Gives back the descriptors it holds (src/host/proc-stat-reader.ts). */
@@ -266,6 +269,9 @@ export class Collector {
     this.prevStats = new Map(stats.map(statById));
     this.prevHost = await readHostMemory(this.procRoot);
     this.noteKsmMoved(null, this.prevHost);
+    // what moved before this first read is unknown: as if it moved now
+    this.pagesMovedSeq = this.seq;
+    this.noteWalkBudget();
   }
 
   private async trackVms(stats: ProcessStat[], timeMs: number, quiet: boolean): Promise<FaultlineEvent[]> {
@@ -328,7 +334,7 @@ export class Collector {
     const knownMappings = keepMaps ? cached.detail.mappings : undefined;
     // numa_maps walks page tables too: for one that took no fault since numa_maps was
     // read (not only since its detail was: it may have grown in between), as rarely as smaps
-    const keepNuma = readNuma && cached !== undefined && cached.numaStamp !== null && statUnchanged(cached.numaStamp, stat) && this.seq - cached.numaSeq < WALK_UNCHANGED_PERIODS * this.refreshEvery;
+    const keepNuma = readNuma && cached !== undefined && cached.numaStamp !== null && statUnchanged(cached.numaStamp, stat) && !unchangedWalkDue(cached.numaSeq, this.seq, this.walkBudget);
     const read = await readProcessDetail(this.procRoot, this.cgroupRoot, stat, { memoryBytes, readNuma: readNuma && !keepNuma, readPageWalks, knownArgv: this.argvOf.get(argvKey), knownMappings, cgroupReads, readStat: this.readStat, ksmShares: this.ksmShares });
     const detail = this.withPageWalk(id, read && keepNuma ? { ...read, numa: cached.numa } : read, memoryBytes);
     if (detail) {
@@ -364,10 +370,11 @@ export class Collector {
    * change, memory freed with madvise) happened to the process since its full read at
    * `readSeq`, as far as we watch (src/collect/detail-reuse.ts, detailRead), and its page
    * walk is not due: a walk comes only with a full read (a fleet's first walks, 8 an
-   * interval, are made at their refreshes, and an unchanged process's every 300 intervals). */
+   * interval, are made at their refreshes, and an unchanged process's every 300 intervals,
+   * 1,800 while the kernel moves no page on its own: src/collect/page-walks.ts). */
   private quietSince(pid: number, id: string, readSeq: number): boolean {
     const walk = this.lastWalk.get(id);
-    if (!walk || this.seq - walk.seq >= WALK_UNCHANGED_PERIODS * this.refreshEvery) return false;
+    if (!walk || unchangedWalkDue(walk.seq, this.seq, this.walkBudget)) return false;
     if (this.ksmMovedSeq >= readSeq) return false;
     if (this.detailChangesWatchedSince === null || this.detailChangesWatchedSince > readSeq) return false;
     return (this.detailChanges.get(pid) ?? -Infinity) <= readSeq;
@@ -462,12 +469,7 @@ export class Collector {
       const stamp = this.details.get(id)?.stamp;
       walkCandidates.push({ id, residentBytes: s.rssPages * PAGE_BYTES, statUnchanged: stamp !== undefined && statUnchanged(stamp, s) });
     }
-    const walks = choosePageWalks(
-      walkCandidates,
-      this.lastWalk,
-      { maxWalks: this.options.pageWalksPerInterval ?? PAGE_WALKS_PER_INTERVAL, maxCostMs: this.options.pageWalkMsPerInterval ?? 50, unchangedEveryIntervals: WALK_UNCHANGED_PERIODS * this.refreshEvery },
-      this.seq,
-    );
+    const walks = choosePageWalks(walkCandidates, this.lastWalk, this.walkBudget, this.seq);
     const processes = (
       await Promise.all(
         chosenStats.map(async (stat): Promise<TrackedProcess | null> => {
@@ -513,6 +515,8 @@ export class Collector {
 
     const host = await readHostMemory(this.procRoot);
     this.noteKsmMoved(this.prevHost, host);
+    if (this.prevHost === null || pagesMovedBetween(this.prevHost.vmstat, host.vmstat)) this.pagesMovedSeq = this.seq;
+    this.noteWalkBudget();
     if (this.sysRoot !== null) this.numaNodes = await readNumaNodes(this.sysRoot, this.cpuLists);
     // what KSM's scanner costs: ksmd is a kernel thread, in the process table read above
     const ksmd = stats.find(isKsmd);
@@ -568,6 +572,18 @@ export class Collector {
     for (const pid of this.mappingChanges.keys()) if (!alive.has(pid)) this.mappingChanges.delete(pid);
     for (const pid of this.detailChanges.keys()) if (!alive.has(pid)) this.detailChanges.delete(pid);
     return judged;
+  }
+
+  /** How many page walks an interval may make, and how often an unchanged process's
+   * (src/collect/page-walks.ts): KSM merging moves pages too. After each host read. */
+  private noteWalkBudget(): void {
+    this.walkBudget = {
+      maxWalks: this.options.pageWalksPerInterval ?? PAGE_WALKS_PER_INTERVAL,
+      maxCostMs: this.options.pageWalkMsPerInterval ?? 50,
+      unchangedEveryIntervals: WALK_UNCHANGED_PERIODS * this.refreshEvery,
+      stillEveryIntervals: WALK_STILL_PERIODS * this.refreshEvery,
+      pagesMovedSeq: Math.max(this.pagesMovedSeq, this.ksmMovedSeq),
+    };
   }
 
   /** KSM as the host read `now` found it against `before` (null: the first read). */

@@ -46,21 +46,16 @@ export function ranSince(stamp: DetailStamp, stat: ProcessStat): boolean {
   return stamp.cpuTicks !== stat.cpuTicks;
 }
 
-/** True when the detail read at `stamp` still holds at interval `seq`: faults and RSS
- * did not move, the reading is younger than a period, and this is not the pid's
- * refresh slot. `refreshEveryIntervals` <= 1 reads every process every interval. */
-export function mayReuseDetail(stamp: DetailStamp | undefined, stat: ProcessStat, seq: number, refreshEveryIntervals: number): boolean {
-  return detailRead(stamp, stat, seq, refreshEveryIntervals, false) === 'none';
-}
-
 /** A process whose refreshes are quiet (below) is still read in full this many refresh
  * periods after its last full read: the backstop for what nothing here watches. The
- * page walks of an unchanged process (smaps: guest RAM, THP) have this period too
- * (src/collect/collector.ts, WALK_UNCHANGED_PERIODS). */
+ * page walks of an unchanged process (smaps: guest RAM, THP) have this period while
+ * the kernel moves pages on its own, and a longer one while it does not
+ * (src/collect/page-walks.ts, WALK_UNCHANGED_PERIODS, WALK_STILL_PERIODS). */
 export const QUIET_REFRESH_PERIODS = 30;
 
 /** What to read of a process at interval `seq`: nothing (its detail holds), its memory
- * cgroup alone, or all of it.
+ * cgroup alone, or all of it. Nothing only while its faults and RSS did not move since
+ * `stamp`; all when they did, with no stamp, or with `refreshEveryIntervals` <= 1.
  * `quiet`: what could move its status or ksm_stat with no fault and no RSS change did
  * not happen since its last full read, as far as the caller watches: KSM did not run
  * and its page counts (/sys/kernel/mm/ksm) stood still, and the growth probe watched
@@ -70,7 +65,7 @@ export const QUIET_REFRESH_PERIODS = 30;
  * slot then reads only its cgroup, which another process's page cache can fill (a full
  * read costs a status read, a re-read of stat and, where KSM runs, ksm_stat; the cgroup
  * is one shared read per cgroup per interval), until QUIET_REFRESH_PERIODS. Not quiet:
- * every period in full, as before. */
+ * all on its slot and once the reading is a period old (intervals skipped). */
 export function detailRead(stamp: DetailStamp | undefined, stat: ProcessStat, seq: number, refreshEveryIntervals: number, quiet: boolean): 'none' | 'cgroup' | 'all' {
   if (!stamp || refreshEveryIntervals <= 1) return 'all';
   if (!statUnchanged(stamp, stat)) return 'all';

@@ -37,8 +37,61 @@ export interface WalkBudget {
    * process is walked in turn however big it is. */
   maxCostMs: number;
   /** A process whose faults and RSS did not move is walked again only this many
-   * intervals after its last walk. */
+   * intervals after its last walk... */
   unchangedEveryIntervals: number;
+  /** ...and, when the kernel moved no page on its own since (`pagesMovedSeq`), only
+   * this many (default: unchangedEveryIntervals). */
+  stillEveryIntervals?: number;
+  /** The last interval the kernel was seen to move pages on its own (pagesMovedBetween,
+   * KSM); Infinity (the default): unknown, as if always. */
+  pagesMovedSeq?: number;
+}
+
+/** Refresh periods between the walks of a process whose faults and RSS did not move
+ * (src/collect/collector.ts: 30 x 10 intervals of 1 s, 5 min)... */
+export const WALK_UNCHANGED_PERIODS = 30;
+/** ...and while the kernel moved no page on its own anywhere (30 min). */
+export const WALK_STILL_PERIODS = 180;
+
+/** /proc/vmstat's counters of the pages the kernel moves, splits or merges with no
+ * fault and no RSS change in the process that maps them: migration (NUMA balancing,
+ * compaction, numad's move_pages, demotion to a slower tier: numa_maps), khugepaged's
+ * and MADV_COLLAPSE's collapses and the splits of huge pages (AnonHugePages). What a
+ * page walk (smaps, numa_maps) of such a process finds changes only when one of them
+ * moves, or KSM runs (src/collect/collector.ts), or it remaps (mremap: not watched;
+ * hence the backstop, WALK_STILL_PERIODS). */
+export const PAGE_MOVER_COUNTERS = [
+  'pgmigrate_success',
+  'thp_migration_success',
+  'numa_pages_migrated',
+  'pgdemote_kswapd',
+  'pgdemote_direct',
+  'pgdemote_khugepaged',
+  'thp_collapse_alloc',
+  'thp_split_pmd',
+  'thp_split_page',
+];
+
+/** Whether any page-mover counter moved between two /proc/vmstat reads; true when
+ * either read is empty (unreadable: unknown). A counter the kernel does not have (no
+ * THP, no migration) cannot move. */
+export function pagesMovedBetween(before: Record<string, number>, now: Record<string, number>): boolean {
+  if (Object.keys(before).length === 0 || Object.keys(now).length === 0) return true;
+  for (const counter of PAGE_MOVER_COUNTERS) if (before[counter] !== now[counter]) return true;
+  return false;
+}
+
+/** Whether a process whose faults and RSS did not move since its last walk (at
+ * `walkSeq`; undefined: never walked) is due for another at `seq`: after
+ * `unchangedEveryIntervals` if the kernel moved pages since that walk, else after
+ * `stillEveryIntervals`. A move seen in the walk's own interval counts (the host is
+ * read after the processes). */
+export function unchangedWalkDue(walkSeq: number | undefined, seq: number, budget: WalkBudget): boolean {
+  if (walkSeq === undefined) return true;
+  const age = seq - walkSeq;
+  if (age < budget.unchangedEveryIntervals) return false;
+  if ((budget.pagesMovedSeq ?? Infinity) >= walkSeq) return true;
+  return age >= (budget.stillEveryIntervals ?? budget.unchangedEveryIntervals);
 }
 
 /** Page walks per interval at most, by default: a fleet's first walks take its size / 8 intervals. */
@@ -52,7 +105,7 @@ export function walkCostMs(residentBytes: number): number {
  * walked longest ago, while the count and the estimated cost stay within budget. */
 export function choosePageWalks(all: WalkCandidate[], lastWalk: Map<string, WalkedValues>, budget: WalkBudget, seq: number): Set<string> {
   const candidates: WalkCandidate[] = [];
-  for (const c of all) if (!c.statUnchanged || seq - (lastWalk.get(c.id)?.seq ?? -Infinity) >= budget.unchangedEveryIntervals) candidates.push(c);
+  for (const c of all) if (!c.statUnchanged || unchangedWalkDue(lastWalk.get(c.id)?.seq, seq, budget)) candidates.push(c);
   const never = candidates.filter((c) => !lastWalk.has(c.id));
   const stale = candidates.filter((c) => lastWalk.has(c.id)).sort((a, b) => lastWalk.get(a.id)!.seq - lastWalk.get(b.id)!.seq);
   const chosen = new Set<string>();

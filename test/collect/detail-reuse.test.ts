@@ -4,9 +4,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ProcessStat } from '../../src/model/host.js';
-import { detailRead, MAPS_REFRESH_PERIODS, MAPS_WATCHED_REFRESH_PERIODS, mayKeepMaps, mayReuseDetail, QUIET_REFRESH_PERIODS, ranSince, stampOf, statUnchanged } from '../../src/collect/detail-reuse.js';
+import { detailRead, MAPS_REFRESH_PERIODS, MAPS_WATCHED_REFRESH_PERIODS, mayKeepMaps, QUIET_REFRESH_PERIODS, ranSince, stampOf, statUnchanged } from '../../src/collect/detail-reuse.js';
 
 const PERIOD = 10;
+/** A refresh that is not quiet (KSM running, growth not watched) reads nothing this interval. */
+const reused = (stamp: Parameters<typeof detailRead>[0], stat: ProcessStat, seq: number, period: number): boolean =>
+  detailRead(stamp, stat, seq, period, false) === 'none';
 const statOf = (over: Partial<ProcessStat> = {}): ProcessStat => ({
   pid: 1003, comm: 'qemu-system-x86', state: 'S', ppid: 1, minflt: 5000, majflt: 7, startTimeTicks: 4200, rssPages: 131072, cpuTicks: 900, ...over,
 });
@@ -24,30 +27,30 @@ test('statUnchanged: faults and RSS the same; state, ppid, comm and CPU time do 
 
 test('an unchanged process reuses its detail, except on its refresh slot', () => {
   const stamp = stampOf(statOf(), 0, 3); // slot 3
-  for (const seq of [1, 2, 4, 5, 6, 7, 8, 9]) assert.equal(mayReuseDetail(stamp, statOf(), seq, PERIOD), true, `seq ${seq}`);
-  assert.equal(mayReuseDetail(stamp, statOf(), 3, PERIOD), false, 'its slot: read in full');
+  for (const seq of [1, 2, 4, 5, 6, 7, 8, 9]) assert.equal(reused(stamp, statOf(), seq, PERIOD), true, `seq ${seq}`);
+  assert.equal(reused(stamp, statOf(), 3, PERIOD), false, 'its slot: read in full');
   // the slot comes back every period; read at 3, it reuses until 13
   const readAtSlot = stampOf(statOf(), 3, 3);
-  assert.equal(mayReuseDetail(readAtSlot, statOf(), 12, PERIOD), true);
-  assert.equal(mayReuseDetail(readAtSlot, statOf(), 13, PERIOD), false);
+  assert.equal(reused(readAtSlot, statOf(), 12, PERIOD), true);
+  assert.equal(reused(readAtSlot, statOf(), 13, PERIOD), false);
 });
 
 test('a reading a period old is read again even off its slot (intervals skipped)', () => {
   const stamp = stampOf(statOf(), 4, 3); // slot 3; 13 was skipped
-  assert.equal(mayReuseDetail(stamp, statOf(), 12, PERIOD), true, '8 intervals old');
-  assert.equal(mayReuseDetail(stamp, statOf(), 14, PERIOD), false, '10 intervals old, seq 14 is slot 4');
-  assert.equal(mayReuseDetail(stamp, statOf(), 25, PERIOD), false, '21 intervals old');
+  assert.equal(reused(stamp, statOf(), 12, PERIOD), true, '8 intervals old');
+  assert.equal(reused(stamp, statOf(), 14, PERIOD), false, '10 intervals old, seq 14 is slot 4');
+  assert.equal(reused(stamp, statOf(), 25, PERIOD), false, '21 intervals old');
 });
 
 test('any one of minflt, majflt, rssPages moving forces a read; CPU time alone only says it ran', () => {
   const stamp = stampOf(statOf(), 0, 3);
   const seq = 5; // off slot 3, half a period old: reused when nothing moved
-  assert.equal(mayReuseDetail(stamp, statOf(), seq, PERIOD), true);
+  assert.equal(reused(stamp, statOf(), seq, PERIOD), true);
   for (const moved of [{ minflt: 5001 }, { majflt: 8 }, { rssPages: 131071 }]) {
-    assert.equal(mayReuseDetail(stamp, statOf(moved), seq, PERIOD), false, JSON.stringify(moved));
+    assert.equal(reused(stamp, statOf(moved), seq, PERIOD), false, JSON.stringify(moved));
   }
   // a running VM that takes no fault keeps its detail (its cgroup is read again: ranSince)
-  assert.equal(mayReuseDetail(stamp, statOf({ cpuTicks: 901 }), seq, PERIOD), true);
+  assert.equal(reused(stamp, statOf({ cpuTicks: 901 }), seq, PERIOD), true);
   assert.equal(ranSince(stamp, statOf({ cpuTicks: 901 })), true);
   assert.equal(ranSince(stamp, statOf()), false);
   assert.equal(statUnchanged(stamp, statOf({ cpuTicks: 901 })), true);
@@ -56,10 +59,10 @@ test('any one of minflt, majflt, rssPages moving forces a read; CPU time alone o
 test('a period of 1 or less never reuses', () => {
   const stamp = stampOf(statOf(), 0, 3);
   for (const period of [1, 0, -5]) {
-    for (const seq of [0, 1, 2, 5]) assert.equal(mayReuseDetail(stamp, statOf(), seq, period), false, `period ${period} seq ${seq}`);
+    for (const seq of [0, 1, 2, 5]) assert.equal(reused(stamp, statOf(), seq, period), false, `period ${period} seq ${seq}`);
   }
   // and 2 does (slot 3 of a period of 2 is slot 1: even intervals reuse)
-  assert.equal(mayReuseDetail(stamp, statOf(), 0, 2), true);
+  assert.equal(reused(stamp, statOf(), 0, 2), true);
 });
 
 test('quiet refreshes read the cgroup alone on the slot, up to a backstop of periods; not quiet, every period in full', () => {
@@ -82,7 +85,7 @@ test('quiet refreshes read the cgroup alone on the slot, up to a backstop of per
 });
 
 test('a process never read (no stamp) is read', () => {
-  for (const seq of [0, 1, 5]) assert.equal(mayReuseDetail(undefined, statOf(), seq, PERIOD), false);
+  for (const seq of [0, 1, 5]) assert.equal(reused(undefined, statOf(), seq, PERIOD), false);
 });
 
 test('100 unchanged processes started together, pids a stride of 10 apart: each read once a period, 10 reads every interval', () => {
@@ -98,7 +101,7 @@ test('100 unchanged processes started together, pids a stride of 10 apart: each 
   for (let seq = 0; seq <= periods * PERIOD; seq++) {
     let reads = 0;
     for (const stat of stats) {
-      if (mayReuseDetail(stamps.get(stat.pid), stat, seq, PERIOD)) continue;
+      if (reused(stamps.get(stat.pid), stat, seq, PERIOD)) continue;
       stamps.set(stat.pid, stampOf(stat, seq, slotOf.get(stat.pid)!));
       readsByPid.set(stat.pid, [...(readsByPid.get(stat.pid) ?? []), seq]);
       reads++;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { carriedGuestRam, choosePageWalks, walkCostMs, type WalkedValues } from '../../src/collect/page-walks.js';
+import { carriedGuestRam, choosePageWalks, PAGE_MOVER_COUNTERS, pagesMovedBetween, unchangedWalkDue, walkCostMs, type WalkedValues } from '../../src/collect/page-walks.js';
 
 const MiB = 2 ** 20;
 const walked = (seq: number, guestRam = 100 * MiB, anonShmem = 150 * MiB): WalkedValues => ({ seq, guestRamResidentBytes: guestRam, guestRamHugeBytes: 0, anonHugeBytes: 0, anonShmemBytes: anonShmem });
@@ -35,6 +35,36 @@ test('page walks: a process whose stat did not move is walked only when its last
   const candidates = [{ ...small('idle'), statUnchanged: true }, small('busy'), { ...small('fresh'), statUnchanged: true }];
   assert.deepEqual([...choosePageWalks(candidates, last, budget, 64)].sort(), ['busy', 'fresh'], 'idle walked 59 intervals ago: not yet; never walked: at once');
   assert.deepEqual([...choosePageWalks(candidates, last, budget, 65)].sort(), ['busy', 'fresh', 'idle'], '60 intervals on: walked again');
+});
+
+test('page walks: while the kernel moved no page since its last walk, an unchanged process waits the longer period', () => {
+  const budget = (pagesMovedSeq?: number) => ({ maxWalks: 8, maxCostMs: 1000, unchangedEveryIntervals: 60, stillEveryIntervals: 360, pagesMovedSeq });
+  // walked at 5: moved before the walk (3) is in it; moved at 5 or after may not be
+  assert.equal(unchangedWalkDue(5, 65, budget(3)), false, 'still since the walk: 60 on is not enough');
+  assert.equal(unchangedWalkDue(5, 364, budget(3)), false);
+  assert.equal(unchangedWalkDue(5, 365, budget(3)), true, '360 on: the backstop');
+  assert.equal(unchangedWalkDue(5, 65, budget(5)), true, 'moved in the walk\'s own interval: the shorter period');
+  assert.equal(unchangedWalkDue(5, 64, budget(40)), false, 'moved, but not 60 on yet');
+  assert.equal(unchangedWalkDue(5, 65, budget(40)), true);
+  assert.equal(unchangedWalkDue(5, 65, budget()), true, 'unknown (no vmstat): as if moved');
+  assert.equal(unchangedWalkDue(undefined, 0, budget(-1)), true, 'never walked: at once');
+  // through choosePageWalks: the still host walks the idle process only at the backstop
+  const last = new Map([['idle', walked(5)]]);
+  const candidates = [{ ...small('idle'), statUnchanged: true }, small('busy')];
+  assert.deepEqual([...choosePageWalks(candidates, last, budget(-1), 65)], ['busy']);
+  assert.deepEqual([...choosePageWalks(candidates, last, budget(6), 65)].sort(), ['busy', 'idle']);
+  assert.deepEqual([...choosePageWalks(candidates, last, budget(-1), 365)].sort(), ['busy', 'idle']);
+  // with no longer period given, the shorter one stands (as before there was one)
+  assert.equal(unchangedWalkDue(5, 65, { maxWalks: 8, maxCostMs: 1000, unchangedEveryIntervals: 60, pagesMovedSeq: -1 }), true);
+});
+
+test('pagesMovedBetween: any mover counter, not the others; an empty read is unknown', () => {
+  const vmstat = { pgfault: 100, pgmigrate_success: 10, thp_collapse_alloc: 2, thp_split_pmd: 7, nr_free_pages: 5 };
+  assert.equal(pagesMovedBetween(vmstat, { ...vmstat }), false);
+  assert.equal(pagesMovedBetween(vmstat, { ...vmstat, pgfault: 101, nr_free_pages: 4 }), false, 'faults are the process\'s own (its stat moves)');
+  for (const counter of PAGE_MOVER_COUNTERS) assert.equal(pagesMovedBetween(vmstat, { ...vmstat, [counter]: (vmstat as Record<string, number>)[counter] === undefined ? 1 : 99 }), true, counter);
+  assert.equal(pagesMovedBetween({}, vmstat), true);
+  assert.equal(pagesMovedBetween(vmstat, {}), true);
 });
 
 test('guest RAM between walks follows anon + shmem RSS, within [0, VM size]', () => {

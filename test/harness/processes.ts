@@ -1,7 +1,8 @@
 // Looking at real processes from tests: is a pid alive, who are a process's children,
-// ending one gently.
+// ending one gently, reading its output line by line.
 import type { ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { parseProcStat } from '../../src/host/proc-stat.js';
 
 export function isAlive(pid: number): boolean {
@@ -49,4 +50,20 @@ export async function endWithSigint(child: ChildProcess, graceMs: number): Promi
   const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
   await exited;
   clearTimeout(timer);
+}
+
+/** A child's stdout lines so far, and a wait for the next one that matches (rejected
+ * if the child ends first). */
+export function linesOf(child: ChildProcess): { lines: string[]; next: (match: RegExp) => Promise<string> } {
+  const lines: string[] = [];
+  const waiters: Array<{ match: RegExp; resolve: (line: string) => void }> = [];
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    lines.push(line);
+    for (const w of [...waiters]) if (w.match.test(line)) { waiters.splice(waiters.indexOf(w), 1); w.resolve(line); }
+  });
+  const next = (match: RegExp): Promise<string> => new Promise((resolve, reject) => {
+    waiters.push({ match, resolve });
+    child.once('exit', (code) => reject(new Error(`${child.spawnfile} ended (${code}) before printing ${match}`)));
+  });
+  return { lines, next };
 }

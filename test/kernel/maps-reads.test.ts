@@ -10,10 +10,10 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { kernelGate, testBpftrace } from '../harness/kernel-gate.js';
 import { compiledProgram } from '../harness/c-program.js';
 import { startLive, type LiveRun } from '../harness/faultline-live.js';
+import { linesOf } from '../harness/processes.js';
 
 const skip = kernelGate();
 /** Past the old backstop (6 refresh periods of 10 intervals) with a period to spare. */
@@ -26,20 +26,6 @@ after(async () => {
   for (const c of [tracer, mapper]) if (c && c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
   await live?.stop();
 });
-
-function linesOf(child: ChildProcess): { lines: string[]; next: (match: RegExp) => Promise<string> } {
-  const lines: string[] = [];
-  const waiters: Array<{ match: RegExp; resolve: (line: string) => void }> = [];
-  createInterface({ input: child.stdout! }).on('line', (line) => {
-    lines.push(line);
-    for (const w of [...waiters]) if (w.match.test(line)) { waiters.splice(waiters.indexOf(w), 1); w.resolve(line); }
-  });
-  const next = (match: RegExp): Promise<string> => new Promise((resolve, reject) => {
-    waiters.push({ match, resolve });
-    child.once('exit', (code) => reject(new Error(`${child.spawnfile} ended (${code}) before printing ${match}`)));
-  });
-  return { lines, next };
-}
 
 /** KSM's state and page counts: refreshes are quiet only while it is off and they stand still. */
 const ksmCounts = (): string => ['run', 'pages_shared', 'pages_sharing'].map((f) => { try { return readFileSync(`/sys/kernel/mm/ksm/${f}`, 'utf8').trim(); } catch { return '-'; } }).join(' ');
