@@ -14,6 +14,7 @@ import { kernelGate, testBpftrace } from '../harness/kernel-gate.js';
 import { compiledProgram } from '../harness/c-program.js';
 import { startLive, type LiveRun } from '../harness/faultline-live.js';
 import { linesOf } from '../harness/processes.js';
+import { ksmCounts, ksmStillSince } from '../harness/mm-state.js';
 
 const skip = kernelGate();
 /** Past the old backstop (6 refresh periods of 10 intervals) with a period to spare. */
@@ -27,8 +28,6 @@ after(async () => {
   await live?.stop();
 });
 
-/** KSM's state and page counts: refreshes are quiet only while it is off and they stand still. */
-const ksmCounts = (): string => ['run', 'pages_shared', 'pages_sharing'].map((f) => { try { return readFileSync(`/sys/kernel/mm/ksm/${f}`, 'utf8').trim(); } catch { return '-'; } }).join(' ');
 
 test('maps: an idle process is not read again while the growth probe watches, its refreshes read its cgroup alone; one that maps without a fault is read at its next refresh', { skip, timeout: 120_000 }, async (t) => {
   mapper = spawn(compiledProgram('map-on-line'), ['16384'], { stdio: ['pipe', 'pipe', 'inherit'] });
@@ -52,7 +51,8 @@ test('maps: an idle process is not read again while the growth probe watches, it
   const from = live.snapshots.length;
   const ksmBefore = ksmCounts();
   await live.waitFor((_s, all) => all.length >= from + IDLE_INTERVALS, 60_000, `${IDLE_INTERVALS} intervals`);
-  const ksmStill = ksmCounts() === ksmBefore && !/^[12] /.test(ksmBefore);
+  // refreshes are quiet only while KSM is off and its counts stand still
+  const ksmStill = ksmStillSince(ksmBefore);
   const [statuses, cgroups] = [countOf('status'), countOf('cgroup')];
   console.log(`  idle, ${IDLE_INTERVALS} intervals: status opened ${statuses} times, cgroup ${cgroups}, maps ${countOf('maps')}; KSM ${ksmStill ? 'off and still' : 'running or moved'} (run, shared, sharing: ${ksmBefore})`);
   // the one-liner sees the process's refreshes (one every 10 intervals): it can count

@@ -16,6 +16,7 @@ import { compiledProgram } from '../harness/c-program.js';
 import { startLive, type LiveRun } from '../harness/faultline-live.js';
 import { linesOf } from '../harness/processes.js';
 import { PAGE_MOVER_COUNTERS } from '../../src/collect/page-walks.js';
+import { ksmCounts, ksmStillSince, pageMoverCounts } from '../harness/mm-state.js';
 import type { VmSnapshot } from '../../src/model/snapshot.js';
 
 const skip = kernelGate();
@@ -41,12 +42,6 @@ const memoryFields = (pid: number): string => {
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return `${f[7]} ${f[9]} ${f[21]}`;
 };
-const moverCounts = (): string => {
-  const vmstat = readFileSync('/proc/vmstat', 'utf8');
-  return PAGE_MOVER_COUNTERS.map((c) => new RegExp(`^${c} (\\d+)$`, 'm').exec(vmstat)?.[1] ?? '-').join(' ');
-};
-/** KSM merging moves pages too: it keeps the shorter period while it runs. */
-const ksmCounts = (): string => ['run', 'pages_shared', 'pages_sharing'].map((f) => { try { return readFileSync(`/sys/kernel/mm/ksm/${f}`, 'utf8').trim(); } catch { return '-'; } }).join(' ');
 
 test('page walks: a collapse by khugepaged shows at the walk 300 intervals on; with no page moved since, no walk 300 intervals later', { skip, timeout: 150_000 }, async (t) => {
   assert.match(readFileSync('/sys/kernel/mm/transparent_hugepage/enabled', 'utf8'), /\[(always|madvise)\]/, 'THP must be on (always or madvise) for khugepaged to collapse');
@@ -94,12 +89,12 @@ test('page walks: a collapse by khugepaged shows at the walk 300 intervals on; w
   assert.ok(walks() > walksBefore, 'a walk read it');
 
   // nothing moves from here (as far as the counters show): no walk in the next 300 intervals
-  const [moversBefore, ksmBefore, walksAfterCatch] = [moverCounts(), ksmCounts(), walks()];
+  const [moversBefore, ksmBefore, walksAfterCatch] = [pageMoverCounts(), ksmCounts(), walks()];
   const from = live.snapshots.length;
   await live.waitFor((_s, all) => all.length >= from + MOVED_PERIOD_INTERVALS + 20, 90_000, `${MOVED_PERIOD_INTERVALS + 20} more intervals`);
-  const still = moverCounts() === moversBefore && ksmCounts() === ksmBefore && !/^[12] /.test(ksmBefore);
+  const still = pageMoverCounts() === moversBefore && ksmStillSince(ksmBefore);
   const later = walks() - walksAfterCatch;
-  console.log(`  then ${MOVED_PERIOD_INTERVALS + 20} intervals: ${later} walks; page movers ${still ? 'still' : `moved (${moversBefore} -> ${moverCounts()}; KSM ${ksmBefore} -> ${ksmCounts()})`}`);
+  console.log(`  then ${MOVED_PERIOD_INTERVALS + 20} intervals: ${later} walks; page movers ${still ? 'still' : `moved (${moversBefore} -> ${pageMoverCounts()}; KSM ${ksmBefore} -> ${ksmCounts()})`}`);
   assert.equal(memoryFields(pid), statBefore, 'the process stayed idle');
   if (still) assert.equal(later, 0, 'no walk while no page moved (the longer period, 1,800 intervals)');
   else t.diagnostic(`the kernel moved pages during the window (${PAGE_MOVER_COUNTERS.join(' ')}): ${later} walks, none asserted`);
