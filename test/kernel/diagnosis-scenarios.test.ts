@@ -151,7 +151,15 @@ async function sampledOver<T>(pid: number, f: () => Promise<T>): Promise<{ resul
   const vmSwapMiB: number[] = [];
   const sample = (): void => {
     samples.push({ ms: Date.now(), vmstat: vmstat() });
-    const swap = /^VmSwap:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    let status = '';
+    try {
+      status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    } catch (err) {
+      // the process ended (killed, or done) between two samples: its VmSwap is no more;
+      // the test's own assertions say whether that was expected
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' && (err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+    }
+    const swap = /^VmSwap:\s+(\d+)/m.exec(status)?.[1];
     if (swap !== undefined) vmSwapMiB.push(Number(swap) / 1024);
   };
   sample();
